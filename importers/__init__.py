@@ -1,0 +1,1 @@
+"""importers domain package: pure Python and pandas (no Qt, no SQLAlchemy, no mapping_tool)."""

@@ -1,0 +1,1 @@
+"""interventions domain package: pure Python and pandas (no Qt, no SQLAlchemy, no mapping_tool)."""

@@ -1,0 +1,274 @@
+"""Key slots: the store's master key, wrapped once per secret, in a small side file.
+
+The master key is 32 random bytes and is never written in clear. Each slot holds it wrapped with
+AES-256-GCM under a key derived by scrypt (n = 2**17, r = 8, p = 1) from one secret: a staff
+account's password, or the custodian's recovery passphrase. Signing in is unwrapping your slot: a
+wrong password fails the GCM tag and nothing is opened. The slot's kind, label and the store id
+are bound in as associated data, so a slot copied under another name does not unwrap.
+
+The file also carries, in clear, what must be known before the store can be opened: the
+sign-in lockout rule, each slot's failure count and lock time, and sign-in events that happened
+while the store was closed (failed sign-ins, lockouts). They are moved into the audit log at the
+next successful sign-in. None of it is student data.
+
+Writes are atomic: a temp file in the same folder, fsync, then rename over the old file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from mapping_tool.errors import KeyFileError
+
+FORMAT = "student-mapping-tool/keyslots"
+VERSION = 1
+KEY_BYTES = 32
+SCRYPT_N = 2**17
+SCRYPT_R = 8
+SCRYPT_P = 1
+
+KIND_USER = "user"
+KIND_RECOVERY = "recovery"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def new_master_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def derive_wrapping_key(secret: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> bytes:
+    """scrypt over the UTF-8 secret; cryptography's Scrypt has no 32 MiB cap, unlike hashlib."""
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret.encode("utf-8"))
+
+
+@dataclass
+class Slot:
+    id: str
+    kind: str
+    label: str
+    salt: bytes
+    nonce: bytes
+    wrapped: bytes
+    n: int = SCRYPT_N
+    r: int = SCRYPT_R
+    p: int = SCRYPT_P
+    created: str = ""
+    failures: int = 0
+    locked_until: str | None = None
+
+    def aad(self, store_id: str) -> bytes:
+        return f"{FORMAT}|{store_id}|{self.id}|{self.kind}|{self.label}".encode()
+
+    def unwrap(self, secret: str, store_id: str) -> bytes | None:
+        """The master key, or None when the secret is wrong (GCM tag fails)."""
+        wrapping = derive_wrapping_key(secret, self.salt, self.n, self.r, self.p)
+        try:
+            return AESGCM(wrapping).decrypt(self.nonce, self.wrapped, self.aad(store_id))
+        except InvalidTag:
+            return None
+
+    @classmethod
+    def wrap(cls, master_key: bytes, secret: str, *, kind: str, label: str, store_id: str) -> Slot:
+        salt = secrets.token_bytes(16)
+        nonce = secrets.token_bytes(12)
+        slot = cls(
+            id=uuid.uuid4().hex,
+            kind=kind,
+            label=label,
+            salt=salt,
+            nonce=nonce,
+            wrapped=b"",
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        wrapping = derive_wrapping_key(secret, salt)
+        slot.wrapped = AESGCM(wrapping).encrypt(nonce, master_key, slot.aad(store_id))
+        return slot
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "label": self.label,
+            "kdf": {"name": "scrypt", "n": self.n, "r": self.r, "p": self.p, "salt": _b64(self.salt)},
+            "cipher": "AES-256-GCM",
+            "nonce": _b64(self.nonce),
+            "wrapped": _b64(self.wrapped),
+            "created": self.created,
+            "failures": self.failures,
+            "locked_until": self.locked_until,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Slot:
+        kdf = data["kdf"]
+        if kdf.get("name") != "scrypt" or data.get("cipher") != "AES-256-GCM":
+            raise ValueError("unknown key derivation or cipher")
+        n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
+        if n < SCRYPT_N or r < 8 or p < 1:
+            raise ValueError("key derivation parameters below the floor")
+        slot = cls(
+            id=str(data["id"]),
+            kind=str(data["kind"]),
+            label=str(data["label"]),
+            salt=_unb64(kdf["salt"]),
+            nonce=_unb64(data["nonce"]),
+            wrapped=_unb64(data["wrapped"]),
+            n=n,
+            r=r,
+            p=p,
+            created=str(data.get("created", "")),
+            failures=int(data.get("failures", 0)),
+            locked_until=data.get("locked_until"),
+        )
+        if slot.kind not in (KIND_USER, KIND_RECOVERY) or len(slot.nonce) != 12:
+            raise ValueError("malformed slot")
+        return slot
+
+
+@dataclass
+class KeySlotFile:
+    """The whole side file. Load, change, then ``save`` (atomic)."""
+
+    store_id: str
+    slots: list[Slot] = field(default_factory=list)
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    pending_events: list[dict[str, str]] = field(default_factory=list)
+
+    # -- lookup ---------------------------------------------------------------------------
+    def user_slot(self, username: str) -> Slot | None:
+        wanted = username.casefold()
+        for slot in self.slots:
+            if slot.kind == KIND_USER and slot.label.casefold() == wanted:
+                return slot
+        return None
+
+    def recovery_slot(self) -> Slot | None:
+        for slot in self.slots:
+            if slot.kind == KIND_RECOVERY:
+                return slot
+        return None
+
+    # -- changes --------------------------------------------------------------------------
+    def set_user_slot(self, master_key: bytes, username: str, password: str) -> Slot:
+        self.remove_user_slot(username)
+        slot = Slot.wrap(master_key, password, kind=KIND_USER, label=username, store_id=self.store_id)
+        self.slots.append(slot)
+        return slot
+
+    def remove_user_slot(self, username: str) -> bool:
+        before = len(self.slots)
+        wanted = username.casefold()
+        self.slots = [s for s in self.slots if not (s.kind == KIND_USER and s.label.casefold() == wanted)]
+        return len(self.slots) != before
+
+    def set_recovery_slot(self, master_key: bytes, passphrase: str) -> Slot:
+        self.slots = [s for s in self.slots if s.kind != KIND_RECOVERY]
+        slot = Slot.wrap(master_key, passphrase, kind=KIND_RECOVERY, label="recovery", store_id=self.store_id)
+        self.slots.append(slot)
+        return slot
+
+    # -- serialisation --------------------------------------------------------------------
+    def to_json(self, *, only_recovery: bool = False) -> dict[str, Any]:
+        slots = [s for s in self.slots if s.kind == KIND_RECOVERY] if only_recovery else self.slots
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "store_id": self.store_id,
+            "slots": [s.to_json() for s in slots],
+        }
+        if not only_recovery:
+            data["lockout"] = {"attempts": self.lockout_attempts, "minutes": self.lockout_minutes}
+            data["pending_events"] = self.pending_events
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str) -> KeySlotFile:
+        try:
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                raise ValueError("not a key-slot file")
+            if int(data.get("version", 0)) != VERSION:
+                raise ValueError("unsupported version")
+            lockout = data.get("lockout") or {}
+            ksf = cls(
+                store_id=str(uuid.UUID(str(data["store_id"]))),
+                slots=[Slot.from_json(s) for s in data["slots"]],
+                lockout_attempts=int(lockout.get("attempts", 5)),
+                lockout_minutes=int(lockout.get("minutes", 15)),
+                pending_events=[dict(e) for e in data.get("pending_events", [])],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeyFileError(
+                f"The key file {source} is damaged or is not a Student Mapping Tool key file. "
+                "Restore it from a backup, or use the recovery passphrase (mapping-tool key recover)."
+            ) from exc
+        return ksf
+
+    @classmethod
+    def load(cls, path: Path) -> KeySlotFile:
+        if not path.exists():
+            raise KeyFileError(
+                f"The key file {path.name} is missing from {path.parent}. Restore it from a backup, "
+                "or use the recovery passphrase and the saved recovery key file (mapping-tool key recover)."
+            )
+        try:
+            raw = path.read_bytes()
+            if len(raw) > 1_000_000:
+                raise ValueError("too large")
+            data = json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise KeyFileError(
+                f"The key file {path.name} in {path.parent} cannot be read: it is damaged. Restore it "
+                "from a backup, or use the recovery passphrase (mapping-tool key recover)."
+            ) from exc
+        return cls.from_json(data, source=path.name)
+
+    def save(self, path: Path, *, only_recovery: bool = False) -> None:
+        write_atomic(path, json.dumps(self.to_json(only_recovery=only_recovery), indent=1).encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,358 @@
+"""Creating a store, signing in (unwrapping your key slot), lockout and password changes."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mapping_tool.errors import AuthenticationError, StoreError, StoreNotInitialised, UsageError
+from mapping_tool.security import passwords
+from mapping_tool.security.keyslots import KeySlotFile, Slot, derive_wrapping_key, new_master_key
+from mapping_tool.security.roles import Role
+from mapping_tool.services.context import OpenStore, UserSession, load_school, utcnow
+from mapping_tool.store import db, migrate
+from mapping_tool.store.files import StoreFiles
+from mapping_tool.store.models import Account, School
+
+logger = logging.getLogger(__name__)
+
+WRONG_CREDENTIALS = "The user name or password is not correct."
+_DUMMY_SLOT_SALT = b"\x00" * 16
+
+
+@dataclass(frozen=True)
+class InitRequest:
+    school_number: str
+    school_name: str
+    principal_name: str
+    authorised_on: date
+    custodian_username: str
+    custodian_password: str
+    recovery_passphrase: str
+    custodian_display_name: str = ""
+    custodian_position: str = ""
+    custodian_email: str = ""
+    custodian_phone: str = ""
+
+
+def validate_username(username: str) -> str:
+    name = username.strip()
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-" for c in name):
+        raise UsageError("A user name is 1 to 64 letters, digits, dots, dashes or underscores.")
+    return name
+
+
+def validate_school_number(number: str) -> str:
+    value = number.strip()
+    if not value.isdigit() or not 1 <= len(value) <= 8:
+        raise UsageError("The school number is the school's CASES21 number: digits only, e.g. 8123.")
+    return value
+
+
+def init_store(folder: Path, request: InitRequest) -> None:
+    """Create an empty encrypted store with its key file, school details and custodian account."""
+    files = StoreFiles(folder)
+    if files.exists():
+        raise UsageError(f"A store already exists in {folder}. Choose another folder or restore into an empty one.")
+    school_number = validate_school_number(request.school_number)
+    username = validate_username(request.custodian_username)
+    if not request.school_name.strip():
+        raise UsageError("Enter the school's name.")
+    if not request.principal_name.strip():
+        raise UsageError("Enter the name of the principal who authorised use of the tool.")
+    if request.authorised_on > date.today():
+        raise UsageError("The date the principal authorised use cannot be in the future.")
+    passwords.check_password(request.custodian_password, context=[username, request.school_name])
+    passwords.check_passphrase(request.recovery_passphrase, context=[username, request.school_name])
+    if request.recovery_passphrase == request.custodian_password:
+        raise UsageError("The recovery passphrase must differ from the custodian's password.")
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"The store folder {folder} cannot be created: {exc.strerror}.") from exc
+    key = new_master_key()
+    store_id = str(uuid.uuid4())
+    created_files: list[Path] = []
+    try:
+        files.db.touch(mode=0o600, exist_ok=False)
+        created_files.append(files.db)
+        engine = db.create_store_engine(files.db, key)
+        try:
+            migrate.upgrade(engine)
+            store = OpenStore(files, engine, key)
+            now = utcnow()
+            with store.write() as session:
+                session.add(
+                    School(
+                        store_id=store_id,
+                        school_number=school_number,
+                        school_name=request.school_name.strip(),
+                        principal_name=request.principal_name.strip(),
+                        authorised_on=request.authorised_on,
+                        created_at=now,
+                    )
+                )
+                session.add(
+                    Account(
+                        username=username,
+                        role=Role.CUSTODIAN.value,
+                        display_name=request.custodian_display_name.strip() or username,
+                        position=request.custodian_position.strip(),
+                        email=request.custodian_email.strip(),
+                        phone=request.custodian_phone.strip(),
+                        active=True,
+                        must_change_password=False,
+                        created_at=now,
+                        created_by=username,
+                        password_changed_at=now,
+                    )
+                )
+                session.flush()
+                store.school = load_school(session)
+                store.audit(
+                    session,
+                    username,
+                    "store.created",
+                    object_type="school",
+                    object_id=school_number,
+                    detail={"principal_authorised_on": request.authorised_on.isoformat()},
+                )
+            keyfile = KeySlotFile(store_id=store_id)
+            keyfile.set_user_slot(key, username, request.custodian_password)
+            keyfile.set_recovery_slot(key, request.recovery_passphrase)
+            keyfile.save(files.keys)
+            created_files.append(files.keys)
+            store.update_anchor()
+        finally:
+            try:
+                db.run_outside_transaction(engine, "PRAGMA wal_checkpoint(TRUNCATE)")
+            except Exception:  # noqa: BLE001
+                pass
+            engine.dispose()
+    except BaseException:
+        for path in [*created_files, files.anchor, *files.sidecars()]:
+            path.unlink(missing_ok=True)
+        raise
+    logger.info("store created")
+
+
+def _load_keyfile(files: StoreFiles) -> KeySlotFile:
+    if not files.db.exists():
+        if not files.keys.exists():
+            raise StoreNotInitialised(
+                f"There is no store in {files.folder} yet. Run the first-run set-up (mapping-tool init)."
+            )
+        raise StoreError(
+            f"The store file {files.db.name} is missing from {files.folder}. Restore it from a backup "
+            "(mapping-tool restore FILE)."
+        )
+    return KeySlotFile.load(files.keys)
+
+
+def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor: str) -> OpenStore:
+    """Open the database with the unwrapped key; upgrade an older schema after a backup."""
+    engine = db.create_store_engine(files.db, key)
+    try:
+        rev = migrate.needs_upgrade(engine)
+        if rev is not None:
+            from mapping_tool.services import backup
+
+            backup.pre_upgrade_backup(files, engine, key, rev)
+            migrate.upgrade(engine)
+            upgraded_from = rev
+        else:
+            upgraded_from = None
+        store = OpenStore(files, engine, key)
+        with store.read() as session:
+            store.school = load_school(session)
+        if store.school is None or store.school.store_id != keyfile.store_id:
+            raise StoreError(
+                f"The key file in {files.folder} belongs to a different store than {files.db.name}."
+            )
+        if upgraded_from is not None:
+            with store.write() as session:
+                store.audit(session, actor, "store.upgraded", detail={"from": upgraded_from, "to": migrate.SCHEMA_HEAD})
+    except StoreError:
+        engine.dispose()
+        raise
+    except Exception as exc:
+        engine.dispose()
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError):
+            raise db.translate_error(exc, files.db) from exc
+        raise
+    return store
+
+
+def _lockout_until(slot: Slot) -> datetime | None:
+    if not slot.locked_until:
+        return None
+    try:
+        until = datetime.fromisoformat(slot.locked_until)
+    except ValueError:
+        return None
+    return until if until > utcnow() else None
+
+
+def _record_pending(keyfile: KeySlotFile, files: StoreFiles, action: str, username: str) -> None:
+    keyfile.pending_events.append({"at": utcnow().isoformat(timespec="seconds") + "Z", "action": action, "user": username})
+    keyfile.pending_events = keyfile.pending_events[-500:]
+    try:
+        keyfile.save(files.keys)
+    except OSError:
+        logger.warning("could not record a failed sign-in in the key file (folder not writable)")
+
+
+def sign_in(folder: Path, username: str, password: str) -> UserSession:
+    """Unwrap the user's slot, open the store and return the session; wrong secrets open nothing."""
+    files = StoreFiles(folder)
+    keyfile = _load_keyfile(files)
+    slot = keyfile.user_slot(username.strip())
+    if slot is None:
+        derive_wrapping_key(password, _DUMMY_SLOT_SALT)  # same time as a real attempt
+        _record_pending(keyfile, files, "sign-in.failed", "(unknown user)")
+        raise AuthenticationError(WRONG_CREDENTIALS)
+    until = _lockout_until(slot)
+    if until is not None:
+        raise AuthenticationError(
+            f"This account is locked after {keyfile.lockout_attempts} failed sign-ins. Try again after "
+            f"{until.strftime('%H:%M')} UTC, or ask the data custodian."
+        )
+    key = slot.unwrap(password, keyfile.store_id)
+    if key is None:
+        slot.failures += 1
+        action = "sign-in.failed"
+        if slot.failures >= keyfile.lockout_attempts:
+            slot.locked_until = (utcnow() + timedelta(minutes=keyfile.lockout_minutes)).isoformat(timespec="seconds")
+            slot.failures = 0
+            action = "sign-in.locked-out"
+        _record_pending(keyfile, files, action, slot.label)
+        if action == "sign-in.locked-out":
+            raise AuthenticationError(
+                f"Too many failed sign-ins: this account is locked for {keyfile.lockout_minutes} minutes."
+            )
+        raise AuthenticationError(WRONG_CREDENTIALS)
+    store = open_with_key(files, key, keyfile, actor=slot.label)
+    try:
+        return _finish_sign_in(store, keyfile, slot)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _finish_sign_in(store: OpenStore, keyfile: KeySlotFile, slot: Slot) -> UserSession:
+    with store.write() as session:
+        account = session.execute(select(Account).where(Account.username == slot.label)).scalar_one_or_none()
+        _flush_pending(store, session, keyfile)
+        if account is None or not account.active:
+            store.audit(session, slot.label, "sign-in.refused", detail={"reason": "disabled"})
+            refused = True
+        else:
+            refused = False
+            account.last_sign_in_at = utcnow()
+            store.audit(session, account.username, "sign-in", object_type="account", object_id=account.username)
+            user = UserSession(
+                store=store,
+                account_id=account.id,
+                username=account.username,
+                role=Role(account.role),
+                display_name=account.display_name,
+                must_change_password=account.must_change_password,
+            )
+    dirty = bool(keyfile.pending_events) or slot.failures or slot.locked_until
+    keyfile.pending_events = []
+    slot.failures = 0
+    slot.locked_until = None
+    if dirty:
+        try:
+            keyfile.save(store.files.keys)
+        except OSError:
+            logger.warning("could not clear sign-in failures in the key file")
+    if refused:
+        raise AuthenticationError("This account has been disabled by the data custodian.")
+    logger.info("signed in (role %s)", user.role.value)
+    return user
+
+
+def _flush_pending(store: OpenStore, session, keyfile: KeySlotFile) -> None:  # type: ignore[no-untyped-def]
+    for event in keyfile.pending_events:
+        try:
+            at = datetime.fromisoformat(event["at"].rstrip("Z"))
+        except (KeyError, ValueError):
+            at = None
+        store.audit(
+            session,
+            event.get("user", "(unknown user)"),
+            event.get("action", "sign-in.failed"),
+            object_type="account",
+            object_id=event.get("user", ""),
+            detail={"recorded": "while the store was closed"},
+            at=at,
+        )
+
+
+def open_with_recovery(folder: Path, passphrase: str, *, keyfile: KeySlotFile | None = None) -> tuple[OpenStore, KeySlotFile]:
+    """Open the store with the recovery passphrase (custodian tasks: recover, restore)."""
+    files = StoreFiles(folder)
+    keyfile = keyfile or _load_keyfile(files)
+    slot = keyfile.recovery_slot()
+    if slot is None:
+        raise AuthenticationError("This key file has no recovery slot.")
+    key = slot.unwrap(passphrase, keyfile.store_id)
+    if key is None:
+        _record_pending(keyfile, files, "recovery.failed", "recovery") if files.keys.exists() else None
+        raise AuthenticationError("The recovery passphrase is not correct.")
+    return open_with_key(files, key, keyfile, actor="recovery"), keyfile
+
+
+def verify_password(user: UserSession, password: str) -> bool:
+    """Re-authentication (idle unlock, key display): the same user's slot must unwrap."""
+    keyfile = KeySlotFile.load(user.store.files.keys)
+    slot = keyfile.user_slot(user.username)
+    return slot is not None and slot.unwrap(password, keyfile.store_id) is not None
+
+
+def change_password(user: UserSession, current: str, new: str) -> None:
+    """Re-wrap the master key under the new password; clears the must-change flag."""
+    user.check_active()
+    if current == new:
+        raise UsageError("The new password must differ from the current one.")
+    passwords.check_password(new, context=[user.username, user.display_name])
+    files = user.store.files
+    keyfile = KeySlotFile.load(files.keys)
+    slot = keyfile.user_slot(user.username)
+    key = slot.unwrap(current, keyfile.store_id) if slot else None
+    if key is None:
+        raise AuthenticationError("The current password is not correct.")
+    keyfile.set_user_slot(key, user.username, new)
+    with user.store.write() as session:
+        account = session.get(Account, user.account_id)
+        assert account is not None
+        account.must_change_password = False
+        account.password_changed_at = utcnow()
+        user.store.audit(session, user.username, "password.changed", object_type="account", object_id=user.username)
+        keyfile.save(files.keys)  # inside the transaction: a failed save rolls the audit back
+    user.must_change_password = False
+
+
+def sign_out(user: UserSession) -> None:
+    if user.signed_out:
+        return
+    try:
+        with user.store.write() as session:
+            user.store.audit(session, user.username, "sign-out", object_type="account", object_id=user.username)
+    finally:
+        user.signed_out = True
+        user.store.close()
+
+
+def record_unlock(user: UserSession, ok: bool) -> None:
+    with user.store.write() as session:
+        user.store.audit(session, user.username, "unlock" if ok else "unlock.failed", object_type="account", object_id=user.username)
