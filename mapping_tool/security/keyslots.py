@@ -6,10 +6,9 @@ account's password, or the custodian's recovery passphrase. Signing in is unwrap
 wrong password fails the GCM tag and nothing is opened. The slot's kind, label and the store id
 are bound in as associated data, so a slot copied under another name does not unwrap.
 
-The file also carries, in clear, what must be known before the store can be opened: the
-sign-in lockout rule, each slot's failure count and lock time, and sign-in events that happened
-while the store was closed (failed sign-ins, lockouts). They are moved into the audit log at the
-next successful sign-in. None of it is student data.
+The file also carries, in clear, the sign-in lockout rule, which must be known before the store
+can be opened. Failure counts live in ``signin_state`` so that a wrong password changes nothing
+here.
 
 Writes are atomic: a temp file in the same folder, fsync, then rename over the old file.
 """
@@ -73,8 +72,6 @@ class Slot:
     r: int = SCRYPT_R
     p: int = SCRYPT_P
     created: str = ""
-    failures: int = 0
-    locked_until: str | None = None
 
     def aad(self, store_id: str) -> bytes:
         return f"{FORMAT}|{store_id}|{self.id}|{self.kind}|{self.label}".encode()
@@ -114,8 +111,6 @@ class Slot:
             "nonce": _b64(self.nonce),
             "wrapped": _b64(self.wrapped),
             "created": self.created,
-            "failures": self.failures,
-            "locked_until": self.locked_until,
         }
 
     @classmethod
@@ -137,8 +132,6 @@ class Slot:
             r=r,
             p=p,
             created=str(data.get("created", "")),
-            failures=int(data.get("failures", 0)),
-            locked_until=data.get("locked_until"),
         )
         if slot.kind not in (KIND_USER, KIND_RECOVERY) or len(slot.nonce) != 12:
             raise ValueError("malformed slot")
@@ -153,7 +146,6 @@ class KeySlotFile:
     slots: list[Slot] = field(default_factory=list)
     lockout_attempts: int = 5
     lockout_minutes: int = 15
-    pending_events: list[dict[str, str]] = field(default_factory=list)
 
     # -- lookup ---------------------------------------------------------------------------
     def user_slot(self, username: str) -> Slot | None:
@@ -199,7 +191,6 @@ class KeySlotFile:
         }
         if not only_recovery:
             data["lockout"] = {"attempts": self.lockout_attempts, "minutes": self.lockout_minutes}
-            data["pending_events"] = self.pending_events
         return data
 
     @classmethod
@@ -215,7 +206,6 @@ class KeySlotFile:
                 slots=[Slot.from_json(s) for s in data["slots"]],
                 lockout_attempts=int(lockout.get("attempts", 5)),
                 lockout_minutes=int(lockout.get("minutes", 15)),
-                pending_events=[dict(e) for e in data.get("pending_events", [])],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise KeyFileError(

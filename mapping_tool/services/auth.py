@@ -14,6 +14,7 @@ from mapping_tool.errors import AuthenticationError, StoreError, StoreNotInitial
 from mapping_tool.security import passwords
 from mapping_tool.security.keyslots import KeySlotFile, Slot, derive_wrapping_key, new_master_key
 from mapping_tool.security.roles import Role
+from mapping_tool.security.signin_state import SignInState
 from mapping_tool.services.context import OpenStore, UserSession, load_school, utcnow
 from mapping_tool.store import db, migrate
 from mapping_tool.store.files import StoreFiles
@@ -159,6 +160,7 @@ def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor:
     """Open the database with the unwrapped key; upgrade an older schema after a backup."""
     engine = db.create_store_engine(files.db, key)
     try:
+        db.page_problems(engine, files.db)
         rev = migrate.needs_upgrade(engine)
         if rev is not None:
             from mapping_tool.services import backup
@@ -191,35 +193,38 @@ def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor:
     return store
 
 
-def _lockout_until(slot: Slot) -> datetime | None:
-    if not slot.locked_until:
+def _lockout_until(state: SignInState, username: str) -> datetime | None:
+    text_value = state.locked_until.get(username.casefold())
+    if not text_value:
         return None
     try:
-        until = datetime.fromisoformat(slot.locked_until)
+        until = datetime.fromisoformat(text_value)
     except ValueError:
         return None
     return until if until > utcnow() else None
 
 
-def _record_pending(keyfile: KeySlotFile, files: StoreFiles, action: str, username: str) -> None:
-    keyfile.pending_events.append({"at": utcnow().isoformat(timespec="seconds") + "Z", "action": action, "user": username})
-    keyfile.pending_events = keyfile.pending_events[-500:]
-    try:
-        keyfile.save(files.keys)
-    except OSError:
-        logger.warning("could not record a failed sign-in in the key file (folder not writable)")
+def _record_event(state: SignInState, folder: Path, action: str, username: str) -> None:
+    state.events.append({"at": utcnow().isoformat(timespec="seconds") + "Z", "action": action, "user": username})
+    state.save(folder)
 
 
 def sign_in(folder: Path, username: str, password: str) -> UserSession:
-    """Unwrap the user's slot, open the store and return the session; wrong secrets open nothing."""
+    """Unwrap the user's slot, open the store and return the session; wrong secrets open nothing.
+
+    A wrong password changes neither the database nor the key file: the failure is counted in
+    the sign-in state file and moved into the audit log at the next successful sign-in.
+    """
     files = StoreFiles(folder)
     keyfile = _load_keyfile(files)
+    state = SignInState.load(folder)
     slot = keyfile.user_slot(username.strip())
     if slot is None:
         derive_wrapping_key(password, _DUMMY_SLOT_SALT)  # same time as a real attempt
-        _record_pending(keyfile, files, "sign-in.failed", "(unknown user)")
+        _record_event(state, folder, "sign-in.failed", "(unknown user)")
         raise AuthenticationError(WRONG_CREDENTIALS)
-    until = _lockout_until(slot)
+    who = slot.label.casefold()
+    until = _lockout_until(state, who)
     if until is not None:
         raise AuthenticationError(
             f"This account is locked after {keyfile.lockout_attempts} failed sign-ins. Try again after "
@@ -227,35 +232,33 @@ def sign_in(folder: Path, username: str, password: str) -> UserSession:
         )
     key = slot.unwrap(password, keyfile.store_id)
     if key is None:
-        slot.failures += 1
-        action = "sign-in.failed"
-        if slot.failures >= keyfile.lockout_attempts:
-            slot.locked_until = (utcnow() + timedelta(minutes=keyfile.lockout_minutes)).isoformat(timespec="seconds")
-            slot.failures = 0
-            action = "sign-in.locked-out"
-        _record_pending(keyfile, files, action, slot.label)
-        if action == "sign-in.locked-out":
+        state.failures[who] = state.failures.get(who, 0) + 1
+        if state.failures[who] >= keyfile.lockout_attempts:
+            state.locked_until[who] = (utcnow() + timedelta(minutes=keyfile.lockout_minutes)).isoformat(timespec="seconds")
+            state.failures.pop(who, None)
+            _record_event(state, folder, "sign-in.failed", slot.label)
+            _record_event(state, folder, "sign-in.locked-out", slot.label)
             raise AuthenticationError(
                 f"Too many failed sign-ins: this account is locked for {keyfile.lockout_minutes} minutes."
             )
+        _record_event(state, folder, "sign-in.failed", slot.label)
         raise AuthenticationError(WRONG_CREDENTIALS)
     store = open_with_key(files, key, keyfile, actor=slot.label)
     try:
-        return _finish_sign_in(store, keyfile, slot)
+        return _finish_sign_in(store, state, slot)
     except BaseException:
         store.close()
         raise
 
 
-def _finish_sign_in(store: OpenStore, keyfile: KeySlotFile, slot: Slot) -> UserSession:
+def _finish_sign_in(store: OpenStore, state: SignInState, slot: Slot) -> UserSession:
     with store.write() as session:
         account = session.execute(select(Account).where(Account.username == slot.label)).scalar_one_or_none()
-        _flush_pending(store, session, keyfile)
+        _flush_events(store, session, state)
         if account is None or not account.active:
             store.audit(session, slot.label, "sign-in.refused", detail={"reason": "disabled"})
-            refused = True
+            user = None
         else:
-            refused = False
             account.last_sign_in_at = utcnow()
             store.audit(session, account.username, "sign-in", object_type="account", object_id=account.username)
             user = UserSession(
@@ -266,23 +269,20 @@ def _finish_sign_in(store: OpenStore, keyfile: KeySlotFile, slot: Slot) -> UserS
                 display_name=account.display_name,
                 must_change_password=account.must_change_password,
             )
-    dirty = bool(keyfile.pending_events) or slot.failures or slot.locked_until
-    keyfile.pending_events = []
-    slot.failures = 0
-    slot.locked_until = None
-    if dirty:
-        try:
-            keyfile.save(store.files.keys)
-        except OSError:
-            logger.warning("could not clear sign-in failures in the key file")
-    if refused:
+    who = slot.label.casefold()
+    if state.events or who in state.failures or who in state.locked_until:
+        state.events = []
+        state.failures.pop(who, None)
+        state.locked_until.pop(who, None)
+        state.save(store.files.folder)
+    if user is None:
         raise AuthenticationError("This account has been disabled by the data custodian.")
     logger.info("signed in (role %s)", user.role.value)
     return user
 
 
-def _flush_pending(store: OpenStore, session, keyfile: KeySlotFile) -> None:  # type: ignore[no-untyped-def]
-    for event in keyfile.pending_events:
+def _flush_events(store: OpenStore, session, state: SignInState) -> None:  # type: ignore[no-untyped-def]
+    for event in state.events:
         try:
             at = datetime.fromisoformat(event["at"].rstrip("Z"))
         except (KeyError, ValueError):
@@ -307,7 +307,8 @@ def open_with_recovery(folder: Path, passphrase: str, *, keyfile: KeySlotFile | 
         raise AuthenticationError("This key file has no recovery slot.")
     key = slot.unwrap(passphrase, keyfile.store_id)
     if key is None:
-        _record_pending(keyfile, files, "recovery.failed", "recovery") if files.keys.exists() else None
+        if files.folder.exists():
+            _record_event(SignInState.load(files.folder), files.folder, "recovery.failed", "recovery")
         raise AuthenticationError("The recovery passphrase is not correct.")
     return open_with_key(files, key, keyfile, actor="recovery"), keyfile
 

@@ -163,6 +163,27 @@ def fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+def page_problems(engine: Engine, path: Path) -> None:
+    """Verify every page's HMAC (SQLCipher) before the store is used; raises StoreError.
+
+    Checkpoint first: cipher_integrity_check reads only the main file, not WAL frames.
+    """
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+    except sqlcipher.Error as exc:
+        raise _translate(exc, path) from exc
+    finally:
+        raw.close()
+    if rows:
+        raise StoreError(
+            f"The store file {path.name} in {path.parent} is damaged ({len(rows)} damaged pages). "
+            "Restore it from a backup (mapping-tool restore FILE)."
+        )
+
+
 def integrity_problems(conn: Any) -> list[str]:
     """Both checks: SQLite's integrity_check ('ok') and SQLCipher's page HMACs (no rows)."""
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,314 @@
+"""The main window: navigation to the pages, a status bar, the idle lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QSize, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from mapping_tool import APP_NAME, __version__
+from mapping_tool.ui.pages.placeholder import PlaceholderPage
+
+logger = logging.getLogger(__name__)
+
+PAGE_STUDENTS = "Students"
+PAGE_INTERVENTIONS = "Interventions"
+PAGE_REFERRALS = "Referrals"
+PAGE_IMPORTS = "Imports"
+PAGE_REPORTS = "Reports"
+PAGE_ADMIN = "Administration"
+PAGE_PROFILE = "My profile"
+
+
+class IdleWatcher(QObject):
+    """Counts user input anywhere in the app; ``idle`` fires after the set minutes without any."""
+
+    idle = Signal()
+    _INPUT = {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+    }
+
+    def __init__(self, minutes: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.idle)
+        self.set_minutes(minutes)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def set_minutes(self, minutes: int) -> None:
+        self.timer.setInterval(int(minutes * 60_000))
+        self.timer.start()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in self._INPUT and self.timer.isActive():
+            self.timer.start()
+        return False
+
+    def pause(self) -> None:
+        self.timer.stop()
+
+    def resume(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+
+class MainWindow(QMainWindow):
+    signed_out = Signal()
+
+    def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.session = session
+        self.locked = False
+        school = session.store.school
+        self.setWindowTitle(f"{APP_NAME} – {school.school_name}" if school else APP_NAME)
+        self.resize(1180, 760)
+
+        self.nav = QListWidget()
+        self.nav.setAccessibleName("Sections")
+        self.nav.setIconSize(QSize(18, 18))
+        self.nav.setMaximumWidth(220)
+        self.nav.setMinimumWidth(170)
+        self.nav.setStyleSheet("QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 10px; }")
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        self._factories: dict[str, Callable[[], QWidget]] = {}
+        for name, factory in self._page_factories().items():
+            self._factories[name] = factory
+            QListWidgetItem(name, self.nav)
+            holder = QWidget()
+            self.stack.addWidget(holder)
+        self.nav.currentRowChanged.connect(self.show_page_index)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        self._build_menu()
+        self._build_status_bar()
+
+        from mapping_tool.services import settings
+
+        minutes = settings.get_settings(session).idle_lock_minutes
+        self.idle = IdleWatcher(minutes, self)
+        self.idle.idle.connect(self.lock)
+        self.nav.setCurrentRow(0)
+
+    # -- pages -------------------------------------------------------------------------------
+    def _page_factories(self) -> dict[str, Callable[[], QWidget]]:
+        s = self.session
+        return {
+            PAGE_STUDENTS: lambda: _students_page(s),
+            PAGE_INTERVENTIONS: lambda: PlaceholderPage(
+                "Interventions",
+                "Map flagged students to interventions and evaluate them over later refreshes.",
+                [
+                    "The school's catalogue of interventions and programs",
+                    "Each student's interventions with goals, responsible staff, dates and outcome notes",
+                    "Evaluation: each student's measures before and after, and a program's change beside a comparison group",
+                ],
+            ),
+            PAGE_REFERRALS: lambda: PlaceholderPage(
+                "Referrals",
+                "Consent-backed referrals to outside agencies (the privacy assessment's Attachment 3).",
+                [
+                    "Consent records: who gave it, their capacity, which categories, which agency, purpose, expiry",
+                    "The referral form printed only from consented categories, or a recorded legal exception",
+                    "A file note of exactly what was disclosed, kept with the student's record",
+                ],
+            ),
+            PAGE_IMPORTS: lambda: _imports_page(s),
+            PAGE_REPORTS: lambda: PlaceholderPage(
+                "Reports",
+                "Summaries for the school and de-identified data for regional and central office.",
+                [
+                    "Cohort counts of each risk factor and review tier, by year level",
+                    "De-identified summary data with small numbers suppressed",
+                    "Who accessed a student's record, for access requests and investigations",
+                ],
+            ),
+            PAGE_ADMIN: lambda: _admin_page(s),
+            PAGE_PROFILE: lambda: _profile_page(s),
+        }
+
+    def show_page_index(self, index: int) -> None:
+        if index < 0:
+            return
+        name = self.nav.item(index).text()
+        if name not in self.pages:
+            page = self._factories[name]()
+            old = self.stack.widget(index)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.stack.insertWidget(index, page)
+            self.pages[name] = page
+        self.stack.setCurrentIndex(index)
+
+    def show_page(self, name: str) -> QWidget:
+        names = [self.nav.item(i).text() for i in range(self.nav.count())]
+        self.nav.setCurrentRow(names.index(name))
+        return self.pages[name]
+
+    # -- chrome ------------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.lock_action = QAction("&Lock window", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock)
+        self.sign_out_action = QAction("Sign &out", self)
+        self.sign_out_action.triggered.connect(self.sign_out)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for a in (self.lock_action, self.sign_out_action, quit_action):
+            file_menu.addAction(a)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        school = self.session.store.school
+        self.school_label = QLabel(f"{school.school_name} ({school.school_number})" if school else "")
+        self.user_label = QLabel(f"Signed in: {self.session.display_name} – {self.session.role.title}")
+        self.extract_label = QLabel()
+        for w in (self.school_label, self.user_label, self.extract_label):
+            w.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(w)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        latest = _latest_extract(self.session)
+        self.extract_label.setText(f"Latest extract: {latest}" if latest else "No CASES21 extract imported yet")
+
+    def apply_idle_setting(self) -> None:
+        from mapping_tool.services import settings
+
+        self.idle.set_minutes(settings.get_settings(self.session).idle_lock_minutes)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<b>{APP_NAME}</b> {__version__}<p>Identify students at risk of early leaving, map and "
+            "evaluate interventions, and make consent-backed referrals. Data stays encrypted on this PC.</p>",
+        )
+
+    # -- lock and sign-out -----------------------------------------------------------------
+    def lock(self) -> None:
+        """Hide every student detail until the same user's password is given."""
+        if self.locked or self.session.signed_out:
+            return
+        from mapping_tool.ui.signin import UnlockDialog
+
+        self.locked = True
+        self.idle.pause()
+        for dialog in self.findChildren(QMessageBox):
+            dialog.reject()
+        self.centralWidget().hide()
+        self.lock_dialog = UnlockDialog(self.session, self)
+        self.lock_dialog.finished.connect(self._lock_finished)
+        self.lock_dialog.open()
+
+    def _lock_finished(self, result: int) -> None:
+        dialog = self.lock_dialog
+        if dialog.signed_out:
+            self.sign_out()
+            return
+        if result:
+            self.locked = False
+            self.centralWidget().show()
+            self.idle.resume()
+
+    def sign_out(self) -> None:
+        from mapping_tool.services import auth
+
+        self.idle.stop()
+        try:
+            auth.sign_out(self.session)
+        finally:
+            self.signed_out.emit()
+            self.close()
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        from mapping_tool.services import auth
+
+        self.idle.stop()
+        if not self.session.signed_out:
+            try:
+                auth.sign_out(self.session)
+            except Exception:  # noqa: BLE001 - closing must not fail
+                logger.warning("sign-out at close failed")
+        super().closeEvent(event)
+
+
+def _latest_extract(session) -> str:  # type: ignore[no-untyped-def]
+    try:
+        from mapping_tool.services import imports
+    except ImportError:
+        return ""
+    latest = imports.latest_snapshot(session)
+    return latest.extract_date.strftime("%d/%m/%Y") if latest else ""
+
+
+def _students_page(session) -> QWidget:  # type: ignore[no-untyped-def]
+    return PlaceholderPage(
+        "Students",
+        "The review screen welfare and year level staff work from.",
+        [
+            "Every student you may see, with year level, home group and each early-leaving risk factor as yes or no",
+            "Filters by year level, home group, risk factor, review tier and what is new since the last refresh",
+            "A student panel that explains each flag in one sentence and shows the trend across refreshes",
+        ],
+    )
+
+
+def _imports_page(session) -> QWidget:  # type: ignore[no-untyped-def]
+    try:
+        from mapping_tool.ui.pages.imports import ImportsPage
+    except ImportError:
+        return PlaceholderPage(
+            "Imports",
+            "Refresh the tool from the CASES21 eduHub extract and VASS files.",
+            ["Validate the files, import all or nothing, and keep a dated snapshot of each refresh"],
+        )
+    return ImportsPage(session)
+
+
+def _admin_page(session) -> QWidget:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.admin import AdminPage
+
+    return AdminPage(session)
+
+
+def _profile_page(session) -> QWidget:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.profile import ProfilePage
+
+    return ProfilePage(session)

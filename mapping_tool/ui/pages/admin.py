@@ -1,0 +1,374 @@
+"""Administration (data custodian): staff accounts, sign-in and lock settings, backups and keys."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mapping_tool.errors import KnownError
+from mapping_tool.security.roles import Role
+from mapping_tool.ui.errors import show_error
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class AccountColumn(IntEnum):
+    USERNAME = 0
+    NAME = 1
+    ROLE = 2
+    SCOPE = 3
+    STATUS = 4
+    LAST_SIGN_IN = 5
+
+
+HEADERS = {
+    AccountColumn.USERNAME: "User name",
+    AccountColumn.NAME: "Name",
+    AccountColumn.ROLE: "Role",
+    AccountColumn.SCOPE: "Students they see",
+    AccountColumn.STATUS: "Status",
+    AccountColumn.LAST_SIGN_IN: "Last sign-in",
+}
+
+
+class AccountTableModel(QAbstractTableModel):
+    """Immutable AccountView rows."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list = []  # type: ignore[type-arg]
+
+    def set_rows(self, rows: list) -> None:  # type: ignore[type-arg]
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int):  # type: ignore[no-untyped-def]
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(AccountColumn)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
+            return HEADERS[AccountColumn(section)]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        a = self._rows[index.row()]
+        col = AccountColumn(index.column())
+        if col is AccountColumn.USERNAME:
+            return a.username
+        if col is AccountColumn.NAME:
+            return a.display_name
+        if col is AccountColumn.ROLE:
+            return a.role.title
+        if col is AccountColumn.SCOPE:
+            if a.home_groups:
+                return "Home group " + ", ".join(a.home_groups)
+            if a.year_levels:
+                return "Year " + ", ".join(a.year_levels)
+            return "Whole school"
+        if col is AccountColumn.STATUS:
+            if not a.active:
+                return "Disabled"
+            return "Must set a new password" if a.must_change_password else "Active"
+        if col is AccountColumn.LAST_SIGN_IN:
+            return a.last_sign_in_at.strftime("%d/%m/%Y %H:%M") if a.last_sign_in_at else "Never"
+        return None
+
+
+class AccountDialog(QDialog):
+    """Add an account. The initial password is generated (the custodian never chooses it)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a staff account")
+        self.setMinimumWidth(460)
+        form = QFormLayout(self)
+        self.username = QLineEdit()
+        self.role = QComboBox()
+        for role in Role:
+            self.role.addItem(role.title, role)
+        self.display_name = QLineEdit()
+        self.position = QLineEdit()
+        self.email = QLineEdit()
+        self.phone = QLineEdit()
+        self.scope = QLineEdit()
+        self.scope.setPlaceholderText("e.g. 07A, 07B (home groups) or 07, 08 (year levels)")
+        for text, w in (
+            ("&User name:", self.username),
+            ("&Role:", self.role),
+            ("&Name:", self.display_name),
+            ("&Position:", self.position),
+            ("&Email:", self.email),
+            ("P&hone:", self.phone),
+            ("&Scope:", self.scope),
+        ):
+            w.setAccessibleName(text.replace("&", "").rstrip(":"))
+            label = QLabel(text)
+            label.setBuddy(w)
+            form.addRow(label, w)
+        self.role.currentIndexChanged.connect(self._role_changed)
+        self._role_changed()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _role_changed(self) -> None:
+        role = self.role.currentData()
+        scoped = role in (Role.HOME_GROUP_TEACHER, Role.YEAR_LEVEL_COORDINATOR)
+        self.scope.setEnabled(scoped)
+        if not scoped:
+            self.scope.clear()
+
+    def codes(self) -> list[str]:
+        return [c.strip() for c in self.scope.text().replace(";", ",").split(",") if c.strip()]
+
+
+class AdminPage(QWidget):
+    def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.session = session
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.addWidget(QLabel("<h2>Administration</h2>"))
+        if not session.is_custodian:
+            note = QLabel("Only the data custodian administers accounts, settings and backups.")
+            layout.addWidget(note)
+            layout.addStretch(1)
+            self.model = None
+            return
+
+        accounts_box = QGroupBox("Staff accounts")
+        box_layout = QVBoxLayout(accounts_box)
+        self.model = AccountTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Staff accounts")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        box_layout.addWidget(self.table)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("&Add account…")
+        self.reset_button = QPushButton("&Reset password…")
+        self.disable_button = QPushButton("&Disable")
+        self.enable_button = QPushButton("&Enable…")
+        for b in (self.add_button, self.reset_button, self.disable_button, self.enable_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        box_layout.addLayout(row)
+        self.add_button.clicked.connect(self.add_account)
+        self.reset_button.clicked.connect(lambda: self._with_selected(self.reset_password))
+        self.disable_button.clicked.connect(lambda: self._with_selected(self.disable_account))
+        self.enable_button.clicked.connect(lambda: self._with_selected(self.enable_account))
+        layout.addWidget(accounts_box, 3)
+
+        lower = QHBoxLayout()
+        settings_box = QGroupBox("Sign-in and screen lock")
+        sform = QFormLayout(settings_box)
+        self.attempts = QSpinBox()
+        self.attempts.setRange(3, 20)
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setRange(1, 1440)
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setRange(1, 60)
+        for text, w in (
+            ("Failed sign-ins before lock:", self.attempts),
+            ("Minutes an account stays locked:", self.lock_minutes),
+            ("Lock the window after idle minutes:", self.idle_minutes),
+        ):
+            w.setAccessibleName(text.rstrip(":"))
+            sform.addRow(text, w)
+        self.save_settings_button = QPushButton("Save settings")
+        self.save_settings_button.clicked.connect(self.save_settings)
+        sform.addRow(self.save_settings_button)
+        lower.addWidget(settings_box)
+
+        keys_box = QGroupBox("Backups and keys")
+        kl = QVBoxLayout(keys_box)
+        self.backup_button = QPushButton("&Back up now…")
+        self.recovery_button = QPushButton("Save the recovery &key file…")
+        self.show_key_button = QPushButton("Show the store key for escrow…")
+        for b in (self.backup_button, self.recovery_button, self.show_key_button):
+            kl.addWidget(b)
+        hint = QLabel("Keep backups and the recovery key file away from this PC.")
+        hint.setWordWrap(True)
+        kl.addWidget(hint)
+        kl.addStretch(1)
+        self.backup_button.clicked.connect(self.backup_now)
+        self.recovery_button.clicked.connect(self.save_recovery)
+        self.show_key_button.clicked.connect(self.show_key)
+        lower.addWidget(keys_box)
+        layout.addLayout(lower, 2)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.refresh()
+
+    # -- data --------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        from mapping_tool.services import accounts, settings
+
+        if self.model is None:
+            return
+        self.model.set_rows(accounts.list_users(self.session))
+        current = settings.get_settings(self.session)
+        self.attempts.setValue(current.lockout_attempts)
+        self.lock_minutes.setValue(current.lockout_minutes)
+        self.idle_minutes.setValue(current.idle_lock_minutes)
+
+    def _with_selected(self, action) -> None:  # type: ignore[no-untyped-def]
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.status.setText("Select an account first.")
+            return
+        action(self.model.row_at(rows[0].row()).username)  # type: ignore[union-attr]
+
+    def _run(self, fn, done_text: str) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            fn()
+        except KnownError as exc:
+            self.status.setText(exc.message)
+            return False
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc)
+            return False
+        self.status.setText(done_text)
+        self.refresh()
+        return True
+
+    # -- actions -----------------------------------------------------------------------------
+    def add_account(self) -> None:
+        from mapping_tool.security.passwords import generate_password
+        from mapping_tool.services import accounts
+
+        dialog = AccountDialog(self)
+        if not dialog.exec():
+            return
+        role = dialog.role.currentData()
+        password = generate_password()
+        codes = dialog.codes()
+        ok = self._run(
+            lambda: accounts.add_user(
+                self.session,
+                dialog.username.text(),
+                role,
+                password,
+                display_name=dialog.display_name.text(),
+                position=dialog.position.text(),
+                email=dialog.email.text(),
+                phone=dialog.phone.text(),
+                home_groups=codes if role is Role.HOME_GROUP_TEACHER else (),
+                year_levels=codes if role is Role.YEAR_LEVEL_COORDINATOR else (),
+            ),
+            f"Added {dialog.username.text().strip()}.",
+        )
+        if ok:
+            self._show_initial_password(dialog.username.text().strip(), password)
+
+    def _show_initial_password(self, username: str, password: str) -> None:
+        QMessageBox.information(
+            self,
+            "Initial password",
+            f"Give {username} this initial password in person:\n\n    {password}\n\n"
+            "They must choose their own at first sign-in. It is not shown again.",
+        )
+
+    def reset_password(self, username: str) -> None:
+        from mapping_tool.security.passwords import generate_password
+        from mapping_tool.services import accounts
+
+        password = generate_password()
+        if self._run(lambda: accounts.reset_password(self.session, username, password), f"Reset {username}'s password."):
+            self._show_initial_password(username, password)
+
+    def disable_account(self, username: str) -> None:
+        from mapping_tool.services import accounts
+
+        self._run(lambda: accounts.disable_user(self.session, username), f"Disabled {username}.")
+
+    def enable_account(self, username: str) -> None:
+        from mapping_tool.security.passwords import generate_password
+        from mapping_tool.services import accounts
+
+        password = generate_password()
+        if self._run(lambda: accounts.enable_user(self.session, username, password), f"Enabled {username}."):
+            self._show_initial_password(username, password)
+
+    def save_settings(self) -> None:
+        from mapping_tool.services import settings
+
+        def apply() -> None:
+            settings.set_setting(self.session, "lockout_attempts", str(self.attempts.value()))
+            settings.set_setting(self.session, "lockout_minutes", str(self.lock_minutes.value()))
+            settings.set_setting(self.session, "idle_lock_minutes", str(self.idle_minutes.value()))
+
+        if self._run(apply, "Settings saved."):
+            window = self.window()
+            if hasattr(window, "apply_idle_setting"):
+                window.apply_idle_setting()
+
+    def backup_now(self) -> None:
+        from mapping_tool.services import backup
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save a backup", "student-mapping-tool.smtbackup", "Backups (*.smtbackup)")
+        if path:
+            self._run(lambda: backup.backup(self.session, Path(path)), f"Backup written to {path}.")
+
+    def save_recovery(self) -> None:
+        from mapping_tool.services import backup
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery key file", "recovery.smtkey", "Recovery key (*.smtkey)")
+        if path:
+            self._run(lambda: backup.save_recovery_slot(self.session, Path(path)), f"Recovery key file saved to {path}.")
+
+    def show_key(self) -> None:
+        from mapping_tool.services import backup
+
+        password, ok = QInputDialog.getText(self, "Confirm your password", "Your password:", QLineEdit.EchoMode.Password)
+        if not ok:
+            return
+        try:
+            key = backup.show_key(self.session, password)
+        except KnownError as exc:
+            self.status.setText(exc.message)
+            return
+        QMessageBox.information(
+            self,
+            "Store key",
+            "The store's raw key (SQLCipher 4). Give it to the business manager sealed; this display "
+            f"was recorded in the audit log.\n\n{key[:32]}\n{key[32:]}",
+        )
