@@ -349,6 +349,30 @@ def cmd_settings_set(args: argparse.Namespace, user) -> int:  # type: ignore[no-
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import audit
+
+    result = audit.verify(user)
+    if result.intact:
+        _out(f"intact ({result.entries} entries)")
+        return 0
+    _out(f"broken: {result.problem}")
+    return 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mapping_tool.demo import create_demo_store, print_accounts
+
+    folder = Path(args.store_folder).expanduser() if args.store_folder else None
+    demo = create_demo_store(folder, students=args.students, say=_out)
+    print_accounts(demo, _out)
+    if args.no_window:
+        return 0
+    from mapping_tool.ui.app import run_app
+
+    return run_app(["--store", str(demo.folder), "--user", "custodian"])
+
+
 def cmd_self_test(args: argparse.Namespace) -> int:
     from mapping_tool.selftest import run_self_test
 
@@ -440,6 +464,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="lockout-attempts, lockout-minutes or idle-lock-minutes")
     p.add_argument("value")
     p.set_defaults(handler=_with_user(cmd_settings_set))
+
+    audit_p = sub.add_parser("audit", help="the audit log")
+    asub = audit_p.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
+    p = asub.add_parser("verify", help='check the hash chain and its anchor: prints "intact" or the first broken entry')
+    p.set_defaults(handler=_with_user(cmd_audit_verify))
+
+    p = sub.add_parser("demo", help="open the app on a throwaway demo school (accounts per role, generated data)")
+    p.add_argument("--students", type=int, default=600, help="how many demo students (default 600)")
+    p.add_argument("--store-folder", metavar="DIR", help="where to put the demo store (default: a new temp folder)")
+    p.add_argument("--no-window", action="store_true", help="set up and print the accounts, but do not open the window")
+    p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("self-test", help="open a temp store, build the main window offscreen, exit 0")
     p.set_defaults(handler=cmd_self_test)

@@ -49,7 +49,7 @@ def verify(key: bytes, entries: Iterable[tuple[int, str, str, dict[str, Any]]]) 
     expected_id: int | None = None
     for entry_id, prev_hash, stored_hash, fields in entries:
         if expected_id is not None and entry_id != expected_id:
-            return ChainProblem(entry_id, f"entry {expected_id} is missing (the next entry is {entry_id})")
+            return ChainProblem(expected_id, f"entry {expected_id} is missing (the next entry is {entry_id})")
         if prev_hash != prev:
             return ChainProblem(entry_id, f"entry {entry_id} does not follow the entry before it")
         if link(key, prev_hash, fields) != stored_hash:

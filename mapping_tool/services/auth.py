@@ -58,8 +58,6 @@ def validate_school_number(number: str) -> str:
 def init_store(folder: Path, request: InitRequest) -> None:
     """Create an empty encrypted store with its key file, school details and custodian account."""
     files = StoreFiles(folder)
-    if files.exists():
-        raise UsageError(f"A store already exists in {folder}. Choose another folder or restore into an empty one.")
     school_number = validate_school_number(request.school_number)
     username = validate_username(request.custodian_username)
     if not request.school_name.strip():
@@ -72,6 +70,8 @@ def init_store(folder: Path, request: InitRequest) -> None:
     passwords.check_passphrase(request.recovery_passphrase, context=[username, request.school_name])
     if request.recovery_passphrase == request.custodian_password:
         raise UsageError("The recovery passphrase must differ from the custodian's password.")
+    if files.exists():
+        raise UsageError(f"A store already exists in {folder}. Choose another folder or restore into an empty one.")
 
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -105,9 +105,7 @@ def _write_backup(engine: Engine, key: bytes, files: StoreFiles, out: Path) -> B
     except OSError as exc:
         raise StoreError(f"The backup could not be written to {out.parent}: {exc.strerror or exc}.") from exc
     except Exception as exc:
-        from sqlalchemy.exc import DBAPIError
-
-        if isinstance(exc, DBAPIError):
+        if db.is_database_error(exc):
             raise db.translate_error(exc, out) from exc
         raise
     finally:

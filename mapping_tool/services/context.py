@@ -132,6 +132,12 @@ class OpenStore:
             count = session.execute(text("SELECT count(*) FROM audit_entry")).scalar_one()
         if row is None:
             return
+        previous = self.read_anchor()
+        if previous is not None and not self._anchor_consistent(previous):
+            # The log no longer reaches the recorded end (cut off, or an older file put back):
+            # keep the evidence; `audit verify` reports it until a restore resets the anchor.
+            logger.warning("the audit log does not reach its anchor; the anchor is kept as evidence")
+            return
         data = {"count": count, "last_id": row.id, "last_hash": row.hash, "mac": self._anchor_mac(count, row.id, row.hash)}
         from mapping_tool.security.keyslots import write_atomic
 
@@ -139,6 +145,13 @@ class OpenStore:
             write_atomic(self.files.anchor, json.dumps(data).encode())
         except OSError:
             logger.warning("could not write the audit anchor file")
+
+    def _anchor_consistent(self, anchor: dict[str, Any]) -> bool:
+        if anchor.get("invalid"):
+            return False
+        with db.read_session(self.engine) as session:
+            stored = session.execute(select(AuditEntry.hash).where(AuditEntry.id == int(anchor["last_id"]))).scalar()
+        return stored == anchor["last_hash"]
 
     def read_anchor(self) -> dict[str, Any] | None:
         try:

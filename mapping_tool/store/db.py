@@ -101,6 +101,12 @@ def _translate(exc: BaseException, path: Path) -> StoreError:
     return StoreError(f"The store in {path.parent} cannot be used: {_reason(exc)}.")
 
 
+def is_database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError | sqlcipher.Error)
+
+
 def translate_error(exc: BaseException, path: Path) -> StoreError:
     """Turn a driver/SQLAlchemy error into a user sentence (public for services)."""
     orig = getattr(exc, "orig", None) or exc

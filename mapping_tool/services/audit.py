@@ -1,0 +1,58 @@
+"""Reading and verifying the audit log (writing is ``OpenStore.audit``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from mapping_tool.security import audit_chain
+from mapping_tool.security.roles import Role
+from mapping_tool.services.context import UserSession, audit_fields
+from mapping_tool.store.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    intact: bool
+    entries: int
+    problem: str = ""
+    entry_id: int | None = None
+
+
+def verify(user: UserSession) -> VerifyResult:
+    """Walk the chain; then compare its end with the anchor kept outside the database."""
+    user.require(Role.CUSTODIAN, Role.PRINCIPAL)
+    store = user.store
+    with store.read() as session:
+        rows = session.execute(
+            select(
+                AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.object_type,
+                AuditEntry.object_id, AuditEntry.detail, AuditEntry.prev_hash, AuditEntry.hash,
+            ).order_by(AuditEntry.id)
+        ).all()
+        count = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    entries = (
+        (r.id, r.prev_hash, r.hash, audit_fields(r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.detail))
+        for r in rows
+    )
+    if rows and rows[0].id != 1:
+        return VerifyResult(False, count, f"entries 1 to {rows[0].id - 1} are missing from the start", 1)
+    problem = audit_chain.verify(store.audit_key(), entries)
+    if problem is not None:
+        return VerifyResult(False, count, problem.message, problem.entry_id)
+    anchor = store.read_anchor()
+    if anchor is None:
+        return VerifyResult(False, count, "the anchor file outside the database is missing or unreadable")
+    if anchor.get("invalid"):
+        return VerifyResult(False, count, "the anchor file outside the database was altered")
+    by_id = {r.id: r.hash for r in rows}
+    last_id = int(anchor["last_id"])
+    if last_id not in by_id:
+        return VerifyResult(
+            False, count, f"entries after {rows[-1].id if rows else 0} are missing: the log ends before entry {last_id}",
+            rows[-1].id + 1 if rows else 1,
+        )
+    if by_id[last_id] != anchor["last_hash"]:
+        return VerifyResult(False, count, f"entry {last_id} does not match the anchor kept outside the database", last_id)
+    return VerifyResult(True, count)
