@@ -85,7 +85,6 @@ def create_demo_store(
 def _import_demo_data(user, work: Path, students: int, say: Callable[[str], None]) -> int:  # type: ignore[no-untyped-def]
     try:
         from importers.demo import generate_demo_extract
-
         from mapping_tool.services import imports
     except ImportError:
         say("(The CASES21 importer is not available in this build: the demo store has accounts only.)")

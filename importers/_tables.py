@@ -1,0 +1,223 @@
+"""One eduHub table, loaded: its file (and delta), normalised by the whitelist, with provenance.
+
+Every row remembers the file it came from (``_src``, an index into ``reads``) and its record
+number there (``_rec``), so a finding can name the file and the line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from importers import _parse
+from importers._files import TableRead
+from importers.findings import FindingCollector, Level
+from importers.whitelist import TableSpec
+
+__all__ = ["LoadedTable", "emit_rows", "key_ids", "place"]
+
+logger = logging.getLogger(__name__)
+
+_TRUE_KOORIE = frozenset({"K", "T", "B"})
+
+
+def place(read: TableRead, line: int | None) -> str:
+    """'Line 17 of ST_8123.csv' / 'Row 17 of sheet ST in Extract_8123.xlsx'."""
+    if read.source_kind == "csv":
+        return f"Line {line} of {read.name}" if line else read.name
+    where = f"sheet {read.sheet} in {read.name}" if read.sheet else read.name
+    return f"Row {line} of {where}" if line else where
+
+
+@dataclass
+class LoadedTable:
+    spec: TableSpec
+    #: the files the rows came from; index = ``_src``; the base file first
+    reads: list[TableRead] = field(default_factory=list)
+    #: normalised columns named by target, plus ``_src`` and ``_rec``
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: parsed date/number columns (target -> Parsed), aligned with ``data``
+    parsed: dict[str, _parse.Parsed] = field(default_factory=dict)
+    #: source columns missing from at least one file
+    missing: set[str] = field(default_factory=set)
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.reads)
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    def has(self, source: str) -> bool:
+        """The column was present in the files (so blank values are real blanks)."""
+        return self.loaded and source not in self.missing
+
+    def src(self) -> np.ndarray:
+        return self.data["_src"].to_numpy()
+
+    def rec(self) -> np.ndarray:
+        return self.data["_rec"].to_numpy()
+
+    def take(self, positions: np.ndarray) -> None:
+        """Keep only the rows at ``positions`` (and their parsed values)."""
+        self.data = self.data.iloc[positions].reset_index(drop=True)
+        self.parsed = {
+            k: _parse.Parsed(p.values[positions], p.bad[positions], p.codes[positions], p.raw_values)
+            for k, p in self.parsed.items()
+        }
+
+
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    return pd.DataFrame({src: pd.Series([], dtype="str") for src in spec.sources})
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
+
+
+def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
+    """Concatenate the files' frames and interpret every whitelisted column by its kind."""
+    table = LoadedTable(spec, reads)
+    frames = []
+    for read in reads:
+        frame = read.frame
+        for src in spec.sources:
+            if src not in frame.columns:
+                table.missing.add(src)
+                frame[src] = pd.Series(
+                    [""] * len(frame), dtype=object if spec.large else "str", index=frame.index
+                )
+        frame = frame[list(spec.sources)]
+        frames.append(frame)
+        read.frame = frame
+    raw = _concat(frames) if frames else empty_frame(spec)
+    cols: dict[str, object] = {}
+    for f in spec.fields:
+        s = raw[f.source]
+        if f.kind in ("key", "text", "year_level", "score"):
+            cols[f.target] = _parse.text(s, categorical=spec.large)
+        elif f.kind in ("code", "vcaa"):
+            cols[f.target] = _parse.text(s, upper=True, categorical=spec.large)
+        elif f.kind == "approval":
+            t = _parse.text(s, upper=True, categorical=True)
+            t = t.cat.set_categories(["", "N", "Y"]).fillna("")
+            cols[f.target] = t if spec.large else t.astype("str")
+        elif f.kind == "flag":
+            cols[f.target] = _parse.flags(s, frozenset({"Y"}))
+        elif f.kind == "koorie":
+            cols[f.target] = _parse.flags(s, _TRUE_KOORIE)
+        elif f.kind == "active":
+            cols[f.target] = _parse.not_flags(s, frozenset({"N"}))
+        elif f.kind == "date":
+            p = _parse.parse_dates(s)
+            table.parsed[f.target] = p
+            cols[f.target] = p.values
+        elif f.kind == "int":
+            p = _parse.parse_int(s)
+            table.parsed[f.target] = p
+            cols[f.target] = p.values
+        elif f.kind == "absence":
+            p = _parse.parse_absence(s)
+            table.parsed[f.target] = p
+            cols[f.target] = p.values
+        else:  # pragma: no cover - the Kind literal is exhaustive
+            raise ValueError(f.kind)
+    n = len(raw)
+    del raw
+    for read in reads:  # the raw text is no longer needed: free it (1.2 M rows of strings)
+        read.frame = read.frame.iloc[:0]
+    src = np.concatenate([np.full(len(f), i, dtype=np.int16) for i, f in enumerate(frames)]) if frames else np.zeros(0, np.int16)
+    rec = np.concatenate([np.arange(len(f), dtype=np.int64) for f in frames]) if frames else np.zeros(0, np.int64)
+    cols["_src"] = src
+    cols["_rec"] = rec
+    table.data = pd.DataFrame(cols, index=pd.RangeIndex(n))
+    return table
+
+
+def key_ids(data: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One int64 per row identifying the combination of ``columns`` (equal rows, equal ids)."""
+    acc: np.ndarray | None = None
+    for col in columns:
+        s = data[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy().astype(np.int64) + 1
+            size = len(s.cat.categories) + 1
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            days = s.to_numpy(dtype="datetime64[D]")
+            nat = np.isnat(days)
+            as_int = days.astype(np.int64)
+            base = as_int[~nat].min() if (~nat).any() else 0
+            codes = np.where(nat, 0, as_int - base + 1)
+            size = int(codes.max()) + 1 if len(codes) else 1
+        else:
+            codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+            codes = codes.astype(np.int64) + 1
+            size = len(uniques) + 1
+        if acc is None:
+            acc = codes
+        else:
+            acc = acc * size + codes
+            acc, _ = pd.factorize(acc)
+            acc = acc.astype(np.int64)
+    return acc if acc is not None else np.zeros(len(data), dtype=np.int64)
+
+
+def overlay(table: LoadedTable, delta_src: int) -> int:
+    """Rows of the delta file replace the base rows with the same key. Returns rows replaced."""
+    targets = [table.spec.target(k) for k in table.spec.key]
+    ids = key_ids(table.data, targets)
+    src = table.src()
+    in_delta = src == delta_src
+    delta_ids = np.unique(ids[in_delta])
+    replaced = ~in_delta & np.isin(ids, delta_ids)
+    count = int(replaced.sum())
+    if count:
+        table.take(np.flatnonzero(~replaced))
+    return count
+
+
+def emit_rows(
+    collector: FindingCollector,
+    table: LoadedTable,
+    mask: np.ndarray,
+    *,
+    level: Level,
+    code: str,
+    column: str | None,
+    message: Callable[[str, int], str],
+) -> int:
+    """One finding per masked row (capped per file): ``message(place, row_position)``.
+
+    Returns how many rows had the problem.
+    """
+    positions_all = np.flatnonzero(mask)
+    if len(positions_all) == 0:
+        return 0
+    src = table.src()[positions_all]
+    rec = table.rec()[positions_all]
+    for s in np.unique(src):
+        read = table.reads[int(s)]
+        mine = src == s
+        positions = positions_all[mine]
+        room = collector.room(level, code, read.name)
+        shown = positions[:room]
+        lines = read.lines.lines(rec[mine][:room]) if len(shown) else np.zeros(0, np.int64)
+        collector.add_rows(
+            level,
+            code,
+            read.name,
+            [int(x) for x in lines],
+            column,
+            lambda i, shown=shown, lines=lines, read=read: message(
+                place(read, int(lines[i])), int(shown[i])
+            ),
+            total=len(positions),
+        )
+    return len(positions_all)

@@ -1,0 +1,749 @@
+"""Reading a CASES21 eduHub extract folder into the tool's canonical frames.
+
+``read_cases21`` finds the school's table files (``<TABLE>_<school>.csv``, their ``_D`` delta
+files, or the same tables as workbooks), reads only the whitelisted columns, overlays newer
+deltas by key, validates, and returns a frozen :class:`Cases21Extract`. Validation problems
+come back as findings; only a folder with nothing readable raises :class:`ExtractError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from importers import validation
+from importers._files import (
+    FileFacts,
+    RowLineMap,
+    TableRead,
+    open_workbook,
+    read_csv_table,
+    read_sheet,
+    scan_file,
+)
+from importers._tables import LoadedTable, normalise, overlay
+from importers.errors import ExtractError, FileRefused, ValidationFailed
+from importers.findings import Finding, FindingCollector
+from importers.progress import Progress, Stepper
+from importers.sources import SourceFile
+from importers.whitelist import (
+    OCCUPATION_GROUPS,
+    OUTPUT_COLUMNS,
+    TABLE_ORDER,
+    TABLES,
+    TableSpec,
+)
+
+__all__ = ["Cases21Extract", "EDUHUB_TABLES", "read_cases21"]
+
+logger = logging.getLogger(__name__)
+
+#: Every table eduHub supplies (2023 list): used to recognise a school's files in a folder.
+EDUHUB_TABLES: frozenset[str] = frozenset(
+    """AKC AR CR CRF DF DFF DFVT DR GL GLBUDG GLF KAB KAD KCC KCD KCI KCM KCT KCV KCY KDI KDO KGC
+    KGD KGG KGH KGL KGLINIT KGLPROG KGLSUB KGLT KGO KGR KGST KGT KNATT KSA KSC KSF PPD SA SAM SC
+    SCI SCL SF SG SKGS SM SMC ST STAR STMA STNAT STPO STPS STSUP STVDI STVDO SU SXAB SXABCONV SXAS
+    TC TCAT TCTB TCTD TCTQ TCTR TE TEC TH THTN THTQ TT TTTG TXAS TXHG UM""".split()
+)
+
+_TABLE_FILE = re.compile(
+    r"^(?P<table>[A-Za-z0-9]+)_(?P<site>[A-Za-z0-9]+?)(?P<delta>_[Dd])?\.(?P<ext>csv|xlsx)$"
+)
+_SITE_IN_NAME = re.compile(r"(\d{3,})\D*$")
+_SHEET_NAME = re.compile(r"^(?P<table>[A-Za-z0-9]+)(?:_(?P<site>[A-Za-z0-9]+))?$")
+
+
+@dataclass(frozen=True, eq=False)
+class Cases21Extract:
+    """A validated CASES21 extract, reduced to the whitelist (see importers.whitelist)."""
+
+    school_number: str
+    extract_date: dt.date
+    students: pd.DataFrame
+    year_levels: pd.DataFrame
+    home_groups: pd.DataFrame
+    houses: pd.DataFrame
+    absence_types: pd.DataFrame
+    attendance: pd.DataFrame
+    strand_results: pd.DataFrame
+    domain_results: pd.DataFrame
+    files: tuple[SourceFile, ...]
+    findings: tuple[Finding, ...]
+    #: KCC school calendar (date, day_type, term); empty when KCC is not in the folder
+    calendar: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(OUTPUT_COLUMNS["calendar"]))
+    )
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.level == "error")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.level == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks the import (warnings allowed)."""
+        return not self.errors
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the files
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    kind: Literal["csv", "xlsx", "sheet"]
+    sheet: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def mtime(self) -> float:
+        return self.path.stat().st_mtime
+
+
+@dataclass
+class _Plan:
+    site: str
+    base: dict[str, _Source] = field(default_factory=dict)
+    delta: dict[str, _Source] = field(default_factory=dict)
+
+
+def _scan(folder: Path) -> tuple[dict[str, dict[tuple[str, bool], list[Path]]], list[Path]]:
+    """Named table files by site -> (table, is_delta) -> paths; and other workbooks."""
+    by_site: dict[str, dict[tuple[str, bool], list[Path]]] = {}
+    other_workbooks: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith(("~$", ".")):
+            continue
+        m = _TABLE_FILE.match(path.name)
+        table = m.group("table").upper() if m else ""
+        if m and table in EDUHUB_TABLES:
+            site = m.group("site").upper()
+            key = (table, m.group("delta") is not None)
+            by_site.setdefault(site, {}).setdefault(key, []).append(path)
+        elif path.suffix.lower() == ".xlsx":
+            other_workbooks.append(path)
+    return by_site, other_workbooks
+
+
+def _workbook_sheets(path: Path, collector: FindingCollector) -> dict[str, str]:
+    """Table code -> sheet name, for a workbook holding one sheet per table."""
+    try:
+        wb = open_workbook(path, path.name)
+    except FileRefused as exc:
+        collector.add("warning", "workbook_ignored", path.name, None, None, exc.message)
+        return {}
+    try:
+        sheets: dict[str, str] = {}
+        for title in wb.sheetnames:
+            m = _SHEET_NAME.match(title.strip())
+            if m and m.group("table").upper() in TABLES and m.group("table").upper() not in sheets:
+                sheets[m.group("table").upper()] = title
+        return sheets
+    finally:
+        wb.close()
+
+
+def _plan(
+    folder: Path, school_number: str | None, collector: FindingCollector
+) -> _Plan:
+    by_site, workbooks = _scan(folder)
+    wanted = str(school_number).strip().upper() if school_number is not None else None
+    if wanted is not None:
+        site = wanted
+        if by_site and site not in by_site:
+            found = ", ".join(sorted(by_site))
+            raise ExtractError(
+                f"The folder {folder} has no eduHub files for school {site}; it holds files for {found}."
+            )
+    elif len(by_site) > 1:
+        found = ", ".join(sorted(by_site))
+        raise ExtractError(
+            f"The folder {folder} holds eduHub files of more than one school ({found}). "
+            "Choose the school number to import."
+        )
+    elif len(by_site) == 1:
+        site = next(iter(by_site))
+    else:
+        site = ""
+    plan = _Plan(site)
+    named = by_site.get(site, {})
+    for (table, is_delta), paths in named.items():
+        if table not in TABLES:
+            continue
+        csvs = [p for p in paths if p.suffix.lower() == ".csv"]
+        xlsxs = [p for p in paths if p.suffix.lower() == ".xlsx"]
+        chosen = _Source(csvs[0], "csv") if csvs else _Source(xlsxs[0], "xlsx")
+        for p in paths:
+            if p != chosen.path:
+                collector.add(
+                    "warning",
+                    "duplicate_source",
+                    p.name,
+                    None,
+                    None,
+                    f"{p.name} was not read: {chosen.name} holds the same table.",
+                )
+        (plan.delta if is_delta else plan.base)[table] = chosen
+    missing = [t for t in TABLES if t not in plan.base]
+    if missing and workbooks:
+        for path in workbooks:
+            m = _SITE_IN_NAME.search(path.stem)
+            wb_site = m.group(1).upper() if m else ""
+            if plan.site and wb_site and wb_site != plan.site:
+                continue
+            sheets = _workbook_sheets(path, collector)
+            if not sheets:
+                continue
+            if not plan.site:
+                if not wb_site:
+                    raise ExtractError(
+                        f"The workbook {path.name} does not say which school it belongs to. "
+                        "Name it with the school number (for example eduHub_8123.xlsx) or "
+                        "choose the school number."
+                    )
+                plan.site = wb_site
+            for table, sheet in sheets.items():
+                if table not in plan.base:
+                    plan.base[table] = _Source(path, "sheet", sheet)
+    if not plan.base:
+        if not plan.site:
+            raise ExtractError(
+                f"No CASES21 eduHub files were found in {folder}. The folder should hold files "
+                "such as ST_8123.csv and SXAB_8123.csv."
+            )
+        raise ExtractError(
+            f"No eduHub tables the tool uses were found in {folder} for school {plan.site}."
+        )
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+class _Reader:
+    def __init__(self, executor: ThreadPoolExecutor, stepper: Stepper) -> None:
+        self._executor = executor
+        self._stepper = stepper
+        self._workbooks: dict[Path, Any] = {}
+        self._facts: dict[Path, FileFacts] = {}
+
+    def close(self) -> None:
+        for wb in self._workbooks.values():
+            wb.close()
+        self._workbooks.clear()
+
+    def read(self, source: _Source, spec: TableSpec) -> TableRead:
+        if source.kind == "csv":
+            return read_csv_table(
+                source.path,
+                spec.code,
+                spec.sources,
+                categorical=spec.large,
+                executor=self._executor,
+            )
+        path = source.path
+        if path not in self._workbooks:
+            self._workbooks[path] = open_workbook(path, path.name)  # zip pre-check first
+            self._facts[path] = scan_file(path)
+        wb = self._workbooks[path]
+        if source.sheet is not None:
+            ws = wb[source.sheet]
+        else:
+            titles = {t.strip().upper(): t for t in wb.sheetnames}
+            ws = wb[titles[spec.code]] if spec.code in titles else wb.worksheets[0]
+        kinds = {f.source: f.kind for f in spec.fields}
+        frame, header, rows = read_sheet(
+            ws,
+            name=path.name,
+            table=spec.code,
+            wanted=spec.sources,
+            kinds=kinds,
+            categorical=spec.large,
+            check=self._stepper.check,
+        )
+        return TableRead(
+            name=path.name,
+            path=path,
+            table=spec.code,
+            frame=frame,
+            header=header,
+            encoding="xlsx",
+            facts=self._facts[path],
+            lines=RowLineMap(rows),
+            source_kind="xlsx",
+            sheet=source.sheet,
+        )
+
+
+def _expected_name(table: str, site: str) -> str:
+    return f"{table}_{site}.csv" if site else f"{table}_<school>.csv"
+
+
+def _pad_year_levels(tables: dict[str, LoadedTable]) -> None:
+    """Workbook cells lose leading zeros (07 -> 7): restore them when KCY's codes are 2-digit."""
+    kcy = tables.get("KCY")
+    if kcy is None or not kcy.loaded:
+        return
+    codes = [c for c in kcy.data["year_level"].astype(str) if c.isdigit()]
+    if not codes or any(len(c) != 2 for c in codes):
+        return
+    for table in tables.values():
+        xlsx_src = [i for i, r in enumerate(table.reads) if r.source_kind == "xlsx"]
+        if not xlsx_src:
+            continue
+        from_xlsx = np.isin(table.src(), xlsx_src)
+        for f in table.spec.fields:
+            if f.kind != "year_level":
+                continue
+            col = table.data[f.target]
+            values = col.astype(str).to_numpy(dtype=object)
+            short = np.array([len(v) == 1 and v.isdigit() for v in values], dtype=bool) & from_xlsx
+            if short.any():
+                values = values.copy()
+                values[short] = np.array(["0" + v for v in values[short]], dtype=object)
+                new = pd.Series(values, dtype="str")
+                table.data[f.target] = new.astype("category") if table.spec.large else new
+
+
+def _load_table(
+    spec: TableSpec,
+    plan: _Plan,
+    reader: _Reader,
+    collector: FindingCollector,
+) -> LoadedTable:
+    base = plan.base.get(spec.code)
+    if base is None:
+        if spec.need == "required":
+            collector.add(
+                "error",
+                "missing_file",
+                _expected_name(spec.code, plan.site),
+                None,
+                None,
+                f"{_expected_name(spec.code, plan.site)} ({spec.title}) is not in the folder; "
+                "the import needs it. Export it from CASES21 eduHub again.",
+            )
+        elif spec.need == "expected":
+            collector.add(
+                "warning",
+                "missing_optional_file",
+                _expected_name(spec.code, plan.site),
+                None,
+                None,
+                f"{_expected_name(spec.code, plan.site)} ({spec.title}) is not in the folder; "
+                "the import goes ahead without it.",
+            )
+        return normalise(spec, [])
+    reads: list[TableRead] = []
+    try:
+        reads.append(reader.read(base, spec))
+    except FileRefused as exc:
+        collector.add("error", exc.code, base.name, exc.row, None, exc.message)
+        return normalise(spec, [])
+    delta = plan.delta.get(spec.code)
+    if delta is not None:
+        if delta.mtime > base.mtime:
+            try:
+                reads.append(reader.read(delta, spec))
+            except FileRefused as exc:
+                collector.add("error", exc.code, delta.name, exc.row, None, exc.message)
+        else:
+            logger.info("Delta file %s ignored: it is not newer than %s", delta.name, base.name)
+    table = normalise(spec, reads)
+    if len(reads) > 1:
+        replaced = overlay(table, 1)
+        logger.info(
+            "Delta %s applied to %s: %d rows replaced, %d rows added",
+            reads[1].name,
+            reads[0].name,
+            replaced,
+            reads[1].rows - replaced,
+        )
+    return table
+
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical frames
+
+
+def _str(values: Iterable[object] | np.ndarray | pd.Series) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=object), dtype="str")
+
+
+def _staff_names(tables: dict[str, LoadedTable], keys: pd.Series) -> pd.Series:
+    sf = tables["SF"].data
+    if len(sf) == 0:
+        return _str([""] * len(keys))
+    names = (sf["_first_name"].astype(str) + " " + sf["_surname"].astype(str)).str.strip()
+    idx = pd.Index(sf["_staff_key"].astype(str)).get_indexer(keys.astype(str))
+    out = np.where(idx >= 0, names.to_numpy(dtype=object)[np.maximum(idx, 0)], "")
+    out = np.where(keys.astype(str).to_numpy(dtype=object) == "", "", out)
+    return _str(out)
+
+
+def _occupation(values: pd.Series) -> np.ndarray:
+    v = values.astype(str).to_numpy(dtype=object)
+    return np.where(np.isin(v, list(OCCUPATION_GROUPS)), v, "")
+
+
+def _students(tables: dict[str, LoadedTable]) -> pd.DataFrame:
+    st = tables["ST"].data
+    df = tables["DF"].data
+    family = st["family_key"].astype(str)
+    idx = pd.Index(df["_family_key"].astype(str)).get_indexer(family)
+    idx = np.where(family.to_numpy(dtype=object) == "", -1, idx)
+    has_family = idx >= 0
+    occ_a = _occupation(df["_occupation_a"])
+    occ_b = _occupation(df["_occupation_b"])
+    a = np.where(has_family, occ_a[np.maximum(idx, 0)] if len(df) else "", "")
+    b = np.where(has_family, occ_b[np.maximum(idx, 0)] if len(df) else "", "")
+    a_u = np.where(a == "", "U", a)
+    b_u = np.where(b == "", "U", b)
+    lowest = np.where(a_u <= b_u, a_u, b_u)
+    independent = (st["_relation_a01"].astype(str).str.strip().str.upper() == "SELF").to_numpy()
+    group = np.where(independent, "N", np.where(has_family, lowest, "U"))
+    out = pd.DataFrame(index=pd.RangeIndex(len(st)))
+    for col in OUTPUT_COLUMNS["students"]:
+        if col == "parent_a_occupation_group":
+            out[col] = _str(a)
+        elif col == "parent_b_occupation_group":
+            out[col] = _str(b)
+        elif col == "family_occupation_group":
+            out[col] = _str(group)
+        else:
+            s = st[col]
+            if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+                out[col] = s.to_numpy()
+            else:
+                out[col] = s.astype("str").to_numpy()
+    return out
+
+
+def _year_levels(tables: dict[str, LoadedTable]) -> pd.DataFrame:
+    kcy = tables["KCY"].data
+    return pd.DataFrame(
+        {
+            "year_level": kcy["year_level"].astype("str"),
+            "description": kcy["description"].astype("str"),
+            "numeric": pd.Series(kcy["numeric"].to_numpy(dtype=object), dtype=object),
+            "coordinator_name": _staff_names(tables, kcy["_teacher"]),
+            "coordinator_b_name": _staff_names(tables, kcy["_teacher_b"]),
+        }
+    )
+
+
+def _home_groups(tables: dict[str, LoadedTable]) -> pd.DataFrame:
+    kgc = tables["KGC"].data
+    return pd.DataFrame(
+        {
+            "home_group": kgc["home_group"].astype("str"),
+            "description": kgc["description"].astype("str"),
+            "year_level": kgc["year_level"].astype("str"),
+            "teacher_name": _staff_names(tables, kgc["_teacher"]),
+            "teacher_b_name": _staff_names(tables, kgc["_teacher_b"]),
+            "active": kgc["active"].to_numpy(dtype=bool),
+        }
+    )
+
+
+def _houses(tables: dict[str, LoadedTable], students: pd.DataFrame) -> pd.DataFrame:
+    kgh = tables["KGH"]
+    used = [h for h in pd.unique(students["house"].astype(str)) if h]
+    if kgh.loaded:
+        codes = kgh.data["house"].astype(str).tolist()
+        descriptions = kgh.data["description"].astype(str).tolist()
+        known = set(codes)
+        extra = sorted(h for h in used if h not in known)
+        codes += extra
+        descriptions += [""] * len(extra)
+    else:
+        codes = sorted(used)
+        descriptions = [""] * len(codes)
+    return pd.DataFrame({"house": _str(codes), "description": _str(descriptions)})
+
+
+def _absence_types(tables: dict[str, LoadedTable]) -> pd.DataFrame:
+    kct = tables["KCT"].data
+    return pd.DataFrame(
+        {
+            "code": kct["code"].to_numpy(dtype=np.int64),
+            "description": kct["description"].astype("str"),
+            "abbreviation": kct["abbreviation"].astype("str"),
+            "curriculum": kct["curriculum"].to_numpy(dtype=bool),
+            "pre_approved": kct["pre_approved"].to_numpy(dtype=bool),
+        }
+    )
+
+
+_APPROVAL = pd.CategoricalDtype(["", "N", "Y"])
+_SOURCE = pd.CategoricalDtype(["SXAB", "SXABCONV"])
+_DAY = np.int64(86_400_000_000_000)
+
+
+def _attendance_part(table: LoadedTable, student_index: pd.Index) -> dict[str, np.ndarray | pd.Series]:
+    d = table.data
+    sk = d["student_key"]
+    if not isinstance(sk.dtype, pd.CategoricalDtype):
+        sk = sk.astype("category")
+    cat_idx = student_index.get_indexer(sk.cat.categories.astype(str))
+    codes = sk.cat.codes.to_numpy()
+    sid = np.where(codes >= 0, cat_idx[np.maximum(codes, 0)] if len(cat_idx) else -1, -1)
+    dates = d["date"].to_numpy(dtype="datetime64[ns]")
+    keep = (sid >= 0) & ~np.isnat(dates)
+
+    def approval(col: str) -> np.ndarray:
+        s = d[col].astype(_APPROVAL)
+        return s.cat.codes.to_numpy()[keep].astype(np.int8)
+
+    year = d["year_level"]
+    if not isinstance(year.dtype, pd.CategoricalDtype):
+        year = year.astype("category")
+    return {
+        "sid": sid[keep],
+        "day": dates[keep].view(np.int64) // _DAY,
+        "date": dates[keep],
+        "year_level": year[keep].reset_index(drop=True),
+        "am_code": d["am_code"].to_numpy()[keep].astype(np.int32),
+        "pm_code": d["pm_code"].to_numpy()[keep].astype(np.int32),
+        "am_approved": approval("am_approved"),
+        "pm_approved": approval("pm_approved"),
+    }
+
+
+def merge_attendance(
+    sxab: LoadedTable, conv: LoadedTable, student_keys: pd.Series
+) -> pd.DataFrame:
+    """One row per (student, date): SXAB's code for a half-day when above 0, else SXABCONV's.
+
+    Vectorised: the SXABCONV rows are located in SXAB through an integer key index.
+    """
+    index = pd.Index(student_keys.astype(str))
+    a = _attendance_part(sxab, index)
+    c = _attendance_part(conv, index)
+    day0 = min([x["day"].min() for x in (a, c) if len(x["day"])], default=0)
+    ka = a["sid"].astype(np.int64) * (1 << 22) + (a["day"] - day0)
+    kc = c["sid"].astype(np.int64) * (1 << 22) + (c["day"] - day0)
+    n_a = len(ka)
+    # locate SXAB rows in SXABCONV (usually far smaller): hash the small side only
+    in_conv = (
+        pd.Index(kc).get_indexer(ka) if len(kc) and n_a else np.full(n_a, -1, dtype=np.int64)
+    )
+    has_conv = in_conv >= 0
+    m_pos = np.flatnonzero(has_conv)  # SXAB rows with a SXABCONV record
+    m_conv = in_conv[has_conv]  # ... and that record
+    unmatched = np.ones(len(kc), dtype=bool)
+    unmatched[m_conv] = False
+
+    columns: dict[str, Any] = {}
+    for half in ("am", "pm"):
+        code = a[f"{half}_code"].copy()
+        appr = a[f"{half}_approved"].copy()
+        source = np.zeros(n_a, dtype=np.int8)
+        take_conv = code[m_pos] <= 0
+        targets = m_pos[take_conv]
+        code[targets] = c[f"{half}_code"][m_conv[take_conv]]
+        appr[targets] = c[f"{half}_approved"][m_conv[take_conv]]
+        source[targets] = 1
+        columns[f"{half}_code"] = np.concatenate([code, c[f"{half}_code"][unmatched]])
+        columns[f"{half}_approved"] = pd.Categorical.from_codes(
+            np.concatenate([appr, c[f"{half}_approved"][unmatched]]), dtype=_APPROVAL
+        )
+        columns[f"{half}_source"] = pd.Categorical.from_codes(
+            np.concatenate([source, np.ones(int(unmatched.sum()), dtype=np.int8)]), dtype=_SOURCE
+        )
+    sid = np.concatenate([a["sid"], c["sid"][unmatched]])
+    dates = np.concatenate([a["date"], c["date"][unmatched]])
+    year_parts = [a["year_level"]]
+    if unmatched.any():
+        year_parts.append(c["year_level"][unmatched].reset_index(drop=True))
+    year = pd.api.types.union_categoricals(
+        [p.astype("category") for p in year_parts], ignore_order=True
+    ) if len(year_parts) > 1 else pd.Categorical(year_parts[0])
+    student_cat = pd.Categorical.from_codes(sid, categories=pd.Index(index, dtype="str"))
+    return pd.DataFrame(
+        {
+            "student_key": student_cat,
+            "date": dates,
+            "year_level": year,
+            "am_code": columns["am_code"],
+            "am_approved": columns["am_approved"],
+            "am_source": columns["am_source"],
+            "pm_code": columns["pm_code"],
+            "pm_approved": columns["pm_approved"],
+            "pm_source": columns["pm_source"],
+        }
+    )
+
+
+def _results(table: LoadedTable, students: pd.Series, columns: tuple[str, ...]) -> pd.DataFrame:
+    d = table.data
+    known = pd.Index(students.astype(str))
+    keys = d["student_key"].astype(str)
+    keep = known.get_indexer(keys) >= 0 if len(d) else np.zeros(0, dtype=bool)
+    return pd.DataFrame(
+        {c: d[c].astype("str").to_numpy()[keep] for c in columns}, columns=list(columns)
+    ).astype("str")
+
+
+def _calendar(tables: dict[str, LoadedTable]) -> pd.DataFrame:
+    kcc = tables["KCC"].data
+    keep = ~np.isnat(kcc["date"].to_numpy(dtype="datetime64[ns]"))
+    return pd.DataFrame(
+        {
+            "date": kcc["date"].to_numpy(dtype="datetime64[ns]")[keep],
+            "day_type": kcc["day_type"].astype("str").to_numpy()[keep],
+            "term": kcc["term"].astype("str").to_numpy()[keep],
+        }
+    ).astype({"day_type": "str", "term": "str"})
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry point
+
+
+def read_cases21(
+    folder: str | Path,
+    *,
+    school_number: str | int | None = None,
+    extract_date: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Cases21Extract:
+    """Read a CASES21 eduHub extract folder; see the module docstring.
+
+    Raises ExtractError only when nothing sensible can be read (no such folder, no eduHub
+    files, two schools' files without ``school_number``) and ImportCancelled on Cancel.
+    """
+    stepper = Stepper(progress)
+    stepper.report(0.0, "Looking for eduHub files")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ExtractError(f"The folder {folder} does not exist or cannot be opened.")
+    collector = FindingCollector()
+    plan = _plan(folder, None if school_number is None else str(school_number), collector)
+    logger.info(
+        "eduHub folder: school %s, %d tables found, %d delta files",
+        plan.site,
+        len(plan.base),
+        len(plan.delta),
+    )
+
+    sizes = {}
+    for table in TABLE_ORDER:
+        for src in (plan.base.get(table), plan.delta.get(table)):
+            if src is not None:
+                sizes[(table, src.path, src.sheet)] = src.path.stat().st_size
+    total = max(1, sum(sizes.values()))
+    done = 0
+
+    started = time.perf_counter()
+    tables: dict[str, LoadedTable] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eduhub-scan") as executor:
+        reader = _Reader(executor, stepper)
+        try:
+            for code in TABLE_ORDER:
+                spec = TABLES[code]
+                base = plan.base.get(code)
+                if base is not None:
+                    stepper.report(0.8 * done / total, f"Reading {base.name}")
+                tables[code] = _load_table(spec, plan, reader, collector)
+                for src in (plan.base.get(code), plan.delta.get(code)):
+                    if src is not None:
+                        done += sizes.get((code, src.path, src.sheet), 0)
+        finally:
+            reader.close()
+
+    read_done = time.perf_counter()
+    stepper.report(0.8, "Checking the extract")
+    _pad_year_levels(tables)
+
+    mtimes = [r.facts.mtime for t in tables.values() for r in t.reads]
+    if extract_date is None:
+        extract_date = (
+            dt.datetime.fromtimestamp(max(mtimes)).date() if mtimes else dt.date.today()
+        )
+
+    for code in TABLE_ORDER:
+        validation.check_table(tables[code], collector)
+    stepper.report(0.85, "Checking the extract")
+
+    students = _students(tables)
+    attendance = merge_attendance(tables["SXAB"], tables["SXABCONV"], students["student_key"])
+    stepper.report(0.9, "Checking the extract")
+    validation.check_extract(
+        validation.ExtractContext(
+            tables=tables,
+            students=students,
+            attendance=attendance,
+            extract_date=extract_date,
+        ),
+        collector,
+    )
+    stepper.report(0.95, "Preparing the import")
+
+    extract = Cases21Extract(
+        school_number=plan.site,
+        extract_date=extract_date,
+        students=students,
+        year_levels=_year_levels(tables),
+        home_groups=_home_groups(tables),
+        houses=_houses(tables, students),
+        absence_types=_absence_types(tables),
+        attendance=attendance,
+        strand_results=_results(
+            tables["STVDI"], students["student_key"], OUTPUT_COLUMNS["strand_results"]
+        ),
+        domain_results=_results(
+            tables["STVDO"], students["student_key"], OUTPUT_COLUMNS["domain_results"]
+        ),
+        files=tuple(
+            SourceFile(
+                name=r.name,
+                size=r.facts.size,
+                sha256=r.facts.sha256,
+                rows=r.rows,
+                table=t.code,
+                encoding=r.encoding,
+            )
+            for code in TABLE_ORDER
+            for t in [tables[code]]
+            for r in t.reads
+        ),
+        findings=collector.result(),
+        calendar=_calendar(tables),
+    )
+    logger.info(
+        "eduHub extract read: %d students, %d attendance rows, %d errors, %d warnings "
+        "(%.2f s reading, %.2f s checking)",
+        len(extract.students),
+        len(extract.attendance),
+        len(extract.errors),
+        len(extract.warnings),
+        read_done - started,
+        time.perf_counter() - read_done,
+    )
+    stepper.report(1.0, "Extract read")
+    return extract

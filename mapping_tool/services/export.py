@@ -1,0 +1,111 @@
+"""Writing tables to CSV and Excel safely: text that a spreadsheet would run as a formula
+(starting with = + - @, tab, CR or LF) is written as text, never as a formula; numbers stay
+numbers. Files are written to a temp name and renamed, so a failed export leaves nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from mapping_tool.errors import StoreError, UsageError
+
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    if text.startswith(DANGEROUS_START):
+        return "'" + text
+    return text
+
+
+def export_format(path: Path, requested: str | None = None) -> str:
+    fmt = (requested or path.suffix.lstrip(".") or "csv").lower()
+    if fmt not in ("csv", "xlsx"):
+        raise UsageError(f"Unknown export format '{fmt}': use csv or xlsx.")
+    return fmt
+
+
+def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, fmt: str | None = None, title: str = "Export") -> int:
+    """Write ``rows`` under ``headers``; returns the number of rows written."""
+    path = path.expanduser()
+    if not path.parent.exists():
+        raise UsageError(f"The folder {path.parent} does not exist.")
+    fmt = export_format(path, fmt)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        count = _write_csv(tmp, headers, rows) if fmt == "csv" else _write_xlsx(tmp, headers, rows, title)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"The file {path.name} could not be written: {exc.strerror or exc}.") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count
+
+
+def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    count = 0
+    # utf-8-sig: Excel opens it with the right characters (Zoë, O’Brien).
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerow([_csv_cell(h) for h in headers])
+        for row in rows:
+            writer.writerow([_csv_cell(v) for v in row])
+            count += 1
+    return count
+
+
+def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> int:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31] or "Export")
+    bold = Font(bold=True)
+    header_cells = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=str(h))
+        cell.font = bold
+        header_cells.append(cell)
+    ws.append(header_cells)
+    count = 0
+    for row in rows:
+        out = []
+        for value in row:
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out.append(value)
+                continue
+            if isinstance(value, datetime):
+                value = value.strftime("%d/%m/%Y %H:%M")
+            elif isinstance(value, date):
+                value = value.strftime("%d/%m/%Y")
+            cell = WriteOnlyCell(ws, value="" if value is None else str(value))
+            cell.data_type = "s"  # literal text: never a formula, whatever it starts with
+            out.append(cell)
+        ws.append(out)
+        count += 1
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    return count
