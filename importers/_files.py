@@ -15,7 +15,7 @@ import logging
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -328,10 +328,12 @@ def read_csv_columns(
                 sep=sep,
                 header=0 if header else None,
                 usecols=positions,
-                # object for the big tables: the same Python strings as str, without pandas 3's
-                # extra validation pass (0.5 s per million rows); never "category", whose
-                # categories pandas 3 infers as numbers ("07" -> 7)
-                dtype=object if categorical else str,
+                # Every cell stays the exact text of the file: object holds the same Python
+                # strings as dtype=str (no inference, and with na_filter off no NA at all:
+                # "NA" and "Null" are names) without pandas 3's extra pass over every string
+                # (0.5 s per million rows). Never "category": pandas 3 infers its categories
+                # as numbers ("07" -> 7).
+                dtype=object,
                 keep_default_na=False,
                 na_filter=False,
                 index_col=False,
@@ -569,7 +571,7 @@ def read_sheet(
     name: str,
     table: str,
     wanted: Sequence[str],
-    kinds: dict[str, str],
+    kinds: Mapping[str, str],
     categorical: bool,
     check: Callable[[], None] | None = None,
 ) -> tuple[pd.DataFrame, tuple[str, ...], np.ndarray]:
@@ -602,7 +604,7 @@ def read_sheet(
         for pos, col in picks:
             columns[col].append(cell_text(values[pos] if pos < width else None, kinds[col]))
     frame = pd.DataFrame(
-        {col: pd.Series(vals, dtype=object if categorical else str) for col, vals in columns.items()},
+        {col: pd.Series(vals, dtype=object) for col, vals in columns.items()},
         index=pd.RangeIndex(len(row_numbers)),
     )
     return frame, tuple(header), np.asarray(row_numbers, dtype=np.int64)

@@ -21,10 +21,12 @@ __all__ = [
     "parse_dates",
     "parse_int",
     "text",
+    "text_categorical",
 ]
 
 #: Tried in turn on the values not yet parsed, after a trailing AM/PM is removed (the time is
-#: dropped, so the 12-hour clock does not matter and no locale is ever consulted).
+#: dropped, so the 12-hour clock does not matter and no locale is ever consulted). Each format
+#: has a cheap shape test, so pandas is only asked to parse the values that can match it.
 DATE_FORMATS: tuple[str, ...] = (
     "%d/%m/%Y %H:%M:%S",  # eduHub: d/MM/yyyy h:mm:ss tt
     "%d/%m/%Y",  # dd/mm/yyyy and d/m/yyyy (CASES21 reports, Excel re-saves)
@@ -35,18 +37,32 @@ DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d %H:%M:%S.%f",
     "%Y-%m-%dT%H:%M:%S.%f",
 )
+_SHAPES: dict[str, re.Pattern[str]] = {
+    "%d/%m/%Y %H:%M:%S": re.compile(r"^\d{1,2}/\d{1,2}/\d{4} +\d{1,2}:\d{1,2}:\d{1,2}$"),
+    "%d/%m/%Y": re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$"),
+    "%d/%m/%Y %H:%M": re.compile(r"^\d{1,2}/\d{1,2}/\d{4} +\d{1,2}:\d{1,2}$"),
+    "%Y-%m-%d": re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"),
+    "%Y-%m-%d %H:%M:%S": re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}$"),
+    "%Y-%m-%dT%H:%M:%S": re.compile(r"^\d{4}-\d{1,2}-\d{1,2}T\d{1,2}:\d{1,2}:\d{1,2}$"),
+    "%Y-%m-%d %H:%M:%S.%f": re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}\.\d{1,9}$"),
+    "%Y-%m-%dT%H:%M:%S.%f": re.compile(r"^\d{4}-\d{1,2}-\d{1,2}T\d{1,2}:\d{1,2}:\d{1,2}\.\d{1,9}$"),
+}
 _AM_PM_RE = re.compile(r"\s*[AaPp]\.?\s*[Mm]\.?$")
 _MIN_YEAR = 1900
 _MAX_YEAR = 2100
 
 
-def codes_and_values(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+type Column = np.ndarray | pd.Series
+
+
+def codes_and_values(series: Column) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes per row and the distinct values (object array of str)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
+    if isinstance(series, pd.Series) and isinstance(series.dtype, pd.CategoricalDtype):
         codes = series.cat.codes.to_numpy()
         values = np.asarray(series.cat.categories.astype(object), dtype=object)
         return codes, values
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+    array = series if isinstance(series, np.ndarray) else series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(array)
     return codes, np.asarray(uniques, dtype=object)
 
 
@@ -57,21 +73,27 @@ def _stripped(values: np.ndarray, upper: bool = False) -> np.ndarray:
     return np.array([str(v).strip() for v in values], dtype=object)
 
 
-def text(series: pd.Series, *, upper: bool = False, categorical: bool = False) -> pd.Series:
-    """Trimmed (optionally upper-cased) text, as a categorical or a plain ``str`` column."""
+def _trimmed(series: Column, upper: bool) -> tuple[np.ndarray, np.ndarray]:
     codes, values = codes_and_values(series)
     if len(values) == 0:
-        out = pd.Series([""] * len(series), dtype="str", index=series.index)
-        return out.astype("category") if categorical else out
+        return np.zeros(len(series), dtype=np.int64), np.array([""], dtype=object)
     new_codes, new_values = pd.factorize(_stripped(values, upper))
-    row_codes = new_codes[codes]
-    if categorical:
-        cat = pd.Categorical.from_codes(row_codes, categories=pd.Index(new_values, dtype="str"))
-        return pd.Series(cat, index=series.index)
-    return pd.Series(np.asarray(new_values, dtype=object)[row_codes], dtype="str", index=series.index)
+    return new_codes[codes], np.asarray(new_values, dtype=object)
 
 
-def flags(series: pd.Series, true_values: frozenset[str]) -> np.ndarray:
+def text(series: Column, *, upper: bool = False) -> np.ndarray:
+    """Trimmed (optionally upper-cased) text as an object array of str."""
+    row_codes, values = _trimmed(series, upper)
+    return values[row_codes]
+
+
+def text_categorical(series: Column, *, upper: bool = False) -> pd.Categorical:
+    """Trimmed (optionally upper-cased) text as a categorical (for the big tables)."""
+    row_codes, values = _trimmed(series, upper)
+    return pd.Categorical.from_codes(row_codes, categories=pd.Index(values, dtype="str"))
+
+
+def flags(series: Column, true_values: frozenset[str]) -> np.ndarray:
     """bool per row: True when the trimmed, upper-cased value is one of ``true_values``."""
     codes, values = codes_and_values(series)
     if len(values) == 0:
@@ -80,7 +102,7 @@ def flags(series: pd.Series, true_values: frozenset[str]) -> np.ndarray:
     return hits[codes]
 
 
-def not_flags(series: pd.Series, false_values: frozenset[str]) -> np.ndarray:
+def not_flags(series: Column, false_values: frozenset[str]) -> np.ndarray:
     """bool per row: False only when the trimmed, upper-cased value is one of ``false_values``."""
     codes, values = codes_and_values(series)
     if len(values) == 0:
@@ -106,25 +128,26 @@ class Parsed:
 def parse_date_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct date strings -> (datetime64[ns] at midnight, bad mask). Blank is NaT, not bad."""
     stripped = _stripped(values)
-    blank = stripped == ""
-    cleaned = pd.Series([_AM_PM_RE.sub("", v) for v in stripped], dtype=object)
+    cleaned = np.array([_AM_PM_RE.sub("", v) for v in stripped], dtype=object)
     out = np.full(len(stripped), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
-    todo = ~blank
+    todo = stripped != ""
     for fmt in DATE_FORMATS:
         if not todo.any():
             break
-        idx = np.flatnonzero(todo)
-        parsed = pd.to_datetime(cleaned.iloc[idx], format=fmt, errors="coerce")
+        shape = _SHAPES[fmt]
+        idx = np.array([i for i in np.flatnonzero(todo) if shape.match(cleaned[i])], dtype=np.int64)
+        if len(idx) == 0:
+            continue
+        parsed = pd.to_datetime(pd.Series(cleaned[idx], dtype=object), format=fmt, errors="coerce")
         years = parsed.dt.year
         ok = (parsed.notna() & (years >= _MIN_YEAR) & (years <= _MAX_YEAR)).to_numpy()
         if ok.any():
-            good = parsed[ok].dt.normalize().to_numpy(dtype="datetime64[ns]")
-            out[idx[ok]] = good
+            out[idx[ok]] = parsed[ok].dt.normalize().to_numpy(dtype="datetime64[ns]")
             todo[idx[ok]] = False
     return out, todo  # what is still to do after every format is unreadable
 
 
-def parse_dates(series: pd.Series) -> Parsed:
+def parse_dates(series: Column) -> Parsed:
     codes, values = codes_and_values(series)
     parsed, bad = parse_date_values(values)
     if len(values) == 0:
@@ -141,14 +164,17 @@ def parse_dates(series: pd.Series) -> Parsed:
 def _numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = _stripped(values)
     blank = s == ""
-    num = pd.to_numeric(pd.Series(np.where(blank, None, s), dtype=object), errors="coerce")
+    num = pd.to_numeric(
+        pd.Series([None if b else v for v, b in zip(s, blank, strict=True)], dtype=object),
+        errors="coerce",
+    )
     arr = num.to_numpy(dtype="float64", na_value=np.nan)
     integral = np.isfinite(arr) & (np.floor(arr) == arr) & (np.abs(arr) < 2**31)
     bad = ~blank & ~integral
     return s, arr, blank | bad
 
 
-def parse_int(series: pd.Series) -> Parsed:
+def parse_int(series: Column) -> Parsed:
     """Whole numbers as Python ints (object array), None when blank or unreadable."""
     codes, values = codes_and_values(series)
     n = len(series)
@@ -163,7 +189,7 @@ def parse_int(series: pd.Series) -> Parsed:
     return Parsed(per_value[codes], bad[codes], codes, s)
 
 
-def parse_absence(series: pd.Series) -> Parsed:
+def parse_absence(series: Column) -> Parsed:
     """Absence-type codes as int32; blank is 0 (not marked); unreadable ones are 0 and bad."""
     codes, values = codes_and_values(series)
     n = len(series)

@@ -72,43 +72,41 @@ class LoadedTable:
         }
 
 
-def empty_frame(spec: TableSpec) -> pd.DataFrame:
-    return pd.DataFrame({src: pd.Series([], dtype="str") for src in spec.sources})
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
-
-
 def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
-    """Concatenate the files' frames and interpret every whitelisted column by its kind."""
+    """Concatenate the files' columns and interpret every whitelisted column by its kind.
+
+    The raw text is freed as soon as it is interpreted (1.2 million attendance rows of
+    Python strings would otherwise stay in memory for the whole import).
+    """
     table = LoadedTable(spec, reads)
-    frames = []
+    parts: dict[str, list[np.ndarray]] = {src: [] for src in spec.sources}
+    lengths: list[int] = []
     for read in reads:
         frame = read.frame
+        lengths.append(len(frame))
         for src in spec.sources:
-            if src not in frame.columns:
+            if src in frame.columns:
+                parts[src].append(frame[src].to_numpy(dtype=object))
+            else:
                 table.missing.add(src)
-                frame[src] = pd.Series(
-                    [""] * len(frame), dtype=object if spec.large else "str", index=frame.index
-                )
-        frame = frame[list(spec.sources)]
-        frames.append(frame)
-        read.frame = frame
-    raw = _concat(frames) if frames else empty_frame(spec)
+                parts[src].append(np.full(len(frame), "", dtype=object))
+        read.frame = frame.iloc[:0]
+    raw = {
+        src: np.concatenate(arrays) if arrays else np.zeros(0, dtype=object)
+        for src, arrays in parts.items()
+    }
+    del parts
     cols: dict[str, object] = {}
     for f in spec.fields:
-        s = raw[f.source]
-        if f.kind in ("key", "text", "year_level", "score"):
-            cols[f.target] = _parse.text(s, categorical=spec.large)
-        elif f.kind in ("code", "vcaa"):
-            cols[f.target] = _parse.text(s, upper=True, categorical=spec.large)
+        s = raw.pop(f.source)
+        if f.kind in ("key", "text", "year_level", "score", "code", "vcaa"):
+            upper = f.kind in ("code", "vcaa")
+            cols[f.target] = (
+                _parse.text_categorical(s, upper=upper) if spec.large else _parse.text(s, upper=upper)
+            )
         elif f.kind == "approval":
-            t = _parse.text(s, upper=True, categorical=True)
-            t = t.cat.set_categories(["", "N", "Y"]).fillna("")
-            cols[f.target] = t if spec.large else t.astype("str")
+            t = _parse.text_categorical(s, upper=True).set_categories(["", "N", "Y"]).fillna("")
+            cols[f.target] = t if spec.large else np.asarray(t, dtype=object)
         elif f.kind == "flag":
             cols[f.target] = _parse.flags(s, frozenset({"Y"}))
         elif f.kind == "koorie":
@@ -129,14 +127,13 @@ def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
             cols[f.target] = p.values
         else:  # pragma: no cover - the Kind literal is exhaustive
             raise ValueError(f.kind)
-    n = len(raw)
-    del raw
-    for read in reads:  # the raw text is no longer needed: free it (1.2 M rows of strings)
-        read.frame = read.frame.iloc[:0]
-    src = np.concatenate([np.full(len(f), i, dtype=np.int16) for i, f in enumerate(frames)]) if frames else np.zeros(0, np.int16)
-    rec = np.concatenate([np.arange(len(f), dtype=np.int64) for f in frames]) if frames else np.zeros(0, np.int64)
-    cols["_src"] = src
-    cols["_rec"] = rec
+    n = sum(lengths)
+    cols["_src"] = np.repeat(np.arange(len(lengths), dtype=np.int16), lengths)
+    cols["_rec"] = (
+        np.concatenate([np.arange(k, dtype=np.int64) for k in lengths])
+        if lengths
+        else np.zeros(0, dtype=np.int64)
+    )
     table.data = pd.DataFrame(cols, index=pd.RangeIndex(n))
     return table
 
@@ -183,6 +180,15 @@ def overlay(table: LoadedTable, delta_src: int) -> int:
     return count
 
 
+def _bind(
+    message: Callable[[str, int], str], read: TableRead, shown: np.ndarray, lines: np.ndarray
+) -> Callable[[int], str]:
+    def build(i: int) -> str:
+        return message(place(read, int(lines[i])), int(shown[i]))
+
+    return build
+
+
 def emit_rows(
     collector: FindingCollector,
     table: LoadedTable,
@@ -215,9 +221,7 @@ def emit_rows(
             read.name,
             [int(x) for x in lines],
             column,
-            lambda i, shown=shown, lines=lines, read=read: message(
-                place(read, int(lines[i])), int(shown[i])
-            ),
+            _bind(message, read, shown, lines),
             total=len(positions),
         )
     return len(positions_all)

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import re
 import time
+import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -207,22 +208,31 @@ def _plan(
         (plan.delta if is_delta else plan.base)[table] = chosen
     missing = [t for t in TABLES if t not in plan.base]
     if missing and workbooks:
+        candidates: list[tuple[Path, str, dict[str, str]]] = []
         for path in workbooks:
             m = _SITE_IN_NAME.search(path.stem)
             wb_site = m.group(1).upper() if m else ""
             if plan.site and wb_site and wb_site != plan.site:
                 continue
             sheets = _workbook_sheets(path, collector)
-            if not sheets:
-                continue
-            if not plan.site:
-                if not wb_site:
-                    raise ExtractError(
-                        f"The workbook {path.name} does not say which school it belongs to. "
-                        "Name it with the school number (for example eduHub_8123.xlsx) or "
-                        "choose the school number."
-                    )
-                plan.site = wb_site
+            if sheets:
+                candidates.append((path, wb_site, sheets))
+        if not plan.site and candidates:
+            sites = {wb_site for _, wb_site, _ in candidates}
+            if "" in sites:
+                unnamed = next(p for p, wb_site, _ in candidates if not wb_site)
+                raise ExtractError(
+                    f"The workbook {unnamed.name} does not say which school it belongs to. "
+                    "Name it with the school number (for example eduHub_8123.xlsx) or "
+                    "choose the school number."
+                )
+            if len(sites) > 1:
+                raise ExtractError(
+                    f"The folder {folder} holds eduHub workbooks of more than one school "
+                    f"({', '.join(sorted(sites))}). Choose the school number to import."
+                )
+            plan.site = sites.pop()
+        for path, _, sheets in candidates:
             for table, sheet in sheets.items():
                 if table not in plan.base:
                     plan.base[table] = _Source(path, "sheet", sheet)
@@ -274,15 +284,17 @@ class _Reader:
             titles = {t.strip().upper(): t for t in wb.sheetnames}
             ws = wb[titles[spec.code]] if spec.code in titles else wb.worksheets[0]
         kinds = {f.source: f.kind for f in spec.fields}
-        frame, header, rows = read_sheet(
-            ws,
-            name=path.name,
-            table=spec.code,
-            wanted=spec.sources,
-            kinds=kinds,
-            categorical=spec.large,
-            check=self._stepper.check,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # openpyxl's notes on unknown parts
+            frame, header, rows = read_sheet(
+                ws,
+                name=path.name,
+                table=spec.code,
+                wanted=spec.sources,
+                kinds=kinds,
+                categorical=spec.large,
+                check=self._stepper.check,
+            )
         return TableRead(
             name=path.name,
             path=path,
@@ -504,34 +516,49 @@ _SOURCE = pd.CategoricalDtype(["SXAB", "SXABCONV"])
 _DAY = np.int64(86_400_000_000_000)
 
 
-def _attendance_part(table: LoadedTable, student_index: pd.Index) -> dict[str, np.ndarray | pd.Series]:
+@dataclass(frozen=True)
+class _Part:
+    """The usable rows of SXAB or SXABCONV as plain arrays."""
+
+    sid: np.ndarray
+    day: np.ndarray
+    date: np.ndarray
+    year_codes: np.ndarray
+    years: pd.Index
+    codes: dict[str, np.ndarray]
+    approved: dict[str, np.ndarray]
+
+
+def _categorical(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype("category")
+    return series.cat.codes.to_numpy(), pd.Index(series.cat.categories.astype(str))
+
+
+def _attendance_part(table: LoadedTable, student_index: pd.Index) -> _Part:
     d = table.data
-    sk = d["student_key"]
-    if not isinstance(sk.dtype, pd.CategoricalDtype):
-        sk = sk.astype("category")
-    cat_idx = student_index.get_indexer(sk.cat.categories.astype(str))
-    codes = sk.cat.codes.to_numpy()
-    sid = np.where(codes >= 0, cat_idx[np.maximum(codes, 0)] if len(cat_idx) else -1, -1)
+    codes, categories = _categorical(d["student_key"])
+    cat_idx = student_index.get_indexer(categories)
+    sid = (
+        np.where(codes >= 0, cat_idx[np.maximum(codes, 0)], -1)
+        if len(cat_idx)
+        else np.full(len(codes), -1, dtype=np.int64)
+    )
     dates = d["date"].to_numpy(dtype="datetime64[ns]")
     keep = (sid >= 0) & ~np.isnat(dates)
-
-    def approval(col: str) -> np.ndarray:
-        s = d[col].astype(_APPROVAL)
-        return s.cat.codes.to_numpy()[keep].astype(np.int8)
-
-    year = d["year_level"]
-    if not isinstance(year.dtype, pd.CategoricalDtype):
-        year = year.astype("category")
-    return {
-        "sid": sid[keep],
-        "day": dates[keep].view(np.int64) // _DAY,
-        "date": dates[keep],
-        "year_level": year[keep].reset_index(drop=True),
-        "am_code": d["am_code"].to_numpy()[keep].astype(np.int32),
-        "pm_code": d["pm_code"].to_numpy()[keep].astype(np.int32),
-        "am_approved": approval("am_approved"),
-        "pm_approved": approval("pm_approved"),
-    }
+    year_codes, years = _categorical(d["year_level"])
+    return _Part(
+        sid=sid[keep],
+        day=dates[keep].view(np.int64) // _DAY,
+        date=dates[keep],
+        year_codes=year_codes[keep],
+        years=years,
+        codes={h: d[f"{h}_code"].to_numpy()[keep].astype(np.int32) for h in ("am", "pm")},
+        approved={
+            h: d[f"{h}_approved"].astype(_APPROVAL).cat.codes.to_numpy()[keep].astype(np.int8)
+            for h in ("am", "pm")
+        },
+    )
 
 
 def merge_attendance(
@@ -539,14 +566,14 @@ def merge_attendance(
 ) -> pd.DataFrame:
     """One row per (student, date): SXAB's code for a half-day when above 0, else SXABCONV's.
 
-    Vectorised: the SXABCONV rows are located in SXAB through an integer key index.
+    Vectorised: the SXAB rows are looked up in an integer-key index of SXABCONV.
     """
     index = pd.Index(student_keys.astype(str))
     a = _attendance_part(sxab, index)
     c = _attendance_part(conv, index)
-    day0 = min([x["day"].min() for x in (a, c) if len(x["day"])], default=0)
-    ka = a["sid"].astype(np.int64) * (1 << 22) + (a["day"] - day0)
-    kc = c["sid"].astype(np.int64) * (1 << 22) + (c["day"] - day0)
+    day0 = min([int(x.day.min()) for x in (a, c) if len(x.day)], default=0)
+    ka = a.sid.astype(np.int64) * (1 << 22) + (a.day - day0)
+    kc = c.sid.astype(np.int64) * (1 << 22) + (c.day - day0)
     n_a = len(ka)
     # locate SXAB rows in SXABCONV (usually far smaller): hash the small side only
     in_conv = (
@@ -557,38 +584,41 @@ def merge_attendance(
     m_conv = in_conv[has_conv]  # ... and that record
     unmatched = np.ones(len(kc), dtype=bool)
     unmatched[m_conv] = False
+    n_extra = int(unmatched.sum())
 
     columns: dict[str, Any] = {}
     for half in ("am", "pm"):
-        code = a[f"{half}_code"].copy()
-        appr = a[f"{half}_approved"].copy()
+        code = a.codes[half].copy()
+        appr = a.approved[half].copy()
         source = np.zeros(n_a, dtype=np.int8)
         take_conv = code[m_pos] <= 0
         targets = m_pos[take_conv]
-        code[targets] = c[f"{half}_code"][m_conv[take_conv]]
-        appr[targets] = c[f"{half}_approved"][m_conv[take_conv]]
+        code[targets] = c.codes[half][m_conv[take_conv]]
+        appr[targets] = c.approved[half][m_conv[take_conv]]
         source[targets] = 1
-        columns[f"{half}_code"] = np.concatenate([code, c[f"{half}_code"][unmatched]])
+        columns[f"{half}_code"] = np.concatenate([code, c.codes[half][unmatched]])
         columns[f"{half}_approved"] = pd.Categorical.from_codes(
-            np.concatenate([appr, c[f"{half}_approved"][unmatched]]), dtype=_APPROVAL
+            np.concatenate([appr, c.approved[half][unmatched]]), dtype=_APPROVAL
         )
         columns[f"{half}_source"] = pd.Categorical.from_codes(
-            np.concatenate([source, np.ones(int(unmatched.sum()), dtype=np.int8)]), dtype=_SOURCE
+            np.concatenate([source, np.ones(n_extra, dtype=np.int8)]), dtype=_SOURCE
         )
-    sid = np.concatenate([a["sid"], c["sid"][unmatched]])
-    dates = np.concatenate([a["date"], c["date"][unmatched]])
-    year_parts = [a["year_level"]]
-    if unmatched.any():
-        year_parts.append(c["year_level"][unmatched].reset_index(drop=True))
-    year = pd.api.types.union_categoricals(
-        [p.astype("category") for p in year_parts], ignore_order=True
-    ) if len(year_parts) > 1 else pd.Categorical(year_parts[0])
-    student_cat = pd.Categorical.from_codes(sid, categories=pd.Index(index, dtype="str"))
+    years = a.years.append(c.years).unique()
+    a_map = years.get_indexer(a.years)
+    c_map = years.get_indexer(c.years)
+    year_codes = np.concatenate(
+        [
+            a_map[a.year_codes] if len(a_map) else a.year_codes,
+            c_map[c.year_codes[unmatched]] if len(c_map) else c.year_codes[unmatched],
+        ]
+    )
     return pd.DataFrame(
         {
-            "student_key": student_cat,
-            "date": dates,
-            "year_level": year,
+            "student_key": pd.Categorical.from_codes(
+                np.concatenate([a.sid, c.sid[unmatched]]), categories=pd.Index(index, dtype="str")
+            ),
+            "date": np.concatenate([a.date, c.date[unmatched]]),
+            "year_level": pd.Categorical.from_codes(year_codes, categories=pd.Index(years, dtype="str")),
             "am_code": columns["am_code"],
             "am_approved": columns["am_approved"],
             "am_source": columns["am_source"],

@@ -17,12 +17,15 @@ Warning codes (data-quality report):
   unknown_status, future_date, no_attendance_data, no_attendance, attendance_stale,
   unknown_absence_code, absence_rows_only, missing_strand_results, bad_year_semester,
   invalid_rating.
+VASS files (importers.vass) add: malformed_vcaa_number, missing_key, missing_column (errors)
+and unmatched_student (warning).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +98,7 @@ WARNING_CODES: frozenset[str] = frozenset(
         "missing_strand_results",
         "bad_year_semester",
         "invalid_rating",
+        "unmatched_student",
     }
 )
 
@@ -168,7 +172,7 @@ def _blank(values: pd.Series) -> np.ndarray:
     return (values.astype(str) == "").to_numpy(dtype=bool)
 
 
-def _isin(values: np.ndarray, known: object) -> np.ndarray:
+def _isin(values: np.ndarray, known: Iterable[str]) -> np.ndarray:
     """Hash-based membership for text (numpy's isin sorts object arrays)."""
     return pd.Series(values, dtype=object).isin(list(known)).to_numpy(dtype=bool)
 
@@ -237,6 +241,22 @@ def _check_values(table: LoadedTable, f: Field, collector: FindingCollector) -> 
     emit_rows(collector, table, mask, level=level, code=code, column=f.source, message=message)
 
 
+def _no_key_message(label: str) -> Callable[[str, int], str]:
+    def message(where: str, pos: int) -> str:
+        return f"{where}: the row has no {label}; it is left out."
+
+    return message
+
+
+def _value_message(template: str, values: np.ndarray) -> Callable[[str, int], str]:
+    """``template`` with {where} and {value} (a short code, or a neutral phrase)."""
+
+    def message(where: str, pos: int) -> str:
+        return template.format(where=where, value=_code(values[pos]))
+
+    return message
+
+
 def _check_keys(table: LoadedTable, collector: FindingCollector) -> None:
     spec = table.spec
     level: Level = spec.duplicate_level
@@ -255,7 +275,6 @@ def _check_keys(table: LoadedTable, collector: FindingCollector) -> None:
             blank = _blank(values)
             drop |= blank
         blank = blank & _present_mask(table, source)
-        label = _label(source)
         emit_rows(
             collector,
             table,
@@ -263,7 +282,7 @@ def _check_keys(table: LoadedTable, collector: FindingCollector) -> None:
             level=level,
             code="missing_key",
             column=source,
-            message=lambda where, pos, label=label: f"{where}: the row has no {label}; it is left out.",
+            message=_no_key_message(_label(source)),
         )
     if drop.any():
         table.take(np.flatnonzero(~drop))
@@ -478,9 +497,10 @@ def _check_families(ctx: ExtractContext, collector: FindingCollector) -> None:
             emit_rows(
                 collector, df, invalid & _present_mask(df, source), level="warning",
                 code="invalid_occupation_group", column=source,
-                message=lambda where, pos, values=values: (
-                    f"{where}: the occupation group {_code(values[pos])} is not one of A, B, C, D, "
-                    "N or U; it is treated as unknown."
+                message=_value_message(
+                    "{where}: the occupation group {value} is not one of A, B, C, D, N or U; "
+                    "it is treated as unknown.",
+                    values,
                 ),
             )
     group = s["family_occupation_group"].astype(str).to_numpy(dtype=object)
@@ -675,9 +695,7 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
         emit_rows(
             collector, table, bad, level="warning", code="bad_year_semester",
             column="YEAR_SEMESTER",
-            message=lambda where, pos, values=values: (
-                f"{where}: the year and semester {_code(values[pos])} is not like 2026.1."
-            ),
+            message=_value_message("{where}: the year and semester {value} is not like 2026.1.", values),
         )
     if stvdo.loaded and len(stvdo.data):
         rating = stvdo.data["rating"].astype(str).str.upper().to_numpy(dtype=object)

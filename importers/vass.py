@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -288,9 +288,7 @@ def read_vass(
             name,
             [int(x) for x in ls],
             column_name,
-            lambda i, shown=shown, ls=ls, text=text: (
-                f"Line {int(ls[i])} of {name}: " + text.format(v=show_key(vcaa[shown[i]]))
-            ),
+            _row_message(name, text, ls, [show_key(vcaa[p]) for p in shown]),
             total=len(pos),
         )
 
@@ -370,6 +368,15 @@ def read_vass(
         mapping=mapping,
         findings=findings,
     )
+
+
+def _row_message(
+    name: str, text: str, lines: np.ndarray, shown: list[str]
+) -> Callable[[int], str]:
+    def message(i: int) -> str:
+        return f"Line {int(lines[i])} of {name}: " + text.format(v=shown[i])
+
+    return message
 
 
 def _failed(

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -26,10 +25,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-# The covering index the measures read; the refresh drops it before a bulk load and rebuilds it.
-ATTENDANCE_INDEX = "ix_attendance_student_date"
 
 
 class Base(DeclarativeBase):
@@ -246,19 +241,15 @@ class AbsenceType(Base):
 
 class Attendance(Base):
     """One row per student per day: AM and PM codes, approval flags and their source.
-    Bulk-loaded by the refresh service; the covering index is rebuilt after the load."""
+    Bulk-loaded by the refresh service in key order."""
 
     __tablename__ = "attendance"
-    __table_args__ = (
-        Index(
-            ATTENDANCE_INDEX,
-            "student_key", "date", "am_code", "am_approved", "pm_code", "pm_approved", "year_level",
-        ),
-    )
+    # WITHOUT ROWID: the table is its own (student, date) index, so a bulk load in key order
+    # needs no separate index build and the per-student aggregates read one contiguous range.
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    student_key: Mapped[str] = mapped_column(String(10), nullable=False)
-    date: Mapped[date] = mapped_column(Date, nullable=False)
+    student_key: Mapped[str] = mapped_column(String(10), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
     year_level: Mapped[str] = mapped_column(String(4), nullable=False, default="")
     am_code: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     am_approved: Mapped[str] = mapped_column(String(1), nullable=False, default="")

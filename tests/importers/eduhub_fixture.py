@@ -174,10 +174,13 @@ class School:
         drop: Iterable[str] = (),
         extra: dict[str, Any] | None = None,
         header_case: Callable[[str], str] = str,
+        delimiter: str = ",",
     ) -> Path:
         cols, data = self.cells(table, rows, fill=fill, drop=drop, extra=extra)
         buf = io.StringIO(newline="")
-        writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer = csv.writer(
+            buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL, delimiter=delimiter
+        )
         writer.writerow([header_case(c) for c in cols])
         for line in data:
             writer.writerow([_csv_cell(v, date_style) for v in line])

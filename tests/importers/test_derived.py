@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from eduhub_fixture import DAYS, School, read
 
 
@@ -76,35 +75,31 @@ def test_sxabconv_alone_when_sxab_has_no_rows_for_a_student(school: School, fold
     assert set(rows.am_source.astype(str)) == {"SXABCONV"}
 
 
-@pytest.mark.parametrize(
-    ("relation", "occ_a", "occ_b", "expected", "parents"),
-    [
-        ("Self", "A", "B", "N", ("A", "B")),
-        ("SELF", "", "", "N", ("", "")),
-        ("Mother", "A", "U", "A", ("A", "U")),
-        ("Mother", "", "", "U", ("", "")),
-        ("Mother", "C", "N", "C", ("C", "N")),
-        ("Father", "N", "", "N", ("N", "")),
-        ("Mother", "u", "d", "D", ("U", "D")),
-        ("Mother", " B ", "A", "A", ("B", "A")),
-    ],
-)
-def test_family_occupation_group(
-    school: School,
-    folder: Path,
-    relation: str,
-    occ_a: str,
-    occ_b: str,
-    expected: str,
-    parents: tuple[str, str],
-) -> None:
-    school.student("ABC0001")["RELATION_A01"] = relation
-    school.find("DF", DFKEY="FAM01").update(OCCUP_STATUS_A=occ_a, OCCUP_STATUS_B=occ_b)
-    school.write(folder)
-    s = read(folder).students.set_index("student_key").loc["ABC0001"]
+FAMILY_CASES = [
+    # (relation A01, OCCUP_STATUS_A, OCCUP_STATUS_B, family group, parents' groups)
+    ("Self", "A", "B", "N", ("A", "B")),
+    ("SELF", "", "", "N", ("", "")),
+    ("Mother", "A", "U", "A", ("A", "U")),
+    ("Mother", "", "", "U", ("", "")),
+    ("Mother", "C", "N", "C", ("C", "N")),
+    ("Father", "N", "", "N", ("N", "")),
+    ("Mother", "u", "d", "D", ("U", "D")),
+    ("Mother", " B ", "A", "A", ("B", "A")),
+]
 
-    assert s["family_occupation_group"] == expected
-    assert (s["parent_a_occupation_group"], s["parent_b_occupation_group"]) == parents
+
+def test_family_occupation_group(school: School, folder: Path) -> None:
+    keys = [f"ABC{i:04d}" for i in range(1, len(FAMILY_CASES) + 1)]
+    for key, (relation, occ_a, occ_b, _, _) in zip(keys, FAMILY_CASES, strict=True):
+        student = school.student(key)
+        student["RELATION_A01"] = relation
+        school.find("DF", DFKEY=student["FAMILY"]).update(OCCUP_STATUS_A=occ_a, OCCUP_STATUS_B=occ_b)
+    school.write(folder)
+    s = read(folder).students.set_index("student_key")
+
+    for key, (_, _, _, expected, parents) in zip(keys, FAMILY_CASES, strict=True):
+        assert s.loc[key, "family_occupation_group"] == expected, key
+        assert (s.loc[key, "parent_a_occupation_group"], s.loc[key, "parent_b_occupation_group"]) == parents
 
 
 def test_no_family_is_group_u(school: School, folder: Path) -> None:
@@ -118,43 +113,46 @@ def test_no_family_is_group_u(school: School, folder: Path) -> None:
         assert s.loc[key, "parent_a_occupation_group"] == ""
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("K", True), ("T", True), ("B", True), ("k", True), ("U", False), ("N", False), ("", False)],
-)
-def test_koorie(school: School, folder: Path, value: str, expected: bool) -> None:
-    school.student("ABC0003")["KOORIE"] = value
+KOORIE = {"ABC0001": "K", "ABC0002": "T", "ABC0003": "B", "ABC0004": "k", "ABC0005": "U",
+          "ABC0006": "N", "ABC0007": ""}
+
+
+def test_koorie(school: School, folder: Path) -> None:
+    for key, value in KOORIE.items():
+        school.student(key)["KOORIE"] = value
+    school.write(folder)
+    s = read(folder).students.set_index("student_key")["koorie"]
+
+    assert {k: bool(s[k]) for k in KOORIE} == {
+        "ABC0001": True, "ABC0002": True, "ABC0003": True, "ABC0004": True,
+        "ABC0005": False, "ABC0006": False, "ABC0007": False,
+    }
+
+
+FLAGS = {
+    "REFUGEE_BACKGROUND": "refugee_background",
+    "DISABILITY": "disability",
+    "INTEGRATION": "integration",
+    "YOUTH_ALLOW": "youth_allowance",
+    "ACCESS_ALERT": "access_alert",
+    "RISK_ALERT": "risk_alert",
+    "MEDICAL_ALERT": "medical_alert",
+    "ED_ALLOW": "ema",
+}
+
+
+def test_yes_no_flags(school: School, folder: Path) -> None:
+    # student n (1..8) has only flag n set; ABC0009 has "y " everywhere, ABC0010 blanks
+    for n, column in enumerate(FLAGS, start=1):
+        school.student(f"ABC{n:04d}")[column] = "Y"
+        school.student("ABC0009")[column] = "y "
+        school.student("ABC0010")[column] = ""
     school.write(folder)
     s = read(folder).students.set_index("student_key")
 
-    assert bool(s.loc["ABC0003", "koorie"]) is expected
-
-
-@pytest.mark.parametrize(
-    ("column", "flag"),
-    [
-        ("REFUGEE_BACKGROUND", "refugee_background"),
-        ("DISABILITY", "disability"),
-        ("INTEGRATION", "integration"),
-        ("YOUTH_ALLOW", "youth_allowance"),
-        ("ACCESS_ALERT", "access_alert"),
-        ("RISK_ALERT", "risk_alert"),
-        ("MEDICAL_ALERT", "medical_alert"),
-        ("ED_ALLOW", "ema"),
-    ],
-)
-def test_yes_no_flags(school: School, folder: Path, column: str, flag: str) -> None:
-    school.student("ABC0001")[column] = "Y"
-    school.student("ABC0002")[column] = ""
-    school.student("ABC0003")[column] = "y "
-    school.write(folder)
-    s = read(folder).students.set_index("student_key")[flag]
-
-    assert s.to_dict() == {
-        "ABC0001": True, "ABC0002": False, "ABC0003": True, **{
-            f"ABC{i:04d}": False for i in range(4, 11)
-        },
-    }
+    for n, flag in enumerate(FLAGS.values(), start=1):
+        expected = {f"ABC{i:04d}": i in (n, 9) for i in range(1, 11)}
+        assert s[flag].to_dict() == expected, flag
 
 
 def test_inactive_home_group(school: School, folder: Path) -> None:

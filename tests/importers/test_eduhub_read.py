@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,9 +39,16 @@ FRAMES = (
 )
 
 
-def test_valid_folder_has_exact_columns_and_no_findings(school: School, folder: Path) -> None:
-    school.write(folder)
-    extract = read(folder)
+@pytest.fixture(scope="module")
+def valid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The minimal school, written and read once for the tests that only look."""
+    folder = tmp_path_factory.mktemp("valid")
+    minimal_school().write(folder)
+    return folder, read(folder)
+
+
+def test_valid_folder_has_exact_columns_and_no_findings(valid: tuple[Path, Any]) -> None:
+    _, extract = valid
 
     assert extract.findings == ()
     assert extract.ok
@@ -57,9 +65,8 @@ def test_valid_folder_has_exact_columns_and_no_findings(school: School, folder: 
     assert len(extract.domain_results) == 7
 
 
-def test_source_files_are_described(school: School, folder: Path) -> None:
-    school.write(folder)
-    extract = read(folder)
+def test_source_files_are_described(valid: tuple[Path, Any]) -> None:
+    folder, extract = valid
 
     by_table = {f.table: f for f in extract.files}
     assert set(by_table) == {
@@ -75,9 +82,9 @@ def test_source_files_are_described(school: School, folder: Path) -> None:
     assert by_table["SXAB"].rows == 100
 
 
-def test_student_values(school: School, folder: Path) -> None:
-    school.write(folder)
-    s = read(folder).students.set_index("student_key")
+def test_student_values(valid: tuple[Path, Any]) -> None:
+    folder, extract = valid
+    s = extract.students.set_index("student_key")
 
     alice = s.loc["ABC0001"]
     assert alice["surname"] == "SMITH"
@@ -106,9 +113,8 @@ def test_student_values(school: School, folder: Path) -> None:
         assert not s[flag].any(), flag
 
 
-def test_dtypes_of_output_frames(school: School, folder: Path) -> None:
-    school.write(folder)
-    extract = read(folder)
+def test_dtypes_of_output_frames(valid: tuple[Path, Any]) -> None:
+    folder, extract = valid
 
     for col in ("birth_date", "entry_date", "exit_date"):
         assert pd.api.types.is_datetime64_any_dtype(extract.students[col])
@@ -120,9 +126,8 @@ def test_dtypes_of_output_frames(school: School, folder: Path) -> None:
     }
 
 
-def test_lookup_frames(school: School, folder: Path) -> None:
-    school.write(folder)
-    extract = read(folder)
+def test_lookup_frames(valid: tuple[Path, Any]) -> None:
+    folder, extract = valid
 
     years = extract.year_levels.set_index("year_level")
     assert years.loc["07", "description"] == "Year 7"
@@ -169,9 +174,8 @@ def test_houses_come_from_students_without_kgh(school: School, folder: Path) -> 
     assert extract.houses.to_dict("list") == {"house": ["BLUE", "RED"], "description": ["", ""]}
 
 
-def test_codes_stay_text(school: School, folder: Path) -> None:
-    school.write(folder)
-    extract = read(folder)
+def test_codes_stay_text(valid: tuple[Path, Any]) -> None:
+    folder, extract = valid
 
     assert set(extract.students["year_level"]) == {"07", "08", "11"}
     assert set(extract.students["home_group"]) == {"07A", "08B", "11C"}
@@ -429,3 +433,30 @@ def test_files_with_a_bom_header_and_blank_lines(school: School, folder: Path) -
 
     assert extract.ok, extract.findings
     assert len(extract.year_levels) == 4
+
+
+def test_excel_unicode_text_export_is_read(school: School, folder: Path) -> None:
+    """Excel's "Unicode Text" save: UTF-16 with a BOM, tab-delimited."""
+    school.write(folder)
+    school.write_csv(folder, "ST", encoding="utf-16", delimiter="\t")
+    extract = read(folder)
+
+    assert extract.ok, extract.findings
+    s = extract.students.set_index("student_key")
+    assert s.loc["ABC0002", "first_name"] == "Zoë"
+    assert s.loc["ABC0001", "year_level"] == "07"
+
+
+def test_calendar_is_read_when_present(school: School, folder: Path) -> None:
+    for day in DAYS:
+        school.add("KCC", KCCKEY=day, DAYTODAY=day.strftime("%A"), DAY_TYPE="S", TERM="1")
+    school.add("KCC", KCCKEY=dt.date(2026, 2, 28), DAY_TYPE="W", TERM="1")
+    school.write(folder)
+    extract = read(folder)
+
+    assert extract.ok, extract.findings
+    cal = extract.calendar
+    assert list(cal.columns) == ["date", "day_type", "term"]
+    assert len(cal) == len(DAYS) + 1
+    assert cal.iloc[-1].to_dict() == {"date": pd.Timestamp(2026, 2, 28), "day_type": "W", "term": "1"}
+    assert "KCC_8123.csv" in [f.name for f in extract.files]

@@ -104,6 +104,10 @@ def test_markers_never_reach_outputs_findings_or_logs(
     codes = {f.code for f in extract.findings}
     assert {"unknown_year_level", "malformed_vcaa_number", "bad_date", "unknown_student",
             "duplicate_key", "occupation_unknown", "bad_absence_code"} <= codes
+    from importers.validation import ERROR_CODES, WARNING_CODES
+
+    for f in extract.findings:  # every code is a documented one, at its documented level
+        assert f.code in (ERROR_CODES if f.level == "error" else WARNING_CODES), f
     leaks = [t for t in _everything(extract) if MARKER in t]
     assert leaks == []
     logged = [r.getMessage() for r in caplog.records]

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mapping_tool.errors import AuthenticationError, KeyFileError, PermissionDenied, StoreError, StoreNotInitialised
+from mapping_tool.errors import (
+    AuthenticationError,
+    KeyFileError,
+    PermissionDenied,
+    StoreError,
+    StoreNotInitialised,
+)
 from mapping_tool.security.roles import Role
 from mapping_tool.services import accounts, auth
 from mapping_tool.store.models import AuditEntry

@@ -11,13 +11,26 @@ import pytest
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import select
 
-from mapping_tool.errors import AuthenticationError, PermissionDenied, StoreError, StoreLocked, UsageError
+from mapping_tool.errors import (
+    AuthenticationError,
+    PermissionDenied,
+    StoreError,
+    StoreLocked,
+    UsageError,
+)
 from mapping_tool.security.roles import Role
 from mapping_tool.services import accounts, auth, backup
 from mapping_tool.store import migrate
 from mapping_tool.store.files import InstanceLock, StoreFiles
 from mapping_tool.store.models import Account, AuditEntry
-from tests.support import CUSTODIAN, CUSTODIAN_PASSWORD, PRINCIPAL, PRINCIPAL_PASSWORD, RECOVERY, file_hashes
+from tests.support import (
+    CUSTODIAN,
+    CUSTODIAN_PASSWORD,
+    PRINCIPAL,
+    PRINCIPAL_PASSWORD,
+    RECOVERY,
+    file_hashes,
+)
 
 
 def _audit(user) -> list[str]:  # type: ignore[no-untyped-def]

@@ -153,7 +153,7 @@ def test_attendance_for_an_unknown_student_is_an_error(custodian, extract: Path)
     assert count(custodian, Student) == 0
 
 
-@pytest.mark.parametrize("cancel_at", ["Reading", "Saving students", "Saving attendance", "Indexing", "Committing"])
+@pytest.mark.parametrize("cancel_at", ["Reading", "Saving students", "Saving attendance", "Saving results", "Committing"])
 def test_cancel_at_any_point_leaves_the_store_as_it_was(custodian, extract: Path, cancel_at: str) -> None:  # type: ignore[no-untyped-def]
     before = mirror_state(custodian)
 
@@ -246,7 +246,7 @@ from mapping_tool.services import auth, imports
 user = auth.sign_in(Path(sys.argv[1]), sys.argv[2], sys.argv[3])
 class Stall:
     def report(self, fraction, text):
-        if "Indexing" in text:
+        if "Saving results" in text:
             print("MIDWAY", flush=True)
             import time; time.sleep(60)
     def cancelled(self):

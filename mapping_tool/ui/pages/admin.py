@@ -145,8 +145,12 @@ class AccountDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def selected_role(self) -> Role:
+        # Qt stores the StrEnum as a plain str in the item data: turn it back into a Role.
+        return Role(self.role.currentData())
+
     def _role_changed(self) -> None:
-        role = self.role.currentData()
+        role = self.selected_role()
         scoped = role in (Role.HOME_GROUP_TEACHER, Role.YEAR_LEVEL_COORDINATOR)
         self.scope.setEnabled(scoped)
         if not scoped:
@@ -278,7 +282,7 @@ class AdminPage(QWidget):
         dialog = AccountDialog(self)
         if not dialog.exec():
             return
-        role = dialog.role.currentData()
+        role = dialog.selected_role()
         password = generate_password()
         codes = dialog.codes()
         ok = self._run(

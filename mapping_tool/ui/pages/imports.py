@@ -56,8 +56,8 @@ SNAPSHOT_HEADERS = {
     SnapshotColumn.STUDENTS: "Students",
     SnapshotColumn.ADDED: "Added",
     SnapshotColumn.CHANGED: "Changed",
-    SnapshotColumn.GONE: "No longer in extract",
-    SnapshotColumn.WARNINGS: "Data-quality warnings",
+    SnapshotColumn.GONE: "Gone from extract",
+    SnapshotColumn.WARNINGS: "Warnings",
     SnapshotColumn.FILES: "Files",
 }
 
@@ -99,7 +99,7 @@ class SnapshotTableModel(QAbstractTableModel):
             return None
         return {
             SnapshotColumn.EXTRACT_DATE: s.extract_date.strftime("%d/%m/%Y"),
-            SnapshotColumn.IMPORTED: s.imported_at.strftime("%d/%m/%Y %H:%M") + " UTC",
+            SnapshotColumn.IMPORTED: s.imported_at.strftime("%d/%m/%Y %H:%M UTC"),
             SnapshotColumn.BY: s.imported_by,
             SnapshotColumn.STUDENTS: f"{s.row_counts.get('students', 0):,}",
             SnapshotColumn.ADDED: f"{s.added:,}",
@@ -142,7 +142,10 @@ class ImportsPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # a handful of rows: cheap
+        header.setStretchLastSection(True)
+        self.table.setWordWrap(False)
         layout.addWidget(self.table, 1)
         self.empty = QLabel("No extract has been imported yet. Choose “Import a CASES21 extract…” to start.")
         layout.addWidget(self.empty)
@@ -213,7 +216,7 @@ class ImportWizard(QDialog):
         self.result = None
         self.job: worker.Job | None = None
         self.setWindowTitle("Import a CASES21 extract")
-        self.setMinimumSize(680, 480)
+        self.setMinimumSize(760, 640)
         layout = QVBoxLayout(self)
         self.pages = QStackedWidget()
         layout.addWidget(self.pages, 1)
@@ -278,8 +281,14 @@ class ImportWizard(QDialog):
         self.found.setWordWrap(True)
         self.found.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.found)
+        self.findings_label = QLabel()
+        self.findings_label.setWordWrap(True)
+        layout.addWidget(self.findings_label)
         self.findings = QListWidget()
         self.findings.setAccessibleName("Problems and warnings")
+        self.findings.setWordWrap(True)
+        self.findings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.findings.setMinimumHeight(140)
         layout.addWidget(self.findings, 1)
         self.pages.addWidget(page)
 
@@ -420,8 +429,12 @@ class ImportWizard(QDialog):
             f"<p>School <b>{p.school_number}</b> ({school.school_name if school else ''}), extract of "  # type: ignore[attr-defined]
             f"<b>{p.extract_date:%d/%m/%Y}</b>: {p.row_counts['students']:,} students, "  # type: ignore[attr-defined]
             f"{p.row_counts['attendance']:,} days of attendance.</p>"  # type: ignore[attr-defined]
-            f"<table cellspacing='0' cellpadding='3'>{files}</table>{verdict}"
-            f"<p>{len(p.warnings)} data-quality warning(s) (these do not stop the import):</p>"  # type: ignore[attr-defined]
+            f"<table cellspacing='0' cellpadding='2'>{files}</table>{verdict}"
+        )
+        n_err, n_warn = len(p.errors), len(p.warnings)  # type: ignore[attr-defined]
+        self.findings_label.setText(
+            (f"{n_err} problem(s) to fix in CASES21, and " if n_err else "")
+            + f"{n_warn} data-quality warning(s) (warnings do not stop the import; they are kept in the report):"
         )
         self.findings.clear()
         for f in list(p.errors) + list(p.warnings):  # type: ignore[attr-defined]

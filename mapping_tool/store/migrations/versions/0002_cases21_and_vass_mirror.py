@@ -29,7 +29,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('code', name=op.f('pk_absence_type'))
     )
     op.create_table('attendance',
-    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('student_key', sa.String(length=10), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('year_level', sa.String(length=4), nullable=False),
@@ -39,10 +38,9 @@ def upgrade() -> None:
     sa.Column('pm_code', sa.Integer(), nullable=False),
     sa.Column('pm_approved', sa.String(length=1), nullable=False),
     sa.Column('pm_source', sa.String(length=8), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance'))
+    sa.PrimaryKeyConstraint('student_key', 'date', name=op.f('pk_attendance')),
+    sqlite_with_rowid=False,
     )
-    with op.batch_alter_table('attendance', schema=None) as batch_op:
-        batch_op.create_index('ix_attendance_student_date', ['student_key', 'date', 'am_code', 'am_approved', 'pm_code', 'pm_approved', 'year_level'], unique=False)
 
     op.create_table('domain_result',
     sa.Column('student_key', sa.String(length=10), nullable=False),
@@ -206,9 +204,6 @@ def downgrade() -> None:
     op.drop_table('house')
     op.drop_table('home_group')
     op.drop_table('domain_result')
-    with op.batch_alter_table('attendance', schema=None) as batch_op:
-        batch_op.drop_index('ix_attendance_student_date')
-
     op.drop_table('attendance')
     op.drop_table('absence_type')
     # ### end Alembic commands ###

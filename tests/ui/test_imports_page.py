@@ -1,0 +1,92 @@
+"""The import wizard and the Imports page, driven through their own widgets with a real store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from importers.demo import generate_demo_extract
+from mapping_tool.ui.pages.imports import ImportsPage, ImportWizard
+
+EXTRACT_DATE = date(2026, 9, 18)
+
+
+@pytest.fixture(scope="module")
+def eduhub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ui-eduhub") / "eduhub"
+    generate_demo_extract(folder, students=40, extract_date=EXTRACT_DATE, years=1, seed=5)
+    return folder
+
+
+def _check(qtbot, wizard: ImportWizard, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    wizard.folder.setText(str(folder))
+    wizard.next_button.click()
+    qtbot.waitUntil(lambda: wizard.pages.currentIndex() == ImportWizard.PAGE_CHECK, timeout=30000)
+
+
+def test_wizard_checks_imports_and_summarises(qtbot, custodian, sync_runner, eduhub: Path) -> None:  # type: ignore[no-untyped-def]
+    page = ImportsPage(custodian)
+    qtbot.addWidget(page)
+    assert page.model.rowCount() == 0 and not page.empty.isHidden()
+    wizard = ImportWizard(custodian, page)
+    qtbot.addWidget(wizard)
+    wizard.imported.connect(page._imported)
+    _check(qtbot, wizard, eduhub)
+    found = wizard.found.text()
+    assert "8123" in found and "18/09/2026" in found and "Ready to import" in found
+    assert "SXAB_8123.csv" in found
+    assert wizard.next_button.isEnabled()
+    with qtbot.waitSignal(wizard.imported, timeout=60000):
+        wizard.next_button.click()
+    assert wizard.pages.currentIndex() == ImportWizard.PAGE_DONE
+    assert "students in the extract" in wizard.summary.text()
+    assert page.model.rowCount() == 1
+    assert page.model.index(0, 0).data() == "18/09/2026"
+
+
+def test_snapshot_model_passes_the_model_tester(qtbot, qtmodeltester, custodian, eduhub: Path) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import imports
+
+    imports.import_cases21(custodian, eduhub)
+    page = ImportsPage(custodian)
+    qtbot.addWidget(page)
+    qtmodeltester.check(page.model)
+    assert page.model.rowCount() == 1
+
+
+def test_cancel_during_the_import_saves_nothing(qtbot, custodian, sync_runner, eduhub: Path) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import imports
+
+    wizard = ImportWizard(custodian)
+    qtbot.addWidget(wizard)
+    _check(qtbot, wizard, eduhub)
+
+    def cancel_on_attendance(fraction: float, text: str) -> None:
+        if "attendance" in text.lower():
+            wizard.cancel_button.click()
+
+    wizard.next_button.click()
+    assert wizard.job is not None
+    wizard.job.progress.connect(cancel_on_attendance)
+    qtbot.waitUntil(lambda: wizard.pages.currentIndex() == ImportWizard.PAGE_CHECK, timeout=60000)
+    assert "nothing was changed" in wizard.found.text()
+    assert imports.list_snapshots(custodian) == []
+
+
+def test_a_folder_that_is_not_an_extract_says_so(qtbot, custodian, sync_runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    wizard = ImportWizard(custodian)
+    qtbot.addWidget(wizard)
+    (tmp_path / "notes.txt").write_text("hello")
+    wizard.folder.setText(str(tmp_path))
+    wizard.next_button.click()
+    qtbot.waitUntil(lambda: bool(wizard.choose_message.text()) and "Checking" not in wizard.choose_message.text(), timeout=30000)
+    assert wizard.pages.currentIndex() == ImportWizard.PAGE_CHOOSE
+    assert "eduHub" in wizard.choose_message.text() or "no" in wizard.choose_message.text().lower()
+
+
+def test_only_the_custodian_can_start_an_import(qtbot, teacher) -> None:  # type: ignore[no-untyped-def]
+    page = ImportsPage(teacher)
+    qtbot.addWidget(page)
+    assert not page.import_button.isEnabled()

@@ -1,0 +1,192 @@
+"""The main window: navigation, status bar, idle lock and sign-out, for a custodian and a teacher."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+
+from mapping_tool.ui.main_window import MainWindow
+from mapping_tool.ui.pages.placeholder import PlaceholderPage
+from tests.support import CUSTODIAN, CUSTODIAN_PASSWORD, HGT
+from tests.ui.helpers import audit_actions
+
+SECTIONS = ["Students", "Interventions", "Referrals", "Imports", "Reports", "Administration", "My profile"]
+
+
+def _window(qtbot, session) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _label_text(widget: QWidget) -> str:
+    return " ".join(label.text() for label in widget.findChildren(QLabel))
+
+
+@pytest.mark.parametrize("who", ["custodian", "teacher"])
+def test_every_navigation_entry_builds_its_page(qtbot, request, who: str) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, request.getfixturevalue(who))
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == SECTIONS
+    for row, name in enumerate(SECTIONS):
+        window.nav.setCurrentRow(row)
+        page = window.pages[name]
+        assert window.stack.currentWidget() is page
+        assert page.isVisible()
+        assert name.lower() in _label_text(page).lower(), f"{name} page has no heading"
+        if isinstance(page, PlaceholderPage):
+            text = _label_text(page)
+            assert text.count("<li") >= 1, f"{name} placeholder lists nothing"
+            assert "coming update" in text
+            assert len(re.sub("<[^>]+>", "", text)) > 150, f"{name} placeholder says too little"
+    # show_page returns the built page without building it twice
+    assert window.show_page("Students") is window.pages["Students"]
+
+
+def test_placeholders_say_what_they_will_hold(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    expected = {
+        "Students": "risk factor",
+        "Interventions": "intervention",
+        "Referrals": "consent",
+        "Reports": "de-identified",
+    }
+    for name, phrase in expected.items():
+        page = window.show_page(name)
+        assert isinstance(page, PlaceholderPage)
+        assert phrase in _label_text(page).lower()
+
+
+def test_status_bar_shows_school_user_role_and_extract(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    assert window.school_label.text() == "Example Secondary College (8123)"
+    assert "Casey Custodian" in window.user_label.text()
+    assert "Data custodian" in window.user_label.text()
+    extract = window.extract_label.text()
+    assert extract == "No CASES21 extract imported yet" or re.fullmatch(r"Latest extract: \d\d/\d\d/\d{4}", extract)
+    for label in (window.school_label, window.user_label, window.extract_label):
+        assert label.isVisible()
+    assert "Example Secondary College" in window.windowTitle()
+
+
+def test_teacher_sees_their_role_and_no_administration(qtbot, teacher) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, teacher)
+    assert "Harper Teacher" in window.user_label.text()
+    assert "Home group teacher" in window.user_label.text()
+    page = window.show_page("Administration")
+    assert "Only the data custodian administers" in _label_text(page)
+    assert page.model is None  # type: ignore[attr-defined]
+    profile = window.show_page("My profile")
+    assert profile.username.text() == HGT  # type: ignore[attr-defined]
+    assert "07A" in profile.scope.text()  # type: ignore[attr-defined]
+
+
+# -- idle lock ----------------------------------------------------------------------------------
+def _lock_by_idling(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.idle.timer.setInterval(50)
+    window.idle.timer.start()
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    qtbot.waitUntil(lambda: window.lock_dialog.isVisible())
+
+
+def test_idle_lock_hides_the_page_and_only_the_password_unlocks(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.store.models import AuditEntry
+
+    window = _window(qtbot, custodian)
+    window.show_page("My profile")
+    _lock_by_idling(qtbot, window)
+    dialog = window.lock_dialog
+    assert window.centralWidget().isHidden()
+    assert not window.idle.timer.isActive()
+    assert "Casey Custodian" in _label_text(dialog)
+
+    dialog.password.setText("not-the-password-at-all")
+    qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    assert dialog.message.isVisible()
+    assert dialog.message.text() == "That password is not correct."
+    assert dialog.password.text() == ""
+    assert window.locked and window.centralWidget().isHidden() and dialog.isVisible()
+
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and window.locked
+    dialog.close()  # the title bar's close button
+    assert dialog.isVisible() and window.locked
+
+    dialog.password.setText(CUSTODIAN_PASSWORD)
+    qtbot.mouseClick(dialog.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.locked)
+    assert not dialog.isVisible()
+    assert window.centralWidget().isVisible()
+    assert window.pages["My profile"].isVisible()
+    assert window.idle.timer.isActive()
+
+    with custodian.store.read() as s:
+        actions = [a for (a,) in s.query(AuditEntry.action).order_by(AuditEntry.id)]
+    assert actions[-2:] == ["unlock.failed", "unlock"]
+
+
+def test_sign_out_from_the_lock_signs_the_session_out(qtbot, custodian, store_dir: Path, store_key: bytes) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    _lock_by_idling(qtbot, window)
+    with qtbot.waitSignal(window.signed_out):
+        qtbot.mouseClick(window.lock_dialog.sign_out_button, Qt.MouseButton.LeftButton)
+    assert custodian.signed_out
+    assert not window.isVisible()
+    assert not window.idle.timer.isActive()
+    last = audit_actions(store_dir, store_key)[-1]
+    assert last == (CUSTODIAN, "sign-out", CUSTODIAN)
+
+
+def test_lock_closes_open_message_boxes(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    box = QMessageBox(QMessageBox.Icon.Information, "Note", "Something on screen", parent=window)
+    box.open()
+    qtbot.waitUntil(box.isVisible)
+    window.lock()
+    assert not box.isVisible()
+    assert window.lock_dialog.isVisible()
+
+
+def test_input_resets_the_idle_timer(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    timer = window.idle.timer
+    # A coarse 60 s timer reports its remaining time in whole seconds; be precise for the test.
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(60_000)
+    timer.start()
+    qtbot.waitUntil(lambda: timer.remainingTime() < 59_950, timeout=2000)
+    qtbot.keyClick(window.nav, Qt.Key.Key_Down)
+    assert timer.remainingTime() > 59_950
+    qtbot.waitUntil(lambda: timer.remainingTime() < 59_950, timeout=2000)
+    qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(10, 10))
+    assert timer.remainingTime() > 59_950
+    assert not window.locked
+
+
+def test_idle_minutes_come_from_the_settings(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import settings
+
+    settings.set_setting(custodian, "idle_lock_minutes", "7")
+    window = _window(qtbot, custodian)
+    assert window.idle.timer.interval() == 7 * 60_000
+
+
+def test_sign_out_from_the_menu(qtbot, custodian, store_dir: Path, store_key: bytes) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    with qtbot.waitSignal(window.signed_out):
+        window.sign_out_action.trigger()
+    assert custodian.signed_out
+    assert not window.isVisible()
+    assert audit_actions(store_dir, store_key)[-1][1] == "sign-out"
+
+
+def test_closing_the_window_signs_out(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    window.close()
+    assert custodian.signed_out
+    assert not window.idle.timer.isActive()
