@@ -449,6 +449,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_app(["--store", str(demo.folder), "--user", "custodian"])
 
 
+def cmd_students(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import students
+
+    fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if Path(args.out).suffix else "csv")
+    count = students.export_students(user, Path(args.out), fmt=fmt, student=args.student)
+    _out(f"Wrote {count} student{'s' if count != 1 else ''} to {args.out} (only what your role may see; recorded in the audit log).")
+    return 0
+
+
+def cmd_deidentified(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import deidentified
+
+    deidentified.export_summary(user, Path(args.out))
+    _out(f"Wrote the de-identified summary to {args.out} (counts under 5 suppressed).")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import audit
+
+    count = audit.export_entries(user, Path(args.out), student=args.student)
+    _out(f"Wrote {count} audit entries to {args.out}.")
+    return 0
+
+
 def cmd_self_test(args: argparse.Namespace) -> int:
     from mapping_tool.selftest import run_self_test
 
@@ -545,6 +570,20 @@ def build_parser() -> argparse.ArgumentParser:
     asub = audit_p.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
     p = asub.add_parser("verify", help='check the hash chain and its anchor: prints "intact" or the first broken entry')
     p.set_defaults(handler=_with_user(cmd_audit_verify))
+    p = asub.add_parser("export", help="the audit log, or who accessed one student's record (--student), to Excel or CSV")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--student", metavar="KEY")
+    p.set_defaults(handler=_with_user(cmd_audit_export))
+
+    p = sub.add_parser("students", help="export the students you may see, one row each, masked by your role")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--format", choices=("csv", "xlsx"))
+    p.add_argument("--student", metavar="KEY", help="one student only (non-zero exit when outside your scope)")
+    p.set_defaults(handler=_with_user(cmd_students))
+
+    p = sub.add_parser("deidentified", help="de-identified summary counts for regional and central office (Excel)")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(handler=_with_user(cmd_deidentified))
 
     p = sub.add_parser("import", help="refresh from a CASES21 eduHub folder (and a VASS file): all or nothing")
     p.add_argument("--cases21", required=True, metavar="DIR", help="the eduHub folder (ST_<school>.csv, SXAB_<school>.csv, ...)")
@@ -588,6 +627,9 @@ def run(argv: Sequence[str]) -> int:
         parser.print_help()
         return 2
     try:
+        from mapping_tool.security.policy import load_policy
+
+        load_policy()  # a policy file widened beyond the seed's table stops everything here
         return int(args.handler(args))
     except KnownError as exc:
         _err(exc.message)

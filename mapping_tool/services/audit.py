@@ -56,3 +56,70 @@ def verify(user: UserSession) -> VerifyResult:
     if by_id[last_id] != anchor["last_hash"]:
         return VerifyResult(False, count, f"entry {last_id} does not match the anchor kept outside the database", last_id)
     return VerifyResult(True, count)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: str
+
+
+AUDIT_HEADERS = ("entry", "when (UTC)", "user", "action", "object type", "object", "detail")
+
+
+def entries(
+    user: UserSession,
+    *,
+    actor: str | None = None,
+    student: str | None = None,
+    action: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int | None = None,
+) -> list[AuditRow]:
+    """Filtered entries, newest first (data custodian and principal class)."""
+    user.require(Role.CUSTODIAN, Role.PRINCIPAL)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if student:
+        key = student.strip().upper()
+        query = query.where(
+            (AuditEntry.object_id == key) | AuditEntry.detail.like(f'%"{key}"%')
+        )
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%"))
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until + "~")
+    if limit:
+        query = query.limit(limit)
+    with user.store.read() as session:
+        return [
+            AuditRow(e.id, e.at, e.actor, e.action, e.object_type, e.object_id, e.detail)
+            for e in session.execute(query).scalars()
+        ]
+
+
+def export_entries(user: UserSession, out, *, student: str | None = None, fmt: str | None = None) -> int:  # type: ignore[no-untyped-def]
+    """The audit log (or, for one student, who accessed the record, when and what they did)."""
+    from mapping_tool.services.export import write_table
+
+    rows = entries(user, student=student)
+    count = write_table(
+        out, AUDIT_HEADERS,
+        ((r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.detail) for r in reversed(rows)),
+        fmt=fmt, title="Audit log" if not student else f"Access to {student.upper()}",
+    )
+    with user.store.write() as session:
+        user.store.audit(
+            session, user.username, "export.audit", object_type="student" if student else "audit",
+            object_id=(student or "").upper(), detail={"path": str(out), "rows": count},
+        )
+    return count

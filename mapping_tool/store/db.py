@@ -68,6 +68,11 @@ def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = False) -> A
 
 
 def _check_size(conn: Any, path: Path) -> None:
+    """A file cut short is caught before use. While another connection has pages in the WAL the
+    main file may legitimately be shorter than the database, so the check needs an empty WAL."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return
     page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
     page_count = int(conn.execute("PRAGMA page_count").fetchone()[0])
     actual = path.stat().st_size

@@ -49,6 +49,13 @@ def run_app(argv: list[str]) -> int:
     from mapping_tool.ui.errors import ErrorDialogs, install_excepthook
 
     install_excepthook()
+    try:
+        from mapping_tool.security.policy import load_policy
+
+        load_policy()
+    except KnownError as exc:
+        ErrorDialogs.show(None, APP_NAME, exc.message)
+        return 1
     files = StoreFiles(store_dir)
     try:
         store_dir.mkdir(parents=True, exist_ok=True)
@@ -118,4 +125,13 @@ class Controller:
 
 
 def _school_label(store_dir: Path) -> str:
-    return f"Store: {store_dir}"
+    """The school's name is inside the encrypted store, so before sign-in the dialog can only say
+    which folder it opens, and only when that is not the usual one (staff need not see paths)."""
+    from mapping_tool.paths import default_store_dir
+
+    text = "Sign in with your staff account."
+    try:
+        usual = store_dir.expanduser().resolve() == default_store_dir().expanduser().resolve()
+    except OSError:
+        usual = False
+    return text if usual else f"{text}\nStore folder: {store_dir}"

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QSize, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QWidget,
 )
@@ -84,15 +86,15 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.session = session
         self.locked = False
+        self._covered: list[QDialog] = []
         school = session.store.school
         self.setWindowTitle(f"{APP_NAME} – {school.school_name}" if school else APP_NAME)
-        self.resize(1180, 760)
+        self._size_to_screen()
 
         self.nav = QListWidget()
         self.nav.setAccessibleName("Sections")
         self.nav.setIconSize(QSize(18, 18))
-        self.nav.setMaximumWidth(220)
-        self.nav.setMinimumWidth(170)
+        self.nav.setFixedWidth(200)
         self.nav.setStyleSheet("QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 10px; }")
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
@@ -104,12 +106,14 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(holder)
         self.nav.currentRowChanged.connect(self.show_page_index)
 
-        splitter = QSplitter()
-        splitter.addWidget(self.nav)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+        # A fixed-width section list beside the page (a splitter left a gap the list could not fill).
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self._build_menu()
         self._build_status_bar()
 
@@ -168,6 +172,9 @@ class MainWindow(QMainWindow):
             old.deleteLater()
             self.stack.insertWidget(index, page)
             self.pages[name] = page
+            saved = getattr(page, "saved", None)
+            if saved is not None:
+                saved.connect(self.refresh_user)
         self.stack.setCurrentIndex(index)
 
     def show_page(self, name: str) -> QWidget:
@@ -193,16 +200,31 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
+    def _size_to_screen(self) -> None:
+        """1180×760 where it fits; on a small laptop screen, most of the screen instead."""
+        width, height = 1180, 760
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, int(available.width() * 0.95))
+            height = min(height, int(available.height() * 0.92))
+        self.resize(width, height)
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         school = self.session.store.school
         self.school_label = QLabel(f"{school.school_name} ({school.school_number})" if school else "")
-        self.user_label = QLabel(f"Signed in: {self.session.display_name} – {self.session.role.title}")
+        self.user_label = QLabel()
         self.extract_label = QLabel()
         for w in (self.school_label, self.user_label, self.extract_label):
             w.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(w)
+        self.refresh_user()
         self.refresh_status()
+
+    def refresh_user(self) -> None:
+        """The signed-in user's name and role (again after they correct their name in My profile)."""
+        self.user_label.setText(f"Signed in: {self.session.display_name} – {self.session.role.title}")
 
     def refresh_status(self) -> None:
         latest = _latest_extract(self.session)
@@ -230,9 +252,11 @@ class MainWindow(QMainWindow):
 
         self.locked = True
         self.idle.pause()
-        for dialog in self.findChildren(QMessageBox):
-            dialog.reject()
+        self._cover_dialogs(UnlockDialog)
         self.centralWidget().hide()
+        old = getattr(self, "lock_dialog", None)
+        if old is not None:
+            old.deleteLater()
         self.lock_dialog = UnlockDialog(self.session, self)
         self.lock_dialog.finished.connect(self._lock_finished)
         self.lock_dialog.open()
@@ -245,7 +269,26 @@ class MainWindow(QMainWindow):
         if result:
             self.locked = False
             self.centralWidget().show()
+            for covered in self._covered:
+                if shiboken6.isValid(covered):
+                    covered.show()
+            self._covered = []
             self.idle.resume()
+
+    def _cover_dialogs(self, keep: type) -> None:
+        """Nothing stays readable behind the lock. A message box or a dialog run with exec()
+        (application-modal) is rejected: its task ends as if cancelled. A dialog opened with
+        open() or show() (for example an import with its job still running) is hidden and shown
+        again after unlocking, so the lock never cancels work in progress."""
+        self._covered: list[QDialog] = []
+        for dialog in self.findChildren(QDialog):
+            if not dialog.isVisible() or isinstance(dialog, keep):
+                continue
+            if isinstance(dialog, QMessageBox) or dialog.windowModality() == Qt.WindowModality.ApplicationModal:
+                dialog.reject()
+            else:
+                dialog.hide()
+                self._covered.append(dialog)
 
     def sign_out(self) -> None:
         from mapping_tool.services import auth

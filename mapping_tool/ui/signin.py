@@ -42,10 +42,24 @@ def _heading(text: str) -> QLabel:
 def _message_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet("color: palette(text); background: #fdecea; border: 1px solid #e0b4b4; padding: 6px;")
+    label.setStyleSheet("color: #1f1f1f; background: #fdecea; border: 1px solid #e0b4b4; padding: 6px;")
     label.setAccessibleName("Sign-in message")
     label.hide()
     return label
+
+
+def _show_message(dialog: QDialog, label: QLabel, text: str) -> None:
+    """Show the message and grow the dialog by the room it takes, so nothing else is squeezed."""
+    layout = dialog.layout()
+    margins = layout.contentsMargins() if layout is not None else None
+    width = dialog.width() - (margins.left() + margins.right() if margins is not None else 0)
+    spacing = max(layout.spacing(), 0) if layout is not None else 0
+    before = label.heightForWidth(width) + spacing if label.isVisible() else 0
+    label.setText(text)
+    label.show()
+    grow = label.heightForWidth(width) + spacing - before
+    if grow > 0 and dialog.isVisible():
+        dialog.resize(dialog.width(), dialog.height() + grow)
 
 
 class SignInDialog(QDialog):
@@ -100,7 +114,7 @@ class SignInDialog(QDialog):
             "your principal authorised."
         )
         note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
+        note.setStyleSheet("color: #555555;")
         layout.addWidget(note)
         (self.password if username else self.username).setFocus()
 
@@ -138,8 +152,7 @@ class SignInDialog(QDialog):
             show_error(self, exc)  # type: ignore[arg-type]
 
     def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.show()
+        _show_message(self, self.message, text)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -202,14 +215,12 @@ class ChangePasswordDialog(QDialog):
         from mapping_tool.services import auth
 
         if self.new.text() != self.again.text():
-            self.message.setText("The two new passwords do not match.")
-            self.message.show()
+            _show_message(self, self.message, "The two new passwords do not match.")
             return
         try:
             auth.change_password(self.session, self.current.text(), self.new.text())
         except KnownError as exc:
-            self.message.setText(exc.message)
-            self.message.show()
+            _show_message(self, self.message, exc.message)
             return
         self.accept()
 
@@ -223,6 +234,7 @@ class UnlockDialog(QDialog):
         self.signed_out = False
         self.setWindowTitle("Locked – Student Mapping Tool")
         self.setModal(True)
+        self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
         layout.addWidget(_heading("This window is locked"))
         text = QLabel(
@@ -258,8 +270,7 @@ class UnlockDialog(QDialog):
             self.accept()
         else:
             self.password.clear()
-            self.message.setText("That password is not correct.")
-            self.message.show()
+            _show_message(self, self.message, "That password is not correct.")
 
     def _sign_out(self) -> None:
         self.signed_out = True

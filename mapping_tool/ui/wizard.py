@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QDateEdit,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -43,9 +45,13 @@ class _Page(QWizardPage):
         super().__init__()
         self.setTitle(title)
         self.setSubTitle(subtitle)
+        # Take the wizard's whole page area: otherwise the page keeps the height it had before
+        # a message appeared and the message is clipped.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("background: #fdecea; border: 1px solid #e0b4b4; padding: 6px;")
+        self.error.setStyleSheet("color: #1f1f1f; background: #fdecea; border: 1px solid #e0b4b4; padding: 6px;")
+        self.error.setAccessibleName("Message")
         self.error.hide()
 
     def fail(self, text: str) -> bool:
@@ -163,6 +169,10 @@ class CustodianPage(_Page):
             validate_username(self.username.text())
             if not self.display_name.text().strip():
                 return self.fail("Enter your name.")
+            email = self.email.text().strip()
+            if email and ("@" not in email or " " in email):
+                # the same rule as My profile, so the profile saved here can be saved there again
+                return self.fail("Enter an email address like name@education.vic.gov.au.")
             if self.password.text() != self.again.text():
                 return self.fail("The two passwords do not match.")
             passwords.check_password(self.password.text(), context=[self.username.text()])
@@ -243,10 +253,14 @@ class FirstRunWizard(QWizard):
 
         if not self.recovery.validatePage():
             return
+        # Two key derivations (about a second): show that something is happening.
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             auth.init_store(self.store_dir, self.request())
         except KnownError as exc:
             self.recovery.fail(exc.message)
             return
+        finally:
+            QApplication.restoreOverrideCursor()
         self.created_username = self.custodian.username.text().strip()
         super().accept()

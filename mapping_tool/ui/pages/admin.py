@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from enum import IntEnum
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from mapping_tool.security.roles import Role
 from mapping_tool.ui.errors import show_error
 
 _Index = QModelIndex | QPersistentModelIndex
+_ERROR_STYLE = "color: #1f1f1f; background: #fdecea; border: 1px solid #e0b4b4; padding: 6px;"
 
 
 class AccountColumn(IntEnum):
@@ -103,7 +105,10 @@ class AccountTableModel(QAbstractTableModel):
                 return "Disabled"
             return "Must set a new password" if a.must_change_password else "Active"
         if col is AccountColumn.LAST_SIGN_IN:
-            return a.last_sign_in_at.strftime("%d/%m/%Y %H:%M") if a.last_sign_in_at else "Never"
+            if not a.last_sign_in_at:
+                return "Never"
+            # Stored in UTC; shown in this PC's local time.
+            return a.last_sign_in_at.replace(tzinfo=UTC).astimezone().strftime("%d/%m/%Y %H:%M")
         return None
 
 
@@ -182,7 +187,10 @@ class AdminPage(QWidget):
         self.table.setAccessibleName("Staff accounts")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(AccountColumn.NAME, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         box_layout.addWidget(self.table)
         row = QHBoxLayout()
@@ -198,7 +206,8 @@ class AdminPage(QWidget):
         self.reset_button.clicked.connect(lambda: self._with_selected(self.reset_password))
         self.disable_button.clicked.connect(lambda: self._with_selected(self.disable_account))
         self.enable_button.clicked.connect(lambda: self._with_selected(self.enable_account))
-        layout.addWidget(accounts_box, 3)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        layout.addWidget(accounts_box, 1)
 
         lower = QHBoxLayout()
         settings_box = QGroupBox("Sign-in and screen lock")
@@ -215,11 +224,15 @@ class AdminPage(QWidget):
             ("Lock the window after idle minutes:", self.idle_minutes),
         ):
             w.setAccessibleName(text.rstrip(":"))
+            w.setMinimumWidth(90)
             sform.addRow(text, w)
-        self.save_settings_button = QPushButton("Save settings")
+        self.save_settings_button = QPushButton("&Save settings")
         self.save_settings_button.clicked.connect(self.save_settings)
-        sform.addRow(self.save_settings_button)
-        lower.addWidget(settings_box)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(self.save_settings_button)
+        sform.addRow(save_row)
+        lower.addWidget(settings_box, 1)
 
         keys_box = QGroupBox("Backups and keys")
         kl = QVBoxLayout(keys_box)
@@ -235,10 +248,11 @@ class AdminPage(QWidget):
         self.backup_button.clicked.connect(self.backup_now)
         self.recovery_button.clicked.connect(self.save_recovery)
         self.show_key_button.clicked.connect(self.show_key)
-        lower.addWidget(keys_box)
-        layout.addLayout(lower, 2)
+        lower.addWidget(keys_box, 1)
+        layout.addLayout(lower)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setAccessibleName("Administration message")
         layout.addWidget(self.status)
         self.refresh()
 
@@ -248,29 +262,53 @@ class AdminPage(QWidget):
 
         if self.model is None:
             return
+        selected = self.selected_username()
         self.model.set_rows(accounts.list_users(self.session))
+        for row in range(self.model.rowCount()):
+            if self.model.row_at(row).username == selected:
+                self.table.selectRow(row)
+        self._update_buttons()
         current = settings.get_settings(self.session)
         self.attempts.setValue(current.lockout_attempts)
         self.lock_minutes.setValue(current.lockout_minutes)
         self.idle_minutes.setValue(current.idle_lock_minutes)
 
-    def _with_selected(self, action) -> None:  # type: ignore[no-untyped-def]
+    def selected_username(self) -> str:
+        if self.model is None:
+            return ""
         rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            self.status.setText("Select an account first.")
+        return self.model.row_at(rows[0].row()).username if rows else ""
+
+    def _update_buttons(self) -> None:
+        """Offer only what makes sense for the selected account."""
+        rows = self.table.selectionModel().selectedRows()
+        account = self.model.row_at(rows[0].row()) if rows and self.model is not None else None
+        active = account is not None and account.active
+        self.reset_button.setEnabled(active)
+        self.disable_button.setEnabled(active)  # also for yourself: the refusal says why
+        self.enable_button.setEnabled(account is not None and not account.active)
+
+    def _with_selected(self, action) -> None:  # type: ignore[no-untyped-def]
+        username = self.selected_username()
+        if not username:
+            self._say("Select an account first.", error=True)
             return
-        action(self.model.row_at(rows[0].row()).username)  # type: ignore[union-attr]
+        action(username)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setStyleSheet(_ERROR_STYLE if error else "")
+        self.status.setText(text)
 
     def _run(self, fn, done_text: str) -> bool:  # type: ignore[no-untyped-def]
         try:
             fn()
         except KnownError as exc:
-            self.status.setText(exc.message)
+            self._say(exc.message, error=True)
             return False
         except Exception as exc:  # noqa: BLE001
             show_error(self, exc)
             return False
-        self.status.setText(done_text)
+        self._say(done_text)
         self.refresh()
         return True
 
@@ -368,7 +406,7 @@ class AdminPage(QWidget):
         try:
             key = backup.show_key(self.session, password)
         except KnownError as exc:
-            self.status.setText(exc.message)
+            self._say(exc.message, error=True)
             return
         QMessageBox.information(
             self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -15,8 +16,14 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.ui.errors import show_error
 
+_ERROR_STYLE = "color: #1f1f1f; background: #fdecea; border: 1px solid #e0b4b4; padding: 6px;"
+
 
 class ProfilePage(QWidget):
+    """``saved`` is emitted after a successful save (the window shows the corrected name)."""
+
+    saved = Signal()
+
     def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.session = session
@@ -50,8 +57,16 @@ class ProfilePage(QWidget):
             label = QLabel(text)
             label.setBuddy(w)
             form.addRow(label, w)
-        layout.addLayout(form)
+        # Fields as wide as a name or an address needs, not the whole window.
+        holder = QWidget()
+        holder.setMaximumWidth(640)
+        holder.setLayout(form)
+        form.setContentsMargins(0, 8, 0, 8)
+        layout.addWidget(holder)
         self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setMaximumWidth(640)
+        self.status.setAccessibleName("Profile message")
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
         self.save = QPushButton("&Save changes")
@@ -93,10 +108,15 @@ class ProfilePage(QWidget):
                 phone=self.phone.text(),
             )
         except KnownError as exc:
-            self.status.setText(exc.message)
+            self._say(exc.message, error=True)
             return
-        self.status.setText("Saved.")
+        self._say("Saved.")
         self.refresh()
+        self.saved.emit()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setStyleSheet(_ERROR_STYLE if error else "")
+        self.status.setText(text)
 
     def _change_password(self) -> None:
         from mapping_tool.ui.signin import ChangePasswordDialog
@@ -104,6 +124,6 @@ class ProfilePage(QWidget):
         try:
             dialog = ChangePasswordDialog(self.session, forced=False, parent=self)
             if dialog.exec():
-                self.status.setText("Your password was changed.")
+                self._say("Your password was changed.")
         except KnownError as exc:
             show_error(self, exc)

@@ -1,0 +1,262 @@
+"""The one enforcement point for student data: every read goes through here with the signed-in
+user, returns only the rows in the user's scope and only the fields the access policy allows
+(absent, not blanked), and writes the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mapping_tool.errors import KnownError, UsageError
+from mapping_tool.security.policy import ITEMS, Policy, load_policy
+from mapping_tool.security.roles import Role
+from mapping_tool.services.accounts import SCOPE_HOME_GROUP, SCOPE_YEAR_LEVEL
+from mapping_tool.services.context import UserSession
+from mapping_tool.store.models import Account, Setting
+
+logger = logging.getLogger(__name__)
+
+CHARACTERISTICS = (
+    "koorie", "refugee_background", "disability", "integration", "youth_allowance",
+    "access_alert", "risk_alert", "medical_alert", "ema",
+)
+# The columns of the student table the service may return, in display/export order.
+BASE_FIELDS = (
+    "student_key", "surname", "first_name", "preferred_name", "gender", "birth_date", "year_level", "home_group",
+    "house", "status", "entry_date", "exit_date", "in_extract", "family_key", "vsn", "vcaa_number",
+    "parent_occupation_group", *CHARACTERISTICS,
+)
+_SQL_COLUMN = {"parent_occupation_group": "family_occupation_group"}
+# The export contract (issue 4; issue 5 appends measures and flags).
+EXPORT_COLUMNS = ("student_key", "surname", "first_name", "year_level", "home_group", "status", *CHARACTERISTICS)
+
+# Extra per-student fields (measures, flags) from later features: name -> loader(user, keys).
+ExtraLoader = Callable[[UserSession, Sequence[str]], dict[str, dict[str, Any]]]
+_extra_fields: list[tuple[tuple[str, ...], ExtraLoader]] = []
+
+
+def register_extra_fields(names: tuple[str, ...], loader: ExtraLoader) -> None:
+    _extra_fields.append((names, loader))
+
+
+class NotVisible(KnownError):
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class StudentTable:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def column(self, name: str) -> list[Any]:
+        i = self.columns.index(name)
+        return [r[i] for r in self.rows]
+
+
+# -- policy ---------------------------------------------------------------------------------
+
+
+def effective_policy(user: UserSession) -> Policy:
+    """The shipped policy (checked against the seed's table) with the custodian's narrowing."""
+    base = load_policy()
+    with user.store.read() as session:
+        row = session.get(Setting, "policy_narrowing")
+    if row is None:
+        return base
+    data = json.loads(row.value)
+    return base.with_narrowing({role: frozenset(items) for role, items in data.items()})
+
+
+def visible_fields(user: UserSession, candidates: Sequence[str] | None = None) -> tuple[str, ...]:
+    policy = effective_policy(user)
+    allowed = policy.allowed_fields(user.role)
+    names = candidates if candidates is not None else all_fields()
+    return tuple(n for n in names if n in allowed)
+
+
+def all_fields() -> tuple[str, ...]:
+    extra = tuple(n for names, _ in _extra_fields for n in names)
+    return BASE_FIELDS + tuple(n for n in extra if n not in BASE_FIELDS)
+
+
+def set_narrowing(user: UserSession, role: Role, item: str, allowed: bool) -> None:
+    """Narrow a role (need to know) or undo a narrowing; never past the seed's table."""
+    user.require(Role.CUSTODIAN)
+    if role is Role.CUSTODIAN:
+        raise UsageError("The data custodian's access cannot be narrowed.")
+    if item not in ITEMS:
+        raise UsageError(f"Unknown data item '{item}'.")
+    policy = effective_policy(user)
+    if allowed and policy.ceiling(role.value, item) != "Y":
+        raise UsageError(
+            f"The privacy assessment does not allow {role.title.lower()} to see {policy.titles[item].lower()}; it cannot be widened."
+        )
+    current = {r: set(items) for r, items in policy.narrowing.items()}
+    before = item not in current.get(role.value, set())
+    if allowed:
+        current.get(role.value, set()).discard(item)
+    else:
+        current.setdefault(role.value, set()).add(item)
+    store = user.store
+    with store.write() as session:
+        payload = json.dumps({r: sorted(i) for r, i in current.items() if i})
+        row = session.get(Setting, "policy_narrowing")
+        if row is None:
+            session.add(Setting(key="policy_narrowing", value=payload))
+        else:
+            row.value = payload
+        store.audit(
+            session, user.username, "policy.changed", object_type="role", object_id=role.value,
+            detail={"item": item, "old": "allowed" if before else "narrowed", "new": "allowed" if allowed else "narrowed"},
+        )
+
+
+# -- scope ----------------------------------------------------------------------------------
+
+
+def _scope(user: UserSession) -> tuple[str, list[str]] | None:
+    """None for the whole school; else ("home_group" | "year_level", codes)."""
+    if user.role in (Role.HOME_GROUP_TEACHER, Role.YEAR_LEVEL_COORDINATOR):
+        kind = SCOPE_HOME_GROUP if user.role is Role.HOME_GROUP_TEACHER else SCOPE_YEAR_LEVEL
+        with user.store.read() as session:
+            account = session.get(Account, user.account_id)
+            codes = [s.code for s in account.scopes if s.kind == kind] if account else []
+        return kind, codes
+    return None
+
+
+def _query(user: UserSession, fields: Sequence[str], *, key: str | None = None, search: str | None = None):  # type: ignore[no-untyped-def]
+    cols = ", ".join(_SQL_COLUMN.get(f, f) for f in fields if f in BASE_FIELDS)
+    where, params = [], []
+    scope = _scope(user)
+    if scope is not None:
+        kind, codes = scope
+        if not codes:
+            where.append("0")
+        else:
+            where.append(f"{kind} IN ({', '.join('?' for _ in codes)})")
+            params += codes
+    if key is not None:
+        where.append("student_key = ?")
+        params.append(key)
+    if search:
+        where.append("(student_key LIKE ? OR surname LIKE ? OR first_name LIKE ? OR preferred_name LIKE ?)")
+        params += [f"%{search}%"] * 4
+    sql = f"SELECT {cols} FROM student" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY surname, first_name, student_key"
+    return sql, params
+
+
+def _fetch(user: UserSession, fields: Sequence[str], **kw: Any) -> list[tuple[Any, ...]]:
+    base = [f for f in fields if f in BASE_FIELDS]
+    if "student_key" not in base:
+        base = ["student_key", *base]
+    sql, params = _query(user, base, **kw)
+    with user.store.read() as session:
+        conn = session.connection().connection.driver_connection
+        raw = conn.execute(sql, params).fetchall()
+    rows = [dict(zip(base, r, strict=True)) for r in raw]
+    for row in rows:
+        for f in CHARACTERISTICS + ("in_extract",):
+            if f in row:
+                row[f] = bool(row[f])
+        for f in ("birth_date", "entry_date", "exit_date"):
+            if row.get(f):
+                from datetime import date
+
+                row[f] = date.fromisoformat(str(row[f]))
+    extra_wanted = [f for f in fields if f not in BASE_FIELDS]
+    if extra_wanted and rows:
+        keys = [r["student_key"] for r in rows]
+        for names, loader in _extra_fields:
+            if any(n in extra_wanted for n in names):
+                values = loader(user, keys)
+                for row in rows:
+                    for n in names:
+                        row[n] = values.get(row["student_key"], {}).get(n)
+    return [tuple(r.get(f) for f in fields) for r in rows]
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+
+def list_students(user: UserSession, *, search: str | None = None, fields: Sequence[str] | None = None, audit: bool = True) -> StudentTable:
+    """The students the user may see, with only the fields the policy allows."""
+    user.check_active()
+    cols = visible_fields(user, fields)
+    rows = _fetch(user, cols, search=search.strip() if search else None)
+    if audit:
+        with user.store.write() as session:
+            user.store.audit(
+                session, user.username, "students.listed", object_type="students",
+                detail={"rows": len(rows), "fields": list(cols), "search": bool(search)},
+            )
+    return StudentTable(cols, tuple(rows))
+
+
+def get_student(user: UserSession, student_key: str) -> dict[str, Any]:
+    """One student's record, as permitted. Out of scope looks exactly like not existing."""
+    user.check_active()
+    key = student_key.strip().upper()
+    cols = visible_fields(user)
+    rows = _fetch(user, cols, key=key)
+    if not rows:
+        with user.store.write() as session:
+            user.store.audit(session, user.username, "student.view-refused", object_type="student", object_id=key)
+        raise NotVisible(f"There is no student {key} that you may see.")
+    with user.store.write() as session:
+        user.store.audit(
+            session, user.username, "student.viewed", object_type="student", object_id=key, detail={"fields": list(cols)}
+        )
+    return dict(zip(cols, rows[0], strict=True))
+
+
+def export_students(user: UserSession, out: Path, *, fmt: str | None = None, student: str | None = None) -> int:
+    """One row per student the user may see, masked by the policy; audit-logged with contents."""
+    from mapping_tool.services.export import write_table
+
+    user.check_active()
+    wanted = EXPORT_COLUMNS + tuple(n for names, _ in _extra_fields for n in names if n not in EXPORT_COLUMNS)
+    cols = visible_fields(user, wanted)
+    if "student_key" not in cols:
+        raise NotVisible("Your role may not export identifying student data.")
+    rows = _fetch(user, cols, key=student.strip().upper() if student else None)
+    if student and not rows:
+        with user.store.write() as session:
+            user.store.audit(session, user.username, "export.refused", object_type="student", object_id=student.strip().upper())
+        raise NotVisible(f"There is no student {student.strip().upper()} that you may see.")
+    count = write_table(out, cols, rows, fmt=fmt, title="Students")
+    keys = [r[0] for r in rows]
+    with user.store.write() as session:
+        user.store.audit(
+            session, user.username, "export.students", object_type="export", object_id=out.name,
+            detail={
+                "path": str(out), "rows": count, "columns": list(cols), "student_keys": keys,
+                "keys_sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest(),
+            },
+        )
+    return count
+
+
+def field_titles() -> dict[str, str]:
+    titles = {f: f.replace("_", " ").capitalize() for f in all_fields()}
+    titles.update({"student_key": "Key", "vsn": "VSN", "vcaa_number": "VCAA number", "ema": "EMA/CSEF",
+                   "koorie": "Koorie", "in_extract": "In latest extract", "parent_occupation_group": "Parent occupation group"})
+    return titles
+
+
+def _all_student_keys(user: UserSession) -> set[str]:  # for tests of scope
+    sql, params = _query(user, ["student_key"])
+    with user.store.read() as session:
+        conn = session.connection().connection.driver_connection
+        return {r[0] for r in conn.execute(sql, params)}
+
+
+__all__ = [
+    "BASE_FIELDS", "CHARACTERISTICS", "EXPORT_COLUMNS", "NotVisible", "StudentTable", "effective_policy",
+    "export_students", "get_student", "list_students", "register_extra_fields", "set_narrowing", "visible_fields",
+]
