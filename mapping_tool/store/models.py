@@ -295,3 +295,20 @@ class VassResult(Base):
     unit_code: Mapped[str] = mapped_column(String(16), nullable=False, default="")
     result: Mapped[str] = mapped_column(String(8), nullable=False, default="")
     year: Mapped[str] = mapped_column(String(4), nullable=False, default="")
+
+
+# --- What the tool owns (never touched by a refresh; keyed by the CASES21 student key) ----------
+
+
+class StudentNote(Base):
+    """A staff note about a student. Its author may label it sensitive: then only the author,
+    the data custodian, principal class and careers/welfare staff see its text."""
+
+    __tablename__ = "student_note"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_key: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    author: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -120,7 +120,14 @@ class AccountDialog(QDialog):
         self.setWindowTitle("Add a staff account")
         self.setMinimumWidth(460)
         form = QFormLayout(self)
+        intro = QLabel(
+            "The tool makes an initial password for the new account and shows it once, for you to "
+            "give the person. They choose their own password when they first sign in."
+        )
+        intro.setWordWrap(True)
+        form.addRow(intro)
         self.username = QLineEdit()
+        self.username.setPlaceholderText("e.g. tbrown")
         self.role = QComboBox()
         for role in Role:
             self.role.addItem(role.title, role)
@@ -129,7 +136,7 @@ class AccountDialog(QDialog):
         self.email = QLineEdit()
         self.phone = QLineEdit()
         self.scope = QLineEdit()
-        self.scope.setPlaceholderText("e.g. 07A, 07B (home groups) or 07, 08 (year levels)")
+        self.scope_label = QLabel()
         for text, w in (
             ("&User name:", self.username),
             ("&Role:", self.role),
@@ -137,15 +144,19 @@ class AccountDialog(QDialog):
             ("&Position:", self.position),
             ("&Email:", self.email),
             ("P&hone:", self.phone),
-            ("&Scope:", self.scope),
+            ("", self.scope),
         ):
-            w.setAccessibleName(text.replace("&", "").rstrip(":"))
-            label = QLabel(text)
+            if w is self.scope:
+                label = self.scope_label  # its text follows the role
+            else:
+                w.setAccessibleName(text.replace("&", "").rstrip(":"))
+                label = QLabel(text)
             label.setBuddy(w)
             form.addRow(label, w)
         self.role.currentIndexChanged.connect(self._role_changed)
         self._role_changed()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add account")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -157,6 +168,15 @@ class AccountDialog(QDialog):
     def _role_changed(self) -> None:
         role = self.selected_role()
         scoped = role in (Role.HOME_GROUP_TEACHER, Role.YEAR_LEVEL_COORDINATOR)
+        if role is Role.HOME_GROUP_TEACHER:
+            text, hint = "Home &groups:", "e.g. 07A, 07B"
+        elif role is Role.YEAR_LEVEL_COORDINATOR:
+            text, hint = "Year &levels:", "e.g. 07, 08"
+        else:
+            text, hint = "Students:", "the whole school"
+        self.scope_label.setText(text)
+        self.scope.setAccessibleName(text.replace("&", "").rstrip(":"))
+        self.scope.setPlaceholderText(hint)
         self.scope.setEnabled(scoped)
         if not scoped:
             self.scope.clear()
