@@ -322,15 +322,9 @@ def _latest_extract(session) -> str:  # type: ignore[no-untyped-def]
 
 
 def _students_page(session) -> QWidget:  # type: ignore[no-untyped-def]
-    return PlaceholderPage(
-        "Students",
-        "The review screen welfare and year level staff work from.",
-        [
-            "Every student you may see, with year level, home group and each early-leaving risk factor as yes or no",
-            "Filters by year level, home group, risk factor, review tier and what is new since the last refresh",
-            "A student panel that explains each flag in one sentence and shows the trend across refreshes",
-        ],
-    )
+    from mapping_tool.ui.pages.students import StudentsPage
+
+    return StudentsPage(session)
 
 
 def _imports_page(session) -> QWidget:  # type: ignore[no-untyped-def]
