@@ -173,6 +173,7 @@ def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor:
         store = OpenStore(files, engine, key)
         with store.read() as session:
             store.school = load_school(session)
+        store.check_anchor()
         if store.school is None or store.school.store_id != keyfile.store_id:
             raise StoreError(
                 f"The key file in {files.folder} belongs to a different store than {files.db.name}."

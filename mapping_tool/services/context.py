@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mapping_tool.errors import AuthenticationError, PermissionDenied, StoreError
@@ -53,21 +53,28 @@ class OpenStore:
     def __post_init__(self) -> None:
         self._audit_key = audit_chain.derive_audit_key(self._master_key)
         self._anchor_key = audit_chain.derive_audit_key(self._master_key, b"audit-anchor-v1")
+        self._appended: tuple[int, str] | None = None
+        self.anchor_broken = False
 
     # -- transactions ---------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction (BEGIN IMMEDIATE); the audit anchor follows the commit."""
+        self._appended = None
         try:
             with db.write_session(self.engine) as session:
                 yield session
         except StoreError:
+            self._appended = None
             raise
         except Exception as exc:
+            self._appended = None
             if _is_db_error(exc):
                 raise db.translate_error(exc, self.files.db) from exc
             raise
-        self.update_anchor()
+        if self._appended is not None:
+            self._write_anchor(*self._appended)
+            self._appended = None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -94,57 +101,61 @@ class OpenStore:
         at: datetime | None = None,
     ) -> int:
         """Append one chained entry inside the caller's write transaction; returns its id."""
-        last = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
-        seq = session.execute(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_entry'")).scalar()
-        prev_hash = last.hash if last else audit_chain.GENESIS
-        entry_id = max(int(seq or 0), last.id if last else 0) + 1
+        conn = session.connection()
+        last_id, last_hash, seq = conn.exec_driver_sql(
+            "SELECT (SELECT id FROM audit_entry ORDER BY id DESC LIMIT 1), "
+            "(SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1), "
+            "(SELECT seq FROM sqlite_sequence WHERE name = 'audit_entry')"
+        ).one()
+        prev_hash = last_hash or audit_chain.GENESIS
+        entry_id = max(int(seq or 0), int(last_id or 0)) + 1
         when = (at or utcnow()).isoformat(timespec="milliseconds") + "Z"
         detail_text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=True, default=str)
         fields = audit_fields(entry_id, when, actor, action, object_type, object_id, detail_text)
         digest = audit_chain.link(self._audit_key, prev_hash, fields)
-        session.add(
-            AuditEntry(
-                id=entry_id,
-                at=when,
-                actor=actor,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                detail=detail_text,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
+        conn.exec_driver_sql(
+            "INSERT INTO audit_entry (id, at, actor, action, object_type, object_id, detail, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry_id, when, actor, action, object_type, object_id, detail_text, prev_hash, digest),
         )
-        session.flush()
+        self._appended = (entry_id, digest)
         return entry_id
 
     def audit_key(self) -> bytes:
         return self._audit_key
 
     # -- anchor outside the database --------------------------------------------------------
-    def _anchor_mac(self, count: int, last_id: int, last_hash: str) -> str:
-        msg = f"{self.school.store_id if self.school else ''}|{count}|{last_id}|{last_hash}".encode()
+    def _anchor_mac(self, last_id: int, last_hash: str) -> str:
+        msg = f"{self.school.store_id if self.school else ''}|{last_id}|{last_hash}".encode()
         return hmac.new(self._anchor_key, msg, hashlib.sha256).hexdigest()
+
+    def _write_anchor(self, last_id: int, last_hash: str) -> None:
+        """Record the chain's end outside the database. Not fsynced: after a crash the anchor
+        may be behind the log (a prefix, accepted), never ahead of it."""
+        if self.anchor_broken:
+            logger.warning("the audit log does not reach its anchor; the anchor is kept as evidence")
+            return
+        data = {"last_id": last_id, "last_hash": last_hash, "mac": self._anchor_mac(last_id, last_hash)}
+        tmp = self.files.anchor.with_name(self.files.anchor.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(data), "utf-8")
+            tmp.replace(self.files.anchor)
+        except OSError:
+            logger.warning("could not write the audit anchor file")
 
     def update_anchor(self) -> None:
         with db.read_session(self.engine) as session:
             row = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
-            count = session.execute(text("SELECT count(*) FROM audit_entry")).scalar_one()
-        if row is None:
-            return
-        previous = self.read_anchor()
-        if previous is not None and not self._anchor_consistent(previous):
-            # The log no longer reaches the recorded end (cut off, or an older file put back):
-            # keep the evidence; `audit verify` reports it until a restore resets the anchor.
-            logger.warning("the audit log does not reach its anchor; the anchor is kept as evidence")
-            return
-        data = {"count": count, "last_id": row.id, "last_hash": row.hash, "mac": self._anchor_mac(count, row.id, row.hash)}
-        from mapping_tool.security.keyslots import write_atomic
+        if row is not None:
+            self._write_anchor(row.id, row.hash)
 
-        try:
-            write_atomic(self.files.anchor, json.dumps(data).encode())
-        except OSError:
-            logger.warning("could not write the audit anchor file")
+    def check_anchor(self) -> None:
+        """At opening: an anchor the log no longer reaches (entries cut off, or an older file put
+        back) is kept as evidence and never overwritten in this session."""
+        anchor = self.read_anchor()
+        if anchor is not None and not self._anchor_consistent(anchor):
+            self.anchor_broken = True
+            logger.warning("the audit log does not reach its anchor")
 
     def _anchor_consistent(self, anchor: dict[str, Any]) -> bool:
         if anchor.get("invalid"):
@@ -156,9 +167,7 @@ class OpenStore:
     def read_anchor(self) -> dict[str, Any] | None:
         try:
             data = json.loads(self.files.anchor.read_text("utf-8"))
-            ok = hmac.compare_digest(
-                str(data["mac"]), self._anchor_mac(int(data["count"]), int(data["last_id"]), str(data["last_hash"]))
-            )
+            ok = hmac.compare_digest(str(data["mac"]), self._anchor_mac(int(data["last_id"]), str(data["last_hash"])))
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return data if ok else {"invalid": True}
