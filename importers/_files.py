@@ -15,7 +15,7 @@ import logging
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -266,7 +266,9 @@ def _values_ascii(frame: pd.DataFrame) -> bool:
     return True
 
 
-def first_record(path: Path, name: str, sep: str | None = None) -> tuple[list[str], str, str | None]:
+def first_record(
+    path: Path, name: str, sep: str | None = None
+) -> tuple[list[str], str, str | None]:
     """(first non-blank record, delimiter, BOM encoding): sniffs the file and refuses non-text."""
     with path.open("rb") as fh:
         head = fh.read(_HEAD)
@@ -306,10 +308,15 @@ def read_csv_columns(
     sep: str,
     bom: str | None,
     header: bool,
-    categorical: bool,
+    categories: Collection[int] = (),
     executor: Executor | None = None,
 ) -> CsvColumns:
     """Read the columns at ``positions`` as text (``keep_default_na=False``), nothing else.
+
+    Columns at ``categories`` are read as pandas categoricals: far cheaper for repetitive
+    columns (no Python string per cell), but pandas 3 infers the categories' type ("100" ->
+    100), so this is only for columns whose text is re-read by value (dates, absence codes,
+    Y/N flags), never for keys, year levels or scores.
 
     The file is hashed in ``executor`` while pandas parses it. Without a BOM the parse
     first tries UTF-8 (the fast path; plain ASCII is the same in Windows-1252) and falls back
@@ -317,6 +324,7 @@ def read_csv_columns(
     """
     future = executor.submit(scan_file, path) if executor is not None else None
     positions = sorted(positions)
+    cats = set(categories) & set(positions)
 
     def parse(encoding: str, errors: str = "strict") -> pd.DataFrame:
         if not positions:
@@ -331,9 +339,12 @@ def read_csv_columns(
                 # Every cell stays the exact text of the file: object holds the same Python
                 # strings as dtype=str (no inference, and with na_filter off no NA at all:
                 # "NA" and "Null" are names) without pandas 3's extra pass over every string
-                # (0.5 s per million rows). Never "category": pandas 3 infers its categories
-                # as numbers ("07" -> 7).
-                dtype=object,
+                # (0.5 s per million rows). "category" only where inference is harmless.
+                dtype=(
+                    {p: ("category" if p in cats else np.dtype(object)) for p in positions}
+                    if cats
+                    else object
+                ),
                 keep_default_na=False,
                 na_filter=False,
                 index_col=False,
@@ -405,7 +416,7 @@ def read_csv_table(
     table: str,
     wanted: Sequence[str],
     *,
-    categorical: bool,
+    categorical: Collection[str] = (),
     executor: Executor | None = None,
     sep: str | None = None,
     name: str | None = None,
@@ -424,12 +435,20 @@ def read_csv_table(
             positions.append(pos)
             names.append(col)
     got = read_csv_columns(
-        path, name, positions, sep=delim, bom=bom, header=True, categorical=categorical,
+        path,
+        name,
+        positions,
+        sep=delim,
+        bom=bom,
+        header=True,
+        categories=[p for p in positions if header[p] in set(categorical)],
         executor=executor,
     )
     frame = got.frame
     frame.columns = [header[p] for p in sorted(positions)]
-    logger.debug("Read %s: %d rows, %d of %d columns kept", name, len(frame), len(names), len(header))
+    logger.debug(
+        "Read %s: %d rows, %d of %d columns kept", name, len(frame), len(names), len(header)
+    )
     return TableRead(
         name=name,
         path=path,
@@ -456,9 +475,7 @@ def check_workbook_zip(path: Path, name: str) -> None:
         what = _looks_like(head)
         if what is None:
             what = "a text file" if b"\x00" not in head else "binary data"
-        raise FileRefused(
-            "not_a_table_file", f"{name} is not an Excel workbook: it is {what}."
-        )
+        raise FileRefused("not_a_table_file", f"{name} is not an Excel workbook: it is {what}.")
     if size > XLSX_MAX_BYTES:
         raise FileRefused(
             "unsafe_workbook",

@@ -60,6 +60,9 @@ def codes_and_values(series: Column) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(series, pd.Series) and isinstance(series.dtype, pd.CategoricalDtype):
         codes = series.cat.codes.to_numpy()
         values = np.asarray(series.cat.categories.astype(object), dtype=object)
+        if (codes < 0).any():  # a missing value: read as blank text
+            values = np.append(values, "")
+            codes = np.where(codes < 0, len(values) - 1, codes)
         return codes, values
     array = series if isinstance(series, np.ndarray) else series.to_numpy(dtype=object)
     codes, uniques = pd.factorize(array)
@@ -90,7 +93,7 @@ def text(series: Column, *, upper: bool = False) -> np.ndarray:
 def text_categorical(series: Column, *, upper: bool = False) -> pd.Categorical:
     """Trimmed (optionally upper-cased) text as a categorical (for the big tables)."""
     row_codes, values = _trimmed(series, upper)
-    return pd.Categorical.from_codes(row_codes, categories=pd.Index(values, dtype="str"))
+    return pd.Categorical.from_codes(row_codes, dtype=pd.CategoricalDtype(pd.Index(values, dtype=object)))
 
 
 def flags(series: Column, true_values: frozenset[str]) -> np.ndarray:
@@ -138,11 +141,11 @@ def parse_date_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         idx = np.array([i for i in np.flatnonzero(todo) if shape.match(cleaned[i])], dtype=np.int64)
         if len(idx) == 0:
             continue
-        parsed = pd.to_datetime(pd.Series(cleaned[idx], dtype=object), format=fmt, errors="coerce")
-        years = parsed.dt.year
-        ok = (parsed.notna() & (years >= _MIN_YEAR) & (years <= _MAX_YEAR)).to_numpy()
+        parsed = pd.to_datetime(cleaned[idx], format=fmt, errors="coerce")  # a DatetimeIndex
+        years = np.asarray(parsed.year, dtype=np.float64)  # NaN where not parsed
+        ok = ~np.isnan(years) & (years >= _MIN_YEAR) & (years <= _MAX_YEAR)
         if ok.any():
-            out[idx[ok]] = parsed[ok].dt.normalize().to_numpy(dtype="datetime64[ns]")
+            out[idx[ok]] = parsed[ok].normalize().to_numpy(dtype="datetime64[ns]")
             todo[idx[ok]] = False
     return out, todo  # what is still to do after every format is unreadable
 

@@ -67,9 +67,22 @@ class LoadedTable:
         """Keep only the rows at ``positions`` (and their parsed values)."""
         self.data = self.data.iloc[positions].reset_index(drop=True)
         self.parsed = {
-            k: _parse.Parsed(p.values[positions], p.bad[positions], p.codes[positions], p.raw_values)
+            k: _parse.Parsed(
+                p.values[positions], p.bad[positions], p.codes[positions], p.raw_values
+            )
             for k, p in self.parsed.items()
         }
+
+
+def _joined(parts: list[np.ndarray | pd.Series]) -> np.ndarray | pd.Series:
+    """One column from the base file and its delta (a categorical stays categorical alone)."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.zeros(0, dtype=object)
+    return np.concatenate(
+        [p.astype(str).to_numpy(dtype=object) if isinstance(p, pd.Series) else p for p in parts]
+    )
 
 
 def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
@@ -79,22 +92,21 @@ def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
     Python strings would otherwise stay in memory for the whole import).
     """
     table = LoadedTable(spec, reads)
-    parts: dict[str, list[np.ndarray]] = {src: [] for src in spec.sources}
+    parts: dict[str, list[np.ndarray | pd.Series]] = {src: [] for src in spec.sources}
     lengths: list[int] = []
     for read in reads:
         frame = read.frame
         lengths.append(len(frame))
         for src in spec.sources:
-            if src in frame.columns:
-                parts[src].append(frame[src].to_numpy(dtype=object))
-            else:
+            if src not in frame.columns:
                 table.missing.add(src)
                 parts[src].append(np.full(len(frame), "", dtype=object))
+            elif isinstance(frame[src].dtype, pd.CategoricalDtype):
+                parts[src].append(frame[src])  # interpreted per category, not per row
+            else:
+                parts[src].append(frame[src].to_numpy(dtype=object))
         read.frame = frame.iloc[:0]
-    raw = {
-        src: np.concatenate(arrays) if arrays else np.zeros(0, dtype=object)
-        for src, arrays in parts.items()
-    }
+    raw = {src: _joined(arrays) for src, arrays in parts.items()}
     del parts
     cols: dict[str, object] = {}
     for f in spec.fields:
@@ -102,7 +114,9 @@ def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
         if f.kind in ("key", "text", "year_level", "score", "code", "vcaa"):
             upper = f.kind in ("code", "vcaa")
             cols[f.target] = (
-                _parse.text_categorical(s, upper=upper) if spec.large else _parse.text(s, upper=upper)
+                _parse.text_categorical(s, upper=upper)
+                if spec.large
+                else _parse.text(s, upper=upper)
             )
         elif f.kind == "approval":
             t = _parse.text_categorical(s, upper=True).set_categories(["", "N", "Y"]).fillna("")
@@ -141,6 +155,7 @@ def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
 def key_ids(data: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One int64 per row identifying the combination of ``columns`` (equal rows, equal ids)."""
     acc: np.ndarray | None = None
+    bound = 1
     for col in columns:
         s = data[col]
         if isinstance(s.dtype, pd.CategoricalDtype):
@@ -158,11 +173,12 @@ def key_ids(data: pd.DataFrame, columns: list[str]) -> np.ndarray:
             codes = codes.astype(np.int64) + 1
             size = len(uniques) + 1
         if acc is None:
-            acc = codes
+            acc, bound = codes, size
         else:
-            acc = acc * size + codes
-            acc, _ = pd.factorize(acc)
-            acc = acc.astype(np.int64)
+            if bound * size >= 2**62:  # keep the combined ids small enough to multiply
+                acc, uniques = pd.factorize(acc)
+                acc, bound = acc.astype(np.int64), len(uniques)
+            acc, bound = acc * size + codes, bound * size
     return acc if acc is not None else np.zeros(len(data), dtype=np.int64)
 
 

@@ -165,9 +165,7 @@ def _workbook_sheets(path: Path, collector: FindingCollector) -> dict[str, str]:
         wb.close()
 
 
-def _plan(
-    folder: Path, school_number: str | None, collector: FindingCollector
-) -> _Plan:
+def _plan(folder: Path, school_number: str | None, collector: FindingCollector) -> _Plan:
     by_site, workbooks = _scan(folder)
     wanted = str(school_number).strip().upper() if school_number is not None else None
     if wanted is not None:
@@ -252,6 +250,16 @@ def _plan(
 # Reading
 
 
+#: Columns of the big tables whose text is re-read by value (dates, codes, Y/N), so they can
+#: be read as categoricals; keys, year levels and scores always stay exact text.
+_BY_VALUE: dict[str, frozenset[str]] = {
+    code: frozenset(
+        f.source for f in spec.fields if spec.large and f.kind in ("date", "absence", "approval")
+    )
+    for code, spec in TABLES.items()
+}
+
+
 class _Reader:
     def __init__(self, executor: ThreadPoolExecutor, stepper: Stepper) -> None:
         self._executor = executor
@@ -270,7 +278,7 @@ class _Reader:
                 source.path,
                 spec.code,
                 spec.sources,
-                categorical=spec.large,
+                categorical=_BY_VALUE[spec.code],
                 executor=self._executor,
             )
         path = source.path
@@ -396,8 +404,6 @@ def _load_table(
     return table
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Canonical frames
 
@@ -407,14 +413,15 @@ def _str(values: Iterable[object] | np.ndarray | pd.Series) -> pd.Series:
 
 
 def _staff_names(tables: dict[str, LoadedTable], keys: pd.Series) -> pd.Series:
+    """SF key -> "First Surname" ("" when blank or unknown)."""
     sf = tables["SF"].data
-    if len(sf) == 0:
-        return _str([""] * len(keys))
-    names = (sf["_first_name"].astype(str) + " " + sf["_surname"].astype(str)).str.strip()
-    idx = pd.Index(sf["_staff_key"].astype(str)).get_indexer(keys.astype(str))
-    out = np.where(idx >= 0, names.to_numpy(dtype=object)[np.maximum(idx, 0)], "")
-    out = np.where(keys.astype(str).to_numpy(dtype=object) == "", "", out)
-    return _str(out)
+    names = {
+        str(k): f"{first} {surname}".strip()
+        for k, first, surname in zip(
+            sf["_staff_key"], sf["_first_name"], sf["_surname"], strict=True
+        )
+    }
+    return _str([names.get(str(k), "") if str(k) else "" for k in keys])
 
 
 def _occupation(values: pd.Series) -> np.ndarray:
@@ -561,9 +568,7 @@ def _attendance_part(table: LoadedTable, student_index: pd.Index) -> _Part:
     )
 
 
-def merge_attendance(
-    sxab: LoadedTable, conv: LoadedTable, student_keys: pd.Series
-) -> pd.DataFrame:
+def merge_attendance(sxab: LoadedTable, conv: LoadedTable, student_keys: pd.Series) -> pd.DataFrame:
     """One row per (student, date): SXAB's code for a half-day when above 0, else SXABCONV's.
 
     Vectorised: the SXAB rows are looked up in an integer-key index of SXABCONV.
@@ -576,9 +581,7 @@ def merge_attendance(
     kc = c.sid.astype(np.int64) * (1 << 22) + (c.day - day0)
     n_a = len(ka)
     # locate SXAB rows in SXABCONV (usually far smaller): hash the small side only
-    in_conv = (
-        pd.Index(kc).get_indexer(ka) if len(kc) and n_a else np.full(n_a, -1, dtype=np.int64)
-    )
+    in_conv = pd.Index(kc).get_indexer(ka) if len(kc) and n_a else np.full(n_a, -1, dtype=np.int64)
     has_conv = in_conv >= 0
     m_pos = np.flatnonzero(has_conv)  # SXAB rows with a SXABCONV record
     m_conv = in_conv[has_conv]  # ... and that record
@@ -618,7 +621,9 @@ def merge_attendance(
                 np.concatenate([a.sid, c.sid[unmatched]]), categories=pd.Index(index, dtype="str")
             ),
             "date": np.concatenate([a.date, c.date[unmatched]]),
-            "year_level": pd.Categorical.from_codes(year_codes, categories=pd.Index(years, dtype="str")),
+            "year_level": pd.Categorical.from_codes(
+                year_codes, categories=pd.Index(years, dtype="str")
+            ),
             "am_code": columns["am_code"],
             "am_approved": columns["am_approved"],
             "am_source": columns["am_source"],
@@ -631,12 +636,16 @@ def merge_attendance(
 
 def _results(table: LoadedTable, students: pd.Series, columns: tuple[str, ...]) -> pd.DataFrame:
     d = table.data
-    known = pd.Index(students.astype(str))
-    keys = d["student_key"].astype(str)
-    keep = known.get_indexer(keys) >= 0 if len(d) else np.zeros(0, dtype=bool)
+    keys = np.asarray(d["student_key"], dtype=object)
+    keep = (
+        pd.Index(students.astype(str)).get_indexer(keys) >= 0
+        if len(d)
+        else np.zeros(0, dtype=bool)
+    )
     return pd.DataFrame(
-        {c: d[c].astype("str").to_numpy()[keep] for c in columns}, columns=list(columns)
-    ).astype("str")
+        {c: pd.Series(np.asarray(d[c], dtype=object)[keep], dtype="str") for c in columns},
+        columns=list(columns),
+    )
 
 
 def _calendar(tables: dict[str, LoadedTable]) -> pd.DataFrame:
@@ -712,9 +721,9 @@ def read_cases21(
 
     mtimes = [r.facts.mtime for t in tables.values() for r in t.reads]
     if extract_date is None:
-        extract_date = (
-            dt.datetime.fromtimestamp(max(mtimes)).date() if mtimes else dt.date.today()
-        )
+        extract_date = dt.datetime.fromtimestamp(max(mtimes)).date() if mtimes else dt.date.today()
+    elif isinstance(extract_date, dt.datetime):
+        extract_date = extract_date.date()
 
     for code in TABLE_ORDER:
         validation.check_table(tables[code], collector)

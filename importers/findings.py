@@ -123,7 +123,12 @@ class FindingCollector:
             g = group.setdefault((code, file), len(group))
             place = f" in {file}" if file else ""
             summary = Finding(
-                level, code, file, None, None, f"… and {_plural(count, 'more row')} like this{place}."
+                level,
+                code,
+                file,
+                None,
+                None,
+                f"… and {_plural(count, 'more row')} like this{place}.",
             )
             keyed.append((0 if level == "error" else 1, g, 1, summary))
         keyed.sort(key=lambda k: k[:3])

@@ -108,7 +108,7 @@ STALE_ATTENDANCE_DAYS = 14
 _VCAA = re.compile(r"^\d{8}[A-Z]$")
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_.\-/]{1,12}$")
 _SAFE_DATE = re.compile(r"^[0-9/\-:. T]{1,25}(?:[AaPp]\.?[Mm]\.?)?$")
-_SAFE_NUMBER = re.compile(r"^[0-9.,\-+ ]{1,12}$")
+_SAFE_NUMBER = re.compile(r"^(?:[0-9.,\-+ ]{1,12}|[0-9A-Za-z.+\-]{1,4})$")
 _YEAR_SEMESTER = re.compile(r"^\d{4}\.[12]$")
 
 _LABELS: dict[str, str] = {
@@ -141,6 +141,10 @@ def is_vcaa_number(value: str) -> bool:
     return bool(_VCAA.match(value))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _label(source: str) -> str:
     return _LABELS.get(source, source)
 
@@ -169,7 +173,7 @@ def _blank(values: pd.Series) -> np.ndarray:
         empty = np.asarray(values.cat.categories.astype(str) == "", dtype=bool)
         codes = values.cat.codes.to_numpy()
         return np.where(codes >= 0, empty[np.maximum(codes, 0)] if len(empty) else False, True)
-    return (values.astype(str) == "").to_numpy(dtype=bool)
+    return np.asarray(values, dtype=object) == ""
 
 
 def _isin(values: np.ndarray, known: Iterable[str]) -> np.ndarray:
@@ -302,10 +306,11 @@ def _check_keys(table: LoadedTable, collector: FindingCollector) -> None:
             if isinstance(value, (pd.Timestamp, np.datetime64)):
                 text = pd.Timestamp(value).strftime("%d/%m/%Y") if not pd.isna(value) else "no date"
             else:
-                text = _code(value)
+                text = _code(value) if str(value) else "(blank)"
             parts.append(f"{_label(source)} {text}")
-        return ", ".join(parts)
+        return parts[0] + (" with " + " and ".join(parts[1:]) if len(parts) > 1 else "")
 
+    tail = "; the last one is used." if level == "warning" else "."
     emit_rows(
         collector,
         table,
@@ -314,8 +319,7 @@ def _check_keys(table: LoadedTable, collector: FindingCollector) -> None:
         code="duplicate_key",
         column=spec.key[0],
         message=lambda where, pos: (
-            f"{where}: the {spec.title} row with {describe(pos)} appears more than once"
-            + ("; the last one is used." if level == "warning" else ".")
+            f"{where}: the {describe(pos)} appears on more than one row of the {spec.title} file{tail}"
         ),
     )
     keep_last = ~pd.Series(ids).duplicated(keep="last").to_numpy()
@@ -384,12 +388,22 @@ def _check_students(ctx: ExtractContext, collector: FindingCollector) -> None:
             )
 
         emit_rows(
-            collector, st, unknown & ~former, level="error", code="unknown_year_level",
-            column="SCHOOL_YEAR", message=year_message,
+            collector,
+            st,
+            unknown & ~former,
+            level="error",
+            code="unknown_year_level",
+            column="SCHOOL_YEAR",
+            message=year_message,
         )
         emit_rows(
-            collector, st, unknown & former, level="warning",
-            code="former_student_unknown_year_level", column="SCHOOL_YEAR", message=year_message,
+            collector,
+            st,
+            unknown & former,
+            level="warning",
+            code="former_student_unknown_year_level",
+            column="SCHOOL_YEAR",
+            message=year_message,
         )
     kgc = ctx.tables["KGC"]
     if kgc.loaded:
@@ -403,29 +417,55 @@ def _check_students(ctx: ExtractContext, collector: FindingCollector) -> None:
             )
 
         emit_rows(
-            collector, st, unknown & ~former, level="error", code="unknown_home_group",
-            column="HOME_GROUP", message=group_message,
+            collector,
+            st,
+            unknown & ~former,
+            level="error",
+            code="unknown_home_group",
+            column="HOME_GROUP",
+            message=group_message,
         )
         emit_rows(
-            collector, st, unknown & former, level="warning",
-            code="former_student_unknown_home_group", column="HOME_GROUP", message=group_message,
+            collector,
+            st,
+            unknown & former,
+            level="warning",
+            code="former_student_unknown_home_group",
+            column="HOME_GROUP",
+            message=group_message,
         )
     if st.has("HOME_GROUP"):
         emit_rows(
-            collector, st, active & (group == ""), level="warning", code="no_home_group",
+            collector,
+            st,
+            active & (group == ""),
+            level="warning",
+            code="no_home_group",
             column="HOME_GROUP",
-            message=lambda where, pos: f"{where}: {_student(ctx, pos)} is active but has no home group.",
+            message=lambda where, pos: (
+                f"{where}: {_student(ctx, pos)} is active but has no home group."
+            ),
         )
     if st.has("SCHOOL_YEAR"):
         emit_rows(
-            collector, st, active & (year == ""), level="warning", code="no_year_level",
+            collector,
+            st,
+            active & (year == ""),
+            level="warning",
+            code="no_year_level",
             column="SCHOOL_YEAR",
-            message=lambda where, pos: f"{where}: {_student(ctx, pos)} is active but has no year level.",
+            message=lambda where, pos: (
+                f"{where}: {_student(ctx, pos)} is active but has no year level."
+            ),
         )
     if st.has("STATUS"):
         emit_rows(
-            collector, st, ~_isin(status, KNOWN_STATUSES), level="warning",
-            code="unknown_status", column="STATUS",
+            collector,
+            st,
+            ~_isin(status, KNOWN_STATUSES),
+            level="warning",
+            code="unknown_status",
+            column="STATUS",
             message=lambda where, pos: (
                 f"{where}: {_student(ctx, pos)} has the status {_code(status[pos]) if status[pos] else '(blank)'}, "
                 "which is not one of ACTV, INAC, FUT, LVNG, LEFT or DEL."
@@ -436,7 +476,12 @@ def _check_students(ctx: ExtractContext, collector: FindingCollector) -> None:
         dtype=bool
     )
     emit_rows(
-        collector, st, bad_vcaa, level="error", code="malformed_vcaa_number", column="VCE_ID",
+        collector,
+        st,
+        bad_vcaa,
+        level="error",
+        code="malformed_vcaa_number",
+        column="VCE_ID",
         message=lambda where, pos: (
             f"{where}: {_student(ctx, pos)}'s VCAA student number {_code(vcaa[pos])} is not "
             "8 digits followed by a check letter (like 12345678A)."
@@ -447,12 +492,24 @@ def _check_students(ctx: ExtractContext, collector: FindingCollector) -> None:
     if st.has("BIRTHDATE"):
         no_birth = active & np.isnat(birth) & ~st.parsed["birth_date"].bad
         emit_rows(
-            collector, st, no_birth, level="warning", code="no_birth_date", column="BIRTHDATE",
-            message=lambda where, pos: f"{where}: {_student(ctx, pos)} is active but has no birth date.",
+            collector,
+            st,
+            no_birth,
+            level="warning",
+            code="no_birth_date",
+            column="BIRTHDATE",
+            message=lambda where, pos: (
+                f"{where}: {_student(ctx, pos)} is active but has no birth date."
+            ),
         )
     future = ~np.isnat(birth) & (birth > today)
     emit_rows(
-        collector, st, future, level="warning", code="future_date", column="BIRTHDATE",
+        collector,
+        st,
+        future,
+        level="warning",
+        code="future_date",
+        column="BIRTHDATE",
         message=lambda where, pos: (
             f"{where}: {_student(ctx, pos)}'s birth date is after the extract date "
             f"({ctx.extract_date:%d/%m/%Y})."
@@ -463,7 +520,11 @@ def _check_students(ctx: ExtractContext, collector: FindingCollector) -> None:
         house = s["house"].astype(str).to_numpy(dtype=object)
         unknown_house = (house != "") & ~_isin(house, set(kgh.data["house"].astype(str)))
         emit_rows(
-            collector, st, unknown_house & active, level="warning", code="unknown_house",
+            collector,
+            st,
+            unknown_house & active,
+            level="warning",
+            code="unknown_house",
             column="HOUSE",
             message=lambda where, pos: (
                 f"{where}: {_student(ctx, pos)}'s house {_code(house[pos])} is not in "
@@ -484,19 +545,30 @@ def _check_families(ctx: ExtractContext, collector: FindingCollector) -> None:
         known = set(df.data["_family_key"].astype(str))
         unknown = (family != "") & ~_isin(family, known)
         emit_rows(
-            collector, st, unknown & active, level="warning", code="unknown_family",
+            collector,
+            st,
+            unknown & active,
+            level="warning",
+            code="unknown_family",
             column="FAMILY",
             message=lambda where, pos: (
                 f"{where}: {_student(ctx, pos)}'s family {_code(family[pos])} is not in "
                 f"{df.reads[0].name}, so the family occupation group is U."
             ),
         )
-        for target, source in (("_occupation_a", "OCCUP_STATUS_A"), ("_occupation_b", "OCCUP_STATUS_B")):
+        for target, source in (
+            ("_occupation_a", "OCCUP_STATUS_A"),
+            ("_occupation_b", "OCCUP_STATUS_B"),
+        ):
             values = df.data[target].astype(str).to_numpy(dtype=object)
             invalid = (values != "") & ~_isin(values, OCCUPATION_GROUPS)
             emit_rows(
-                collector, df, invalid & _present_mask(df, source), level="warning",
-                code="invalid_occupation_group", column=source,
+                collector,
+                df,
+                invalid & _present_mask(df, source),
+                level="warning",
+                code="invalid_occupation_group",
+                column=source,
                 message=_value_message(
                     "{where}: the occupation group {value} is not one of A, B, C, D, N or U; "
                     "it is treated as unknown.",
@@ -513,9 +585,10 @@ def _check_families(ctx: ExtractContext, collector: FindingCollector) -> None:
             st.reads[0].name,
             None,
             "FAMILY",
-            f"{count:,} of {int(active.sum()):,} active students have family occupation group U "
-            "(unknown or not stated). U counts as group A for funding: enter the parents' "
-            "occupation groups in CASES21.",
+            f"{count:,} of {_count(int(active.sum()), 'active student')} "
+            f"{'has' if count == 1 else 'have'} family occupation group U (unknown or not "
+            "stated). U counts as group A for funding: enter the parents' occupation groups "
+            "in CASES21.",
             capped=False,
         )
 
@@ -528,7 +601,11 @@ def _check_families(ctx: ExtractContext, collector: FindingCollector) -> None:
 
         set_df = set(df.data["_family_key"].astype(str)) if df.loaded else set()
         emit_rows(
-            collector, st, unknown_group, level="warning", code="occupation_unknown",
+            collector,
+            st,
+            unknown_group,
+            level="warning",
+            code="occupation_unknown",
             column="FAMILY",
             message=lambda where, pos: (
                 f"{where}: {_student(ctx, pos)}'s family occupation group is U: {reason(pos)}."
@@ -560,7 +637,11 @@ def _check_unknown_students(ctx: ExtractContext, code: str, collector: FindingCo
     keys = table.data["student_key"]
     what = "attendance" if code.startswith("SXAB") else "result"
     emit_rows(
-        collector, table, unknown, level="error", code="unknown_student",
+        collector,
+        table,
+        unknown,
+        level="error",
+        code="unknown_student",
         column=table.spec.key[0],
         message=lambda where, pos: (
             f"{where}: this {what} row is for student {_code(keys.iat[pos])}, who is not in "
@@ -604,8 +685,8 @@ def _check_attendance(ctx: ExtractContext, collector: FindingCollector) -> None:
                     name,
                     line,
                     table.spec.fields[3].source,
-                    f"{name} uses absence code {value} on {half_days:,} half-days{first}, but the "
-                    f"absence-type table ({kct.reads[0].name}) has no such code.",
+                    f"{name} uses absence code {value} on {_count(half_days, 'half-day')}{first}, "
+                    f"but the absence-type table ({kct.reads[0].name}) has no such code.",
                 )
 
     # dates after the extract date
@@ -624,8 +705,8 @@ def _check_attendance(ctx: ExtractContext, collector: FindingCollector) -> None:
                 name,
                 line,
                 "ABSENCE_DATE",
-                f"{name} has {count:,} marked rows dated after the extract date ({date_text}), "
-                f"the first on line {line}.",
+                f"{name} has {_count(count, 'marked row')} dated after the extract date "
+                f"({date_text}), the first on line {line}.",
             )
 
     if not sxab.loaded:
@@ -679,8 +760,15 @@ def _check_attendance(ctx: ExtractContext, collector: FindingCollector) -> None:
     started = np.isnat(entry) | (entry <= (last if last is not None else dates.max()))
     missing = _active(ctx) & (counts[: len(s)] == 0) & started
     emit_rows(
-        collector, st, missing, level="warning", code="no_attendance", column="STKEY",
-        message=lambda where, pos: f"{where}: {_student(ctx, pos)} is active but has no attendance rows.",
+        collector,
+        st,
+        missing,
+        level="warning",
+        code="no_attendance",
+        column="STKEY",
+        message=lambda where, pos: (
+            f"{where}: {_student(ctx, pos)} is active but has no attendance rows."
+        ),
     )
 
 
@@ -693,15 +781,26 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
         bad = ~ys.str.match(_YEAR_SEMESTER.pattern).to_numpy(dtype=bool)
         values = ys.to_numpy(dtype=object)
         emit_rows(
-            collector, table, bad, level="warning", code="bad_year_semester",
+            collector,
+            table,
+            bad,
+            level="warning",
+            code="bad_year_semester",
             column="YEAR_SEMESTER",
-            message=_value_message("{where}: the year and semester {value} is not like 2026.1.", values),
+            message=_value_message(
+                "{where}: the year and semester {value} is not like 2026.1.", values
+            ),
         )
     if stvdo.loaded and len(stvdo.data):
         rating = stvdo.data["rating"].astype(str).str.upper().to_numpy(dtype=object)
         invalid = ~_isin(rating, ["A", "B", "C", "D", "E", "", "NA"])
         emit_rows(
-            collector, stvdo, invalid, level="warning", code="invalid_rating", column="SCORE",
+            collector,
+            stvdo,
+            invalid,
+            level="warning",
+            code="invalid_rating",
+            column="SCORE",
             message=lambda where, pos: (
                 f"{where}: the rating {_code(rating[pos])} is not one of A to E."
             ),
@@ -718,9 +817,7 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
             strict=True,
         )
     )
-    levels = np.array(
-        [numeric.get(y) for y in s["year_level"].astype(str)], dtype=object
-    )
+    levels = np.array([numeric.get(y) for y in s["year_level"].astype(str)], dtype=object)
     in_range = np.array([v is not None and 1 <= v <= 10 for v in levels], dtype=bool)
     expected = _active(ctx) & in_range
     if not expected.any():
@@ -747,8 +844,9 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
         stvdi.reads[0].name,
         None,
         "VDIMENSION",
-        f"{count:,} active students in years 1 to 10 have no {', '.join(STRAND_DIMENSIONS)} "
-        f"result (or only NA) in {year - 1} or {year}.",
+        f"{_count(count, 'active student')} in years 1 to 10 "
+        f"{'has' if count == 1 else 'have'} no {', '.join(STRAND_DIMENSIONS)} result (or only "
+        f"NA) in {year - 1} or {year}.",
         capped=False,
     )
 
@@ -760,7 +858,11 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
         )
 
     emit_rows(
-        collector, st, missing, level="warning", code="missing_strand_results",
-        column="VDIMENSION", message=message,
+        collector,
+        st,
+        missing,
+        level="warning",
+        code="missing_strand_results",
+        column="VDIMENSION",
+        message=message,
     )
-

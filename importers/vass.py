@@ -32,7 +32,13 @@ Column = str | int | None
 _FIELDS = ("vcaa_number", "student_key", "unit_code", "result", "year")
 #: Header names recognised when no mapping is given (compared trimmed and upper-cased).
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "vcaa_number": ("VCAA STUDENT NUMBER", "VCAA NUMBER", "STUDENT NUMBER", "VCAA_NUMBER", "VCE_ID"),
+    "vcaa_number": (
+        "VCAA STUDENT NUMBER",
+        "VCAA NUMBER",
+        "STUDENT NUMBER",
+        "VCAA_NUMBER",
+        "VCE_ID",
+    ),
     "student_key": (
         "EXTERNAL STUDENT NUMBER",
         "EXTERNAL STUDENT IDENTIFIER",
@@ -66,7 +72,9 @@ class VassMapping:
 
     def __post_init__(self) -> None:
         if not isinstance(self.delimiter, str) or len(self.delimiter) != 1:
-            raise ExtractError("The VASS column separator must be exactly one character, such as |.")
+            raise ExtractError(
+                "The VASS column separator must be exactly one character, such as |."
+            )
         if self.delimiter in ('"', "\n", "\r"):
             raise ExtractError("The VASS column separator cannot be a quote or a line break.")
         if self.has_header is not None and not isinstance(self.has_header, bool):
@@ -93,7 +101,9 @@ class VassMapping:
                 "The saved VASS column settings are not recognised: " + ", ".join(sorted(unknown))
             )
         if "vcaa_number" not in data:
-            raise ExtractError("The saved VASS column settings do not say where the VCAA number is.")
+            raise ExtractError(
+                "The saved VASS column settings do not say where the VCAA number is."
+            )
         return cls(**data)  # type: ignore[arg-type]
 
     @property
@@ -241,7 +251,6 @@ def read_vass(
                 sep=mapping.delimiter,
                 bom=bom,
                 header=bool(mapping.has_header),
-                categorical=False,
                 executor=executor,
             )
         except FileRefused as exc:
@@ -277,7 +286,11 @@ def read_vass(
             "malformed_vcaa_number",
             "the VCAA student number {v} is not 8 digits followed by a check letter (like 12345678A).",
         ),
-        (no_id, "missing_key", "the row has neither a VCAA student number nor a school student id."),
+        (
+            no_id,
+            "missing_key",
+            "the row has neither a VCAA student number nor a school student id.",
+        ),
     ):
         pos = np.flatnonzero(mask)
         shown = pos[: collector.room("error", code, name)]
@@ -296,9 +309,9 @@ def read_vass(
     if students is not None:
         st_keys = students["student_key"].astype(str).to_numpy(dtype=object)
         st_vcaa = students["vcaa_number"].astype(str).str.strip().str.upper().to_numpy(dtype=object)
-        vcaa_keys = pd.Series(
-            st_keys[st_vcaa != ""], index=st_vcaa[st_vcaa != ""]
-        ).groupby(level=0).first()
+        vcaa_keys = (
+            pd.Series(st_keys[st_vcaa != ""], index=st_vcaa[st_vcaa != ""]).groupby(level=0).first()
+        )
         hit_v = pd.Index(vcaa_keys.index).get_indexer(vcaa)
         hit_v = np.where(well_formed, hit_v, -1)
         key_index = pd.Index(st_keys)
@@ -370,9 +383,7 @@ def read_vass(
     )
 
 
-def _row_message(
-    name: str, text: str, lines: np.ndarray, shown: list[str]
-) -> Callable[[int], str]:
+def _row_message(name: str, text: str, lines: np.ndarray, shown: list[str]) -> Callable[[int], str]:
     def message(i: int) -> str:
         return f"Line {int(lines[i])} of {name}: " + text.format(v=shown[i])
 

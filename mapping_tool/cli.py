@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import sys
@@ -474,6 +475,28 @@ def cmd_audit_export(args: argparse.Namespace, user) -> int:  # type: ignore[no-
     return 0
 
 
+def cmd_rules_show(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import flags
+
+    view = flags.show_rules(user)
+    if view.version:
+        _out(f"Rule version {view.version}, {view.created_at:%d/%m/%Y %H:%M} UTC by {view.created_by}: {view.reason}")
+    else:
+        _out(view.reason)
+    for name, value in view.settings.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else json.dumps(value) if isinstance(value, dict) else value
+        _out(f"  {name}: {shown}")
+    return 0
+
+
+def cmd_rules_set(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import flags
+
+    version = flags.set_rule(user, args.name, args.value, args.reason)
+    _out(f"{args.name} is now {args.value} (rule version {version}); the flags of the latest extract were recomputed.")
+    return 0
+
+
 def cmd_self_test(args: argparse.Namespace) -> int:
     from mapping_tool.selftest import run_self_test
 
@@ -580,6 +603,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "xlsx"))
     p.add_argument("--student", metavar="KEY", help="one student only (non-zero exit when outside your scope)")
     p.set_defaults(handler=_with_user(cmd_students))
+
+    rules_p = sub.add_parser("rules", help="the early-leaving risk rules (data custodian sets; each change is a new version)")
+    rsub = rules_p.add_subparsers(dest="rules_command", metavar="ACTION", required=True, parser_class=_Parser)
+    p = rsub.add_parser("show", help="the current rule version and every threshold")
+    p.set_defaults(handler=_with_user(cmd_rules_show))
+    p = rsub.add_parser("set", help="change one threshold or setting; flags are recomputed")
+    p.add_argument("name", help="e.g. attendance_rate_below, unapproved_days_at_least, count_koorie")
+    p.add_argument("value")
+    p.add_argument("--reason", required=True, help="why (kept with the new rule version)")
+    p.set_defaults(handler=_with_user(cmd_rules_set))
 
     p = sub.add_parser("deidentified", help="de-identified summary counts for regional and central office (Excel)")
     p.add_argument("--out", required=True, metavar="FILE")

@@ -55,7 +55,9 @@ def save(app: QApplication, widget: QWidget, name: str) -> None:
     settle(app)
     path = OUT / f"{name}.png"
     widget.grab().save(str(path))
-    print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {widget.width()}x{widget.height()}")
+    print(
+        f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {widget.width()}x{widget.height()}"
+    )
 
 
 def save_screen(app: QApplication, name: str) -> None:
@@ -89,18 +91,40 @@ def make_store(folder: Path) -> None:
     )
     user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PW)
     try:
-        accounts.add_user(user, "sokafor", Role.PRINCIPAL, "copper-meadow-violin-31", display_name="Dr Sam Okafor", position="Principal")
         accounts.add_user(
-            user, WELFARE, Role.WELFARE, WELFARE_PW, display_name="Alex Roberts", position="Wellbeing Coordinator",
+            user,
+            "sokafor",
+            Role.PRINCIPAL,
+            "copper-meadow-violin-31",
+            display_name="Dr Sam Okafor",
+            position="Principal",
+        )
+        accounts.add_user(
+            user,
+            WELFARE,
+            Role.WELFARE,
+            WELFARE_PW,
+            display_name="Alex Roberts",
+            position="Wellbeing Coordinator",
             email="alex.roberts@education.vic.gov.au",
         )
         accounts.add_user(
-            user, "pkaur", Role.YEAR_LEVEL_COORDINATOR, "lilac-thunder-kettle-29", display_name="Priya Kaur",
-            position="Year 9 Coordinator", year_levels=["09"],
+            user,
+            "pkaur",
+            Role.YEAR_LEVEL_COORDINATOR,
+            "lilac-thunder-kettle-29",
+            display_name="Priya Kaur",
+            position="Year 9 Coordinator",
+            year_levels=["09"],
         )
         accounts.add_user(
-            user, "mlee", Role.HOME_GROUP_TEACHER, "marble-canyon-whistle-88", display_name="Morgan Lee",
-            position="Teacher", home_groups=["09B", "09C"],
+            user,
+            "mlee",
+            Role.HOME_GROUP_TEACHER,
+            "marble-canyon-whistle-88",
+            display_name="Morgan Lee",
+            position="Teacher",
+            home_groups=["09B", "09C"],
         )
         accounts.disable_user(user, "mlee")
     finally:
@@ -119,16 +143,13 @@ def wizard_shots(app: QApplication) -> None:
     wizard = FirstRunWizard(TEMP / "wizard-store")
     wizard.show()
     save(app, wizard, "01-wizard-welcome")
-    wizard.school.number.setText("8765")
-    wizard.school.name.setText("Riverbend Secondary College")
     wizard.next()
-    save(app, wizard, "02-wizard-school")
-    # and the same page refusing a bad number
-    wizard.back()
-    wizard.school.number.setText("87A5")
+    wizard.school.number.setText("87A5")  # a typo: refused with a message
+    wizard.school.name.setText("Riverbend Secondary College")
     wizard.next()
     save(app, wizard, "02b-wizard-school-error")
     wizard.school.number.setText("8765")
+    save(app, wizard, "02-wizard-school")
     wizard.next()
     wizard.authorisation.principal.setText("Dr Sam Okafor")
     wizard.authorisation.on.setDate(QDate(2026, 2, 3))
@@ -186,6 +207,28 @@ def main_window_shots(app: QApplication, store: Path) -> None:
     ):
         window.show_page(name)
         save(app, window, f"{number}-main-{name.lower().replace(' ', '-')}")
+    admin = window.show_page("Administration")
+    for row in range(admin.model.rowCount()):
+        if admin.model.row_at(row).username == CUSTODIAN:
+            admin.table.selectRow(row)
+    admin.disable_button.click()
+    save(app, window, "11b-main-administration-refusal")
+    from mapping_tool.ui.pages.admin import AccountDialog
+
+    dialog = AccountDialog(window)
+    dialog.username.setText("tbrown")
+    dialog.role.setCurrentIndex(dialog.role.findData(Role.HOME_GROUP_TEACHER))
+    dialog.display_name.setText("Taylor Brown")
+    dialog.position.setText("Teacher")
+    dialog.scope.setText("10A")
+    dialog.show()
+    save(app, dialog, "11c-add-account-dialog")
+    dialog.close()
+    profile = window.show_page("My profile")
+    profile.email.setText("jo at riverbend")
+    profile.save.click()
+    save(app, window, "12b-main-my-profile-bad-email")
+    profile.refresh()
     window.show_page("Administration")
     window.lock()
     settle(app, 300)
@@ -223,9 +266,11 @@ def main_window_shots(app: QApplication, store: Path) -> None:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     app = make_app()
-    print(f"platform: {QGuiApplication.platformName()}, screen "
-          f"{QGuiApplication.primaryScreen().availableGeometry().width()}x"
-          f"{QGuiApplication.primaryScreen().availableGeometry().height()}")
+    print(
+        f"platform: {QGuiApplication.platformName()}, screen "
+        f"{QGuiApplication.primaryScreen().availableGeometry().width()}x"
+        f"{QGuiApplication.primaryScreen().availableGeometry().height()}"
+    )
     store = TEMP / "store"
     try:
         make_store(store)

@@ -95,6 +95,8 @@ def build_summary(user: UserSession) -> SummaryTable:
         r[0] or "(none)": {CHARACTERISTIC_TITLES[c]: int(v or 0) for c, v in zip(chars, r[2:], strict=True)} for r in raw
     }
     features = [CHARACTERISTIC_TITLES[c] for c in chars]
+    import mapping_tool.services.flags  # noqa: F401  (registers the flag and tier counts)
+
     for counter in _feature_counters:
         extra = counter(user)
         for feature, by_year in extra.items():

@@ -359,6 +359,11 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
         if vass_results is not None:
             _replace(conn, "vass_result", ("student_key", "vcaa_number", "unit_code", "result", "year"),
                      vass_results, ("student_key", "vcaa_number", "unit_code", "result", "year"))
+        progress.report(0.85, "Computing risk factors")
+        from mapping_tool.services import flags
+
+        flags.on_import(user, session, extract, sid)
+        _check_cancel(progress)
         conn.executemany(
             "INSERT INTO import_finding (snapshot_id, level, code, file, row, \"column\", student_key, message) "
             "VALUES (?, ?, ?, ?, ?, ?, '', ?)",

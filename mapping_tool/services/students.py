@@ -32,8 +32,14 @@ BASE_FIELDS = (
     "parent_occupation_group", *CHARACTERISTICS,
 )
 _SQL_COLUMN = {"parent_occupation_group": "family_occupation_group"}
-# The export contract (issue 4; issue 5 appends measures and flags).
-EXPORT_COLUMNS = ("student_key", "surname", "first_name", "year_level", "home_group", "status", *CHARACTERISTICS)
+# The export contract (issues 4 and 5: these names and this order), then useful extras.
+EXPORT_COLUMNS = (
+    "student_key", "surname", "first_name", "year_level", "home_group", "status", "attendance_rate", "unapproved_days",
+    "internal_suspension_days", "external_suspension_days", "parent_occupation_group", *CHARACTERISTICS,
+    "flag_low_attendance", "flag_unapproved_absences", "flag_suspension", "flag_below_expected_english",
+    "flag_below_expected_maths", "flag_parent_not_in_paid_work", "flag_count", "tier", "result_engrea",
+    "result_engwri", "result_matnum", "result_matstr", "relationships_concern", "tier_override", "new_flags",
+)
 
 # Extra per-student fields (measures, flags) from later features: name -> loader(user, keys).
 ExtraLoader = Callable[[UserSession, Sequence[str]], dict[str, dict[str, Any]]]
@@ -42,6 +48,11 @@ _extra_fields: list[tuple[tuple[str, ...], ExtraLoader]] = []
 
 def register_extra_fields(names: tuple[str, ...], loader: ExtraLoader) -> None:
     _extra_fields.append((names, loader))
+
+
+def _ensure_extras() -> None:
+    """The risk-factor fields register themselves when their service is imported."""
+    import mapping_tool.services.flags  # noqa: F401
 
 
 class NotVisible(KnownError):
@@ -80,6 +91,7 @@ def visible_fields(user: UserSession, candidates: Sequence[str] | None = None) -
 
 
 def all_fields() -> tuple[str, ...]:
+    _ensure_extras()
     extra = tuple(n for names, _ in _extra_fields for n in names)
     return BASE_FIELDS + tuple(n for n in extra if n not in BASE_FIELDS)
 
@@ -170,6 +182,8 @@ def _fetch(user: UserSession, fields: Sequence[str], **kw: Any) -> list[tuple[An
 
                 row[f] = date.fromisoformat(str(row[f]))
     extra_wanted = [f for f in fields if f not in BASE_FIELDS]
+    if extra_wanted:
+        _ensure_extras()
     if extra_wanted and rows:
         keys = [r["student_key"] for r in rows]
         for names, loader in _extra_fields:
@@ -220,7 +234,8 @@ def export_students(user: UserSession, out: Path, *, fmt: str | None = None, stu
     from mapping_tool.services.export import write_table
 
     user.check_active()
-    wanted = EXPORT_COLUMNS + tuple(n for names, _ in _extra_fields for n in names if n not in EXPORT_COLUMNS)
+    _ensure_extras()
+    wanted = EXPORT_COLUMNS
     cols = visible_fields(user, wanted)
     if "student_key" not in cols:
         raise NotVisible("Your role may not export identifying student data.")

@@ -312,3 +312,64 @@ class StudentNote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+# --- Risk factors (issue 5) -----------------------------------------------------------------------
+
+
+class RuleVersion(Base):
+    """Each change of the flag rules is a new version: who, when, why, and the whole rule set."""
+
+    __tablename__ = "rule_version"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    rules_json: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class StudentFlags(Base):
+    """A student's measures and yes/no flags for one snapshot under one rule version: the
+    inputs (measures) are stored with the flags, as JSON, with the tier and count as columns."""
+
+    __tablename__ = "student_flags"
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshot.id", ondelete="CASCADE"), primary_key=True)
+    rule_version: Mapped[int] = mapped_column(ForeignKey("rule_version.id"), primary_key=True)
+    student_key: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(10), nullable=False, default="none")
+    flag_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    data: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class RelationshipsConcern(Base):
+    """The yes/no that authorised staff record (relationships are among the characteristics
+    interventions address), with who and when."""
+
+    __tablename__ = "relationships_concern"
+
+    student_key: Mapped[str] = mapped_column(String(10), primary_key=True)
+    concern: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class TierOverride(Base):
+    """A staff override of a student's review tier, with the reason; kept across refreshes and
+    shown beside the computed tier."""
+
+    __tablename__ = "tier_override"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_key: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    tier: Mapped[str] = mapped_column(String(10), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    snapshot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    computed_tier_then: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    cleared_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -154,6 +154,13 @@ class SignInDialog(QDialog):
     def show_message(self, text: str) -> None:
         _show_message(self, self.message, text)
 
+    def reject(self) -> None:
+        # Escape or the close button while the key is being derived would leave the store
+        # opened by the worker with nobody to close it: wait for the (sub-second) answer.
+        if self.busy.isVisible() or not self.username.isEnabled():
+            return
+        super().reject()
+
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         for w in (self.username, self.password, self.buttons):

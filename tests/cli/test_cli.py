@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from mapping_tool import cli
-from tests.support import CUSTODIAN, CUSTODIAN_PASSWORD, HGT, PRINCIPAL, PRINCIPAL_PASSWORD, RECOVERY, file_hashes
+from tests.support import (
+    CUSTODIAN,
+    CUSTODIAN_PASSWORD,
+    HGT,
+    PRINCIPAL,
+    PRINCIPAL_PASSWORD,
+    RECOVERY,
+    file_hashes,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -213,9 +213,19 @@ class School:
             row = []
             for c, v in zip(cols, line, strict=True):
                 kind = column_type(table, c)
-                if typed and isinstance(v, str) and kind in ("short", "int") and v.lstrip("-").isdigit():
+                if (
+                    typed
+                    and isinstance(v, str)
+                    and kind in ("short", "int")
+                    and v.lstrip("-").isdigit()
+                ):
                     v = int(v)
-                elif typed and isinstance(v, str) and c in ("SCHOOL_YEAR", "ST_YEAR_LEVEL", "KCYKEY", "MIN_AC_YR") and v.isdigit():
+                elif (
+                    typed
+                    and isinstance(v, str)
+                    and c in ("SCHOOL_YEAR", "ST_YEAR_LEVEL", "KCYKEY", "MIN_AC_YR")
+                    and v.isdigit()
+                ):
                     v = int(v)  # Excel turns "07" into the number 7
                 elif isinstance(v, dt.date) and not isinstance(v, dt.datetime):
                     v = dt.datetime(v.year, v.month, v.day)
@@ -407,7 +417,11 @@ def minimal_school(site: str = SITE) -> School:
                 ("MATSTR", "MAT", "6"),
                 ("MATNUM", "MAT", "5.5") if key == "ABC0003" else ("SCISCI", "SCI", "PT"),
             ):
-                semester = "2025.1" if key == "ABC0003" and dim == "MATNUM" and score == "5.5" else "2025.2"
+                semester = (
+                    "2025.1"
+                    if key == "ABC0003" and dim == "MATNUM" and score == "5.5"
+                    else "2025.2"
+                )
                 s.add(
                     "STVDI",
                     TID=str(len(s.rows("STVDI")) + 1),

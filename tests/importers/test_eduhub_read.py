@@ -70,7 +70,17 @@ def test_source_files_are_described(valid: tuple[Path, Any]) -> None:
 
     by_table = {f.table: f for f in extract.files}
     assert set(by_table) == {
-        "ST", "DF", "SF", "KCY", "KGC", "KGH", "KCT", "SXAB", "SXABCONV", "STVDI", "STVDO",
+        "ST",
+        "DF",
+        "SF",
+        "KCY",
+        "KGC",
+        "KGH",
+        "KCT",
+        "SXAB",
+        "SXABCONV",
+        "STVDI",
+        "STVDO",
     }
     st = by_table["ST"]
     data = (folder / "ST_8123.csv").read_bytes()
@@ -105,8 +115,15 @@ def test_student_values(valid: tuple[Path, Any]) -> None:
     assert alice["family_occupation_group"] == "A"
     assert s.loc["ABC0007", "vcaa_number"] == "25123456A"
     flags = [
-        "koorie", "refugee_background", "disability", "integration", "youth_allowance",
-        "access_alert", "risk_alert", "medical_alert", "ema",
+        "koorie",
+        "refugee_background",
+        "disability",
+        "integration",
+        "youth_allowance",
+        "access_alert",
+        "risk_alert",
+        "medical_alert",
+        "ema",
     ]
     for flag in flags:
         assert s[flag].dtype == np.bool_, flag
@@ -122,7 +139,10 @@ def test_dtypes_of_output_frames(valid: tuple[Path, Any]) -> None:
     assert pd.api.types.is_integer_dtype(extract.attendance["am_code"])
     assert pd.api.types.is_integer_dtype(extract.absence_types["code"])
     assert extract.year_levels.set_index("year_level")["numeric"].to_dict() == {
-        "07": 7, "08": 8, "11": 11, "UG": None,
+        "07": 7,
+        "08": 8,
+        "11": 11,
+        "UG": None,
     }
 
 
@@ -143,11 +163,15 @@ def test_lookup_frames(valid: tuple[Path, Any]) -> None:
         "active": True,
     }
     assert extract.houses.to_dict("list") == {
-        "house": ["RED", "BLUE"], "description": ["Red house", "Blue house"],
+        "house": ["RED", "BLUE"],
+        "description": ["Red house", "Blue house"],
     }
     kct = extract.absence_types.set_index("code")
     assert kct.loc[100].to_dict() == {
-        "description": "Present", "abbreviation": "PRES", "curriculum": True, "pre_approved": False,
+        "description": "Present",
+        "abbreviation": "PRES",
+        "curriculum": True,
+        "pre_approved": False,
     }
     assert bool(kct.loc[200, "pre_approved"]) is True
     strands = extract.strand_results
@@ -162,7 +186,10 @@ def test_lookup_frames(valid: tuple[Path, Any]) -> None:
     }
     assert set(strands["score"]) >= {"NA", "PT", "6.0", "6"}
     assert extract.domain_results.iloc[0].to_dict() == {
-        "student_key": "ABC0001", "year_semester": "2025.2", "domain": "ENG", "rating": "C",
+        "student_key": "ABC0001",
+        "year_semester": "2025.2",
+        "domain": "ENG",
+        "rating": "C",
         "year_level": "07",
     }
 
@@ -227,7 +254,9 @@ def test_mixed_date_formats_in_one_column(school: School, folder: Path) -> None:
     extract = read(folder)
 
     assert extract.ok, extract.findings
-    assert list(extract.students["birth_date"][: len(values)]) == [pd.Timestamp(2013, 2, 5)] * len(values)
+    assert list(extract.students["birth_date"][: len(values)]) == [pd.Timestamp(2013, 2, 5)] * len(
+        values
+    )
 
 
 def _set_mtime(path: Path, when: dt.datetime) -> None:
@@ -458,5 +487,9 @@ def test_calendar_is_read_when_present(school: School, folder: Path) -> None:
     cal = extract.calendar
     assert list(cal.columns) == ["date", "day_type", "term"]
     assert len(cal) == len(DAYS) + 1
-    assert cal.iloc[-1].to_dict() == {"date": pd.Timestamp(2026, 2, 28), "day_type": "W", "term": "1"}
+    assert cal.iloc[-1].to_dict() == {
+        "date": pd.Timestamp(2026, 2, 28),
+        "day_type": "W",
+        "term": "1",
+    }
     assert "KCC_8123.csv" in [f.name for f in extract.files]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import openpyxl.xml
 import pandas as pd
 import pytest
-from eduhub_fixture import School, read, with_code
+from eduhub_fixture import School, minimal_school, read, with_code
 
 from importers import ExtractError, _files
 
@@ -25,13 +27,40 @@ def test_defusedxml_is_active() -> None:
     assert openpyxl.xml.DEFUSEDXML is True
 
 
-def test_one_workbook_per_table_untyped_matches_csv(school: School, folder: Path, tmp_path: Path) -> None:
-    csv_folder = tmp_path / "csv"
-    school.write(csv_folder)
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The minimal school once as CSV, as untyped and typed workbooks per table, and as one
+    workbook with a sheet per table (writing workbooks is the slow part of these tests)."""
+    school = minimal_school()
+    root = tmp_path_factory.mktemp("made")
+    out = {kind: root / kind for kind in ("csv", "untyped", "typed", "sheets")}
+    school.write(out["csv"])
+    out["untyped"].mkdir()
+    out["typed"].mkdir()
     for table in TABLES:
-        school.write_xlsx(folder, table, typed=False)
-    from_csv = read(csv_folder)
-    extract = read(folder)
+        school.write_xlsx(out["untyped"], table, typed=False)
+        school.write_xlsx(out["typed"], table, typed=True)
+    school.write_workbook(out["sheets"], "eduHub_8123.xlsx", typed=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def from_csv(made: dict[str, Path]) -> Any:
+    return read(made["csv"])
+
+
+def _copy(src: Path, dst: Path, names: list[str] | None = None) -> Path:
+    dst.mkdir(exist_ok=True)
+    for path in src.iterdir():
+        if names is None or path.name in names:
+            shutil.copy2(path, dst / (path.name if names is None else path.name))
+    return dst
+
+
+def test_one_workbook_per_table_untyped_matches_csv(
+    made: dict[str, Path], from_csv: Any, folder: Path
+) -> None:
+    extract = read(_copy(made["untyped"], folder))
 
     assert extract.findings == ()
     _same_students(extract.students, from_csv.students)
@@ -40,13 +69,11 @@ def test_one_workbook_per_table_untyped_matches_csv(school: School, folder: Path
     assert len(extract.attendance) == 100
 
 
-def test_typed_cells_are_converted_by_column_rule(school: School, folder: Path) -> None:
+def test_typed_cells_are_converted_by_column_rule(made: dict[str, Path], folder: Path) -> None:
     # KCY stays CSV with 2-digit codes; the others come from Excel with 7 instead of "07",
     # real dates and numbers: year levels are zero-padded back, dates read from the cells.
-    school.write_csv(folder, "KCY")
-    for table in TABLES:
-        if table != "KCY":
-            school.write_xlsx(folder, table, typed=True)
+    _copy(made["typed"], folder, [f"{t}_8123.xlsx" for t in TABLES if t != "KCY"])
+    _copy(made["csv"], folder, ["KCY_8123.csv"])
     extract = read(folder)
 
     assert extract.ok, extract.findings
@@ -59,27 +86,34 @@ def test_typed_cells_are_converted_by_column_rule(school: School, folder: Path) 
     assert set(extract.absence_types["code"]) == {100, 200, 201, 300, 500, 604}
 
 
-def test_typed_year_levels_stay_unpadded_when_kcy_is_not_two_digit(school: School, folder: Path) -> None:
-    for table in TABLES:
-        school.write_xlsx(folder, table, typed=True)
-    extract = read(folder)
+def test_typed_year_levels_stay_unpadded_when_kcy_is_not_two_digit(
+    made: dict[str, Path], folder: Path
+) -> None:
+    extract = read(_copy(made["typed"], folder))
 
     assert extract.ok, extract.findings
     assert set(extract.year_levels["year_level"]) == {"7", "8", "11", "UG"}
     assert set(extract.students["year_level"]) == {"7", "8", "11"}
 
 
-def test_one_workbook_with_a_sheet_per_table(school: School, folder: Path, tmp_path: Path) -> None:
-    csv_folder = tmp_path / "csv"
-    school.write(csv_folder)
-    school.write_workbook(folder, "eduHub_8123.xlsx", typed=False)
-    extract = read(folder)
+def test_one_workbook_with_a_sheet_per_table(
+    made: dict[str, Path], from_csv: Any, folder: Path
+) -> None:
+    extract = read(_copy(made["sheets"], folder))
 
     assert extract.findings == ()
     assert extract.school_number == "8123"
-    _same_students(extract.students, read(csv_folder).students)
+    _same_students(extract.students, from_csv.students)
     assert {f.table for f in extract.files} == set(TABLES)
     assert {f.name for f in extract.files} == {"eduHub_8123.xlsx"}
+
+
+def test_workbook_without_a_school_number_needs_one(made: dict[str, Path], folder: Path) -> None:
+    shutil.copy2(made["sheets"] / "eduHub_8123.xlsx", folder / "extract.xlsx")
+
+    with pytest.raises(ExtractError, match="which school"):
+        read(folder)
+    assert read(folder, school_number="8123").ok
 
 
 def test_workbook_rows_are_named_in_findings(school: School, folder: Path) -> None:
@@ -124,7 +158,11 @@ def test_zip_bomb_is_refused_before_parsing(
     school: School, folder: Path, no_parsing: list[str]
 ) -> None:
     school.write(folder, skip=["KGC"])
-    bomb = b'<?xml version="1.0"?><worksheet><sheetData>' + b" " * (8 << 20) + b"</sheetData></worksheet>"
+    bomb = (
+        b'<?xml version="1.0"?><worksheet><sheetData>'
+        + b" " * (8 << 20)
+        + b"</sheetData></worksheet>"
+    )
     path = _zip(folder / "KGC_8123.xlsx", {**_WORKBOOK_PARTS, "xl/worksheets/sheet1.xml": bomb})
     assert path.stat().st_size < 100_000
     extract = read(folder)
@@ -155,8 +193,16 @@ def test_size_limits_are_checked(
     school: School, folder: Path, monkeypatch: pytest.MonkeyPatch, no_parsing: list[str]
 ) -> None:
     school.write(folder, skip=["KGC", "KGH"])
-    _zip(folder / "KGC_8123.xlsx", {**_WORKBOOK_PARTS, "xl/a.bin": bytes(range(256)) * 400}, compress=False)
-    _zip(folder / "KGH_8123.xlsx", {**_WORKBOOK_PARTS, "xl/b.bin": bytes(range(256)) * 40}, compress=False)
+    _zip(
+        folder / "KGC_8123.xlsx",
+        {**_WORKBOOK_PARTS, "xl/a.bin": bytes(range(256)) * 400},
+        compress=False,
+    )
+    _zip(
+        folder / "KGH_8123.xlsx",
+        {**_WORKBOOK_PARTS, "xl/b.bin": bytes(range(256)) * 40},
+        compress=False,
+    )
     monkeypatch.setattr(_files, "XLSX_MAX_BYTES", 50_000)
     monkeypatch.setattr(_files, "XLSX_MAX_UNCOMPRESSED", 5_000)
     extract = read(folder)
@@ -208,14 +254,6 @@ def test_missing_defusedxml_refuses_workbooks(
 
     with pytest.raises(ExtractError, match="defusedxml"):
         read(folder)
-
-
-def test_workbook_without_a_school_number_needs_one(school: School, folder: Path) -> None:
-    school.write_workbook(folder, "extract.xlsx", typed=False)
-
-    with pytest.raises(ExtractError, match="which school"):
-        read(folder)
-    assert read(folder, school_number="8123").ok
 
 
 def test_csv_wins_over_a_workbook_of_the_same_table(school: School, folder: Path) -> None:

@@ -15,9 +15,9 @@ from importers import _files, _parse
 
 def _dates(values: list[str]) -> tuple[list[object], list[bool]]:
     parsed = _parse.parse_dates(pd.Series(values, dtype=object))
-    return [None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in parsed.values], list(
-        parsed.bad
-    )
+    return [
+        None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in parsed.values
+    ], list(parsed.bad)
 
 
 def test_date_formats_and_bad_values() -> None:
@@ -38,7 +38,12 @@ def test_date_formats_and_bad_values() -> None:
         ]
     )
     assert values[:6] == [
-        "2019-02-05", "2019-12-15", "2019-02-05", "2019-02-05", "2019-02-05", "2019-02-05",
+        "2019-02-05",
+        "2019-12-15",
+        "2019-02-05",
+        "2019-02-05",
+        "2019-02-05",
+        "2019-02-05",
     ]
     assert values[6:] == [None] * 6
     assert bad == [False] * 8 + [True] * 4
@@ -53,7 +58,9 @@ def test_dates_are_parsed_once_per_distinct_value() -> None:
 
 
 def test_absence_codes() -> None:
-    p = _parse.parse_absence(pd.Series(["100", " 200 ", "", "0", "201.0", "2O1", "1e99"], dtype=object))
+    p = _parse.parse_absence(
+        pd.Series(["100", " 200 ", "", "0", "201.0", "2O1", "1e99"], dtype=object)
+    )
     assert list(p.values) == [100, 200, 0, 0, 201, 0, 0]
     assert list(p.bad) == [False, False, False, False, False, True, True]
     assert p.raw(5) == "2O1"

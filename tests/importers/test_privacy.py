@@ -56,8 +56,15 @@ def _plant_problems(school: School) -> None:
 def _everything(extract: Any) -> list[str]:
     texts: list[str] = []
     for name in (
-        "students", "year_levels", "home_groups", "houses", "absence_types", "attendance",
-        "strand_results", "domain_results", "calendar",
+        "students",
+        "year_levels",
+        "home_groups",
+        "houses",
+        "absence_types",
+        "attendance",
+        "strand_results",
+        "domain_results",
+        "calendar",
     ):
         frame: pd.DataFrame = getattr(extract, name)
         texts.append(frame.to_csv())
@@ -102,8 +109,15 @@ def test_markers_never_reach_outputs_findings_or_logs(
 
     assert extract.errors and extract.warnings  # findings were produced
     codes = {f.code for f in extract.findings}
-    assert {"unknown_year_level", "malformed_vcaa_number", "bad_date", "unknown_student",
-            "duplicate_key", "occupation_unknown", "bad_absence_code"} <= codes
+    assert {
+        "unknown_year_level",
+        "malformed_vcaa_number",
+        "bad_date",
+        "unknown_student",
+        "duplicate_key",
+        "occupation_unknown",
+        "bad_absence_code",
+    } <= codes
     from importers.validation import ERROR_CODES, WARNING_CODES
 
     for f in extract.findings:  # every code is a documented one, at its documented level
@@ -145,9 +159,11 @@ def test_vass_names_stay_out(tmp_path: Path, caplog: pytest.LogCaptureFixture) -
         vx = read_vass(path, students=students)
 
     assert vx.findings  # one malformed, one unmatched
-    texts = [vx.results.to_csv()] + [f.message for f in vx.findings] + [
-        r.getMessage() for r in caplog.records
-    ]
+    texts = (
+        [vx.results.to_csv()]
+        + [f.message for f in vx.findings]
+        + [r.getMessage() for r in caplog.records]
+    )
     assert not [t for t in texts if MARKER in t]
 
 

@@ -38,9 +38,27 @@ def test_pipe_file_with_header_and_no_mapping(tmp_path: Path) -> None:
 
     assert vx.mapping.has_header is True
     assert vx.results.to_dict("records") == [
-        {"student_key": "ABC0001", "vcaa_number": "25123456A", "unit_code": "EN011", "result": "S", "year": "2025"},
-        {"student_key": "ABC0002", "vcaa_number": "99999999Z", "unit_code": "MA031", "result": "N", "year": "2025"},
-        {"student_key": "ABC0003", "vcaa_number": "24000001B", "unit_code": "HH011", "result": "S", "year": "2024"},
+        {
+            "student_key": "ABC0001",
+            "vcaa_number": "25123456A",
+            "unit_code": "EN011",
+            "result": "S",
+            "year": "2025",
+        },
+        {
+            "student_key": "ABC0002",
+            "vcaa_number": "99999999Z",
+            "unit_code": "MA031",
+            "result": "N",
+            "year": "2025",
+        },
+        {
+            "student_key": "ABC0003",
+            "vcaa_number": "24000001B",
+            "unit_code": "HH011",
+            "result": "S",
+            "year": "2024",
+        },
     ]
     assert list(vx.results.columns) == ["student_key", "vcaa_number", "unit_code", "result", "year"]
     (unmatched,) = vx.findings
@@ -75,20 +93,33 @@ def test_custom_delimiter_and_mapping_by_name(tmp_path: Path) -> None:
     path = _write(tmp_path / "results.csv", lines, sep=",")
     path.write_bytes(path.read_bytes().replace(b"|", b","))
     mapping = VassMapping(
-        vcaa_number="VCAA No", student_key="Student Id", unit_code="Study", result="Grade",
-        year="Yr", delimiter=",",
+        vcaa_number="VCAA No",
+        student_key="Student Id",
+        unit_code="Study",
+        result="Grade",
+        year="Yr",
+        delimiter=",",
     )
     vx = read_vass(path, mapping=mapping, students=STUDENTS)
 
     assert vx.findings == ()
     assert vx.results.to_dict("records") == [
-        {"student_key": "ABC0003", "vcaa_number": "24000001B", "unit_code": "HH011", "result": "S", "year": "2024"},
+        {
+            "student_key": "ABC0003",
+            "vcaa_number": "24000001B",
+            "unit_code": "HH011",
+            "result": "S",
+            "year": "2024",
+        },
     ]
 
 
 def test_match_by_vcaa_number_first_then_school_id(tmp_path: Path) -> None:
     # the VCAA number says ABC0001 though the school id says ABC0002: the VCAA number wins
-    path = _write(tmp_path / "r.txt", [HEADER, "25123456A|ABC0002|X|Y|EN011|S|2025", "|abc0002|X|Y|EN012|N|2025"])
+    path = _write(
+        tmp_path / "r.txt",
+        [HEADER, "25123456A|ABC0002|X|Y|EN011|S|2025", "|abc0002|X|Y|EN012|N|2025"],
+    )
     vx = read_vass(path, students=STUDENTS)
 
     assert list(vx.results["student_key"]) == ["ABC0001", "ABC0002"]
@@ -96,7 +127,9 @@ def test_match_by_vcaa_number_first_then_school_id(tmp_path: Path) -> None:
 
 
 def test_malformed_vcaa_number_is_an_error(tmp_path: Path) -> None:
-    path = _write(tmp_path / "r.txt", [HEADER, "1234567|ABC0001|A|B|EN011|S|2025", "|||||S|2025", ROWS[0]])
+    path = _write(
+        tmp_path / "r.txt", [HEADER, "1234567|ABC0001|A|B|EN011|S|2025", "|||||S|2025", ROWS[0]]
+    )
     vx = read_vass(path, students=STUDENTS)
 
     errors = {f.code: f for f in vx.errors}

@@ -10,7 +10,6 @@ import pytest
 
 from tests.support import CUSTODIAN, HGT
 
-
 _HERE = Path(__file__).parent
 
 # The offscreen platform plugin (used headless) cannot resize native windows and says so whenever
@@ -81,7 +80,9 @@ class ErrorDialogCalls(list):  # type: ignore[type-arg]
 
 
 @pytest.fixture(autouse=True)
-def _no_modal_dialogs(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[ErrorDialogCalls]:
+def _no_modal_dialogs(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[ErrorDialogCalls]:
     """No test may block in a modal loop: error dialogs are recorded, and a QMessageBox static
     call or a dialog's exec() that a test did not replace fails the test instead of hanging it.
     A test that expects an error dialog asks for the ``error_dialogs`` fixture; otherwise any
@@ -99,7 +100,9 @@ def _no_modal_dialogs(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRe
 
     def refuse(name: str):  # type: ignore[no-untyped-def]
         def blocked(*_a, **_k):  # type: ignore[no-untyped-def]
-            raise AssertionError(f"{name} would block the test in a modal loop; replace it in the test")
+            raise AssertionError(
+                f"{name} would block the test in a modal loop; replace it in the test"
+            )
 
         return blocked
 

@@ -12,6 +12,9 @@ def audit_actions(store_dir: Path, key: bytes) -> list[tuple[str, str, str]]:
 
     conn = db.connect_raw(StoreFiles(store_dir).db, key)
     try:
-        return [tuple(r) for r in conn.execute("SELECT actor, action, object_id FROM audit_entry ORDER BY id")]
+        return [
+            tuple(r)
+            for r in conn.execute("SELECT actor, action, object_id FROM audit_entry ORDER BY id")
+        ]
     finally:
         conn.close()

@@ -21,7 +21,9 @@ INPUTS = (QLineEdit, QComboBox, QSpinBox, QDateEdit)
 
 
 def unnamed_inputs(root: QWidget) -> list[str]:
-    buddies = {id(label.buddy()) for label in root.findChildren(QLabel) if label.buddy() is not None}
+    buddies = {
+        id(label.buddy()) for label in root.findChildren(QLabel) if label.buddy() is not None
+    }
     missing = []
     inputs = [w for cls in INPUTS for w in root.findChildren(cls)]
     for w in inputs:
@@ -30,7 +32,9 @@ def unnamed_inputs(root: QWidget) -> list[str]:
         if w.focusPolicy() == Qt.FocusPolicy.NoFocus:
             continue
         if not w.accessibleName().strip() and id(w) not in buddies:
-            missing.append(f"{type(w).__name__} {w.objectName() or w.placeholderText() if isinstance(w, QLineEdit) else ''}")
+            missing.append(
+                f"{type(w).__name__} {w.objectName() or w.placeholderText() if isinstance(w, QLineEdit) else ''}"
+            )
     assert inputs, "found no inputs at all"
     return missing
 
@@ -72,12 +76,18 @@ def test_session_dialogs_and_pages_are_named(qtbot, custodian) -> None:  # type:
 
 
 @pytest.mark.parametrize("cls_name", ["SignInDialog", "ChangePasswordDialog", "UnlockDialog"])
-def test_password_fields_hide_what_is_typed(qtbot, store_dir: Path, custodian, cls_name: str) -> None:  # type: ignore[no-untyped-def]
+def test_password_fields_hide_what_is_typed(
+    qtbot, store_dir: Path, custodian, cls_name: str
+) -> None:  # type: ignore[no-untyped-def]
     from mapping_tool.ui import signin
 
     cls = getattr(signin, cls_name)
-    dialog = cls(store_dir) if cls_name == "SignInDialog" else (
-        cls(custodian, forced=False) if cls_name == "ChangePasswordDialog" else cls(custodian)
+    dialog = (
+        cls(store_dir)
+        if cls_name == "SignInDialog"
+        else (
+            cls(custodian, forced=False) if cls_name == "ChangePasswordDialog" else cls(custodian)
+        )
     )
     _add(qtbot, dialog)
     fields = [f for f in dialog.findChildren(QLineEdit) if "password" in f.accessibleName().lower()]

@@ -3,6 +3,7 @@ the sign-in and lock settings, backups and the key display (modal dialogs replac
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,17 @@ def page(qtbot, custodian) -> AdminPage:  # type: ignore[no-untyped-def]
 def shown(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """QMessageBox.information replaced: (title, text) of each call."""
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _parent, title, text, *a, **k: calls.append((title, text))))
+    monkeypatch.setattr(
+        QMessageBox,
+        "information",
+        staticmethod(lambda _parent, title, text, *a, **k: calls.append((title, text))),
+    )
     return calls
 
 
-def _fake_account_dialog(monkeypatch: pytest.MonkeyPatch, *, accept: bool = True, **fields: object) -> None:
+def _fake_account_dialog(
+    monkeypatch: pytest.MonkeyPatch, *, accept: bool = True, **fields: object
+) -> None:
     def fake_exec(self: AccountDialog) -> bool:
         role = fields.get("role")
         if role is not None:
@@ -61,7 +68,8 @@ def _select(page: AdminPage, username: str) -> None:
         if model.row_at(row).username == username:
             page.table.selectionModel().select(
                 model.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
             )
             return
     raise AssertionError(f"{username} is not in the table")
@@ -90,7 +98,37 @@ def test_table_lists_accounts_with_role_scope_and_status(page: AdminPage) -> Non
     assert len(signed) == len("dd/mm/yyyy hh:mm") and signed[2] == "/" and signed[5] == "/"
 
 
-def test_adding_an_account_shows_it_with_role_and_scope(page: AdminPage, shown, monkeypatch, store_dir: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def melbourne_time() -> Iterator[None]:
+    import os
+    import time
+
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "Australia/Melbourne"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+def test_last_sign_in_is_shown_in_local_time(page: AdminPage, custodian, melbourne_time) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC
+
+    page.refresh()
+    me = next(a for a in accounts.list_users(custodian) if a.username == CUSTODIAN)
+    assert me.last_sign_in_at is not None
+    local = me.last_sign_in_at.replace(tzinfo=UTC).astimezone()
+    offset = local.utcoffset()
+    assert offset is not None and offset.total_seconds() >= 10 * 3600
+    assert _cell(page, CUSTODIAN, AccountColumn.LAST_SIGN_IN) == local.strftime("%d/%m/%Y %H:%M")
+
+
+def test_adding_an_account_shows_it_with_role_and_scope(
+    page: AdminPage, shown, monkeypatch, store_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
     _fake_account_dialog(
         monkeypatch,
         username="lchen",
@@ -123,13 +161,21 @@ def test_adding_an_account_shows_it_with_role_and_scope(page: AdminPage, shown, 
     ("fields", "expected"),
     [
         ({"username": "bad name", "role": Role.WELFARE}, "A user name is"),
-        ({"username": "kpatel", "role": Role.HOME_GROUP_TEACHER, "scope": ""}, "needs at least one home group"),
-        ({"username": "kpatel", "role": Role.YEAR_LEVEL_COORDINATOR, "scope": "year seven"}, "is not a home group or year level code"),
+        (
+            {"username": "kpatel", "role": Role.HOME_GROUP_TEACHER, "scope": ""},
+            "needs at least one home group",
+        ),
+        (
+            {"username": "kpatel", "role": Role.YEAR_LEVEL_COORDINATOR, "scope": "year seven"},
+            "is not a home group or year level code",
+        ),
         ({"username": WELFARE, "role": Role.WELFARE}, "already an account"),
     ],
     ids=["bad-user-name", "teacher-without-home-group", "bad-year-level", "duplicate"],
 )
-def test_adding_a_bad_account_shows_why_and_adds_nothing(page: AdminPage, shown, monkeypatch, fields, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_adding_a_bad_account_shows_why_and_adds_nothing(
+    page: AdminPage, shown, monkeypatch, fields, expected: str
+) -> None:  # type: ignore[no-untyped-def]
     before = page.model.rowCount()  # type: ignore[union-attr]
     _fake_account_dialog(monkeypatch, **fields)
     page.add_button.click()
@@ -150,13 +196,23 @@ def test_account_dialog_scope_follows_the_role(qtbot) -> None:  # type: ignore[n
     qtbot.addWidget(dialog)
     dialog.role.setCurrentIndex(dialog.role.findData(Role.WELFARE))
     assert not dialog.scope.isEnabled()
+    assert dialog.selected_role() is Role.WELFARE
+    dialog.role.setCurrentIndex(dialog.role.findData(Role.HOME_GROUP_TEACHER))
+    assert dialog.scope.isEnabled()
+    assert (
+        dialog.scope_label.text() == "Home &groups:"
+        and dialog.scope.accessibleName() == "Home groups"
+    )
     dialog.role.setCurrentIndex(dialog.role.findData(Role.YEAR_LEVEL_COORDINATOR))
     assert dialog.scope.isEnabled()
+    assert dialog.scope.accessibleName() == "Year levels"
     dialog.scope.setText("07; 08 ,, 09")
     assert dialog.codes() == ["07", "08", "09"]
 
 
-def test_disabling_an_account_marks_it_disabled(page: AdminPage, custodian, store_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_disabling_an_account_marks_it_disabled(
+    page: AdminPage, custodian, store_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
     from mapping_tool.security.keyslots import KeySlotFile
 
     _select(page, WELFARE)
@@ -174,12 +230,30 @@ def test_custodian_cannot_disable_themself(page: AdminPage) -> None:
     assert _cell(page, CUSTODIAN, AccountColumn.STATUS) == "Active"
 
 
-def test_actions_without_a_selection_ask_for_one(page: AdminPage) -> None:
+def test_buttons_follow_the_selected_account(page: AdminPage) -> None:
     page.table.clearSelection()
-    for button in (page.disable_button, page.reset_button, page.enable_button):
-        page.status.clear()
-        button.click()
-        assert page.status.text() == "Select an account first."
+    assert not any(
+        b.isEnabled() for b in (page.disable_button, page.reset_button, page.enable_button)
+    )
+    page._with_selected(page.disable_account)  # a stray shortcut with nothing selected
+    assert page.status.text() == "Select an account first."
+    _select(page, WELFARE)
+    assert page.disable_button.isEnabled() and page.reset_button.isEnabled()
+    assert not page.enable_button.isEnabled()
+    page.disable_button.click()
+    # still selected after the table refreshed, and now it can only be enabled
+    assert page.selected_username() == WELFARE
+    assert page.enable_button.isEnabled()
+    assert not page.disable_button.isEnabled() and not page.reset_button.isEnabled()
+
+
+def test_enabling_a_disabled_account_gives_it_a_new_password(page: AdminPage, shown) -> None:  # type: ignore[no-untyped-def]
+    _select(page, WELFARE)
+    page.disable_button.click()
+    page.enable_button.click()
+    assert page.status.text() == f"Enabled {WELFARE}."
+    assert _cell(page, WELFARE, AccountColumn.STATUS) == "Must set a new password"
+    assert len(shown) == 1 and shown[0][0] == "Initial password"
 
 
 def test_reset_password_shows_a_new_initial_password(page: AdminPage, shown) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +265,11 @@ def test_reset_password_shows_a_new_initial_password(page: AdminPage, shown) -> 
 
 
 def test_settings_save_through_the_service(page: AdminPage, custodian) -> None:  # type: ignore[no-untyped-def]
-    assert (page.attempts.value(), page.lock_minutes.value(), page.idle_minutes.value()) == (5, 15, 15)
+    assert (page.attempts.value(), page.lock_minutes.value(), page.idle_minutes.value()) == (
+        5,
+        15,
+        15,
+    )
     page.attempts.setValue(7)
     page.lock_minutes.setValue(30)
     page.idle_minutes.setValue(10)
@@ -214,7 +292,9 @@ def test_settings_spin_boxes_keep_to_the_service_limits(page: AdminPage) -> None
 
 def test_backup_now_writes_the_chosen_file(page: AdminPage, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "school.smtbackup"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), ""))
+    )
     page.backup_button.click()
     assert out.exists() and out.stat().st_size > 0
     assert str(out) in page.status.text()
@@ -228,7 +308,9 @@ def test_backup_cancelled_writes_nothing(page: AdminPage, monkeypatch, tmp_path:
 
 
 def test_show_key_with_a_wrong_password_shows_nothing(page: AdminPage, shown, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("wrong-password-here", True)))
+    monkeypatch.setattr(
+        QInputDialog, "getText", staticmethod(lambda *a, **k: ("wrong-password-here", True))
+    )
     page.show_key_button.click()
     assert page.status.text() == "The password is not correct."
     assert shown == []

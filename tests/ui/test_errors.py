@@ -14,7 +14,9 @@ import pytest
 from mapping_tool.errors import StoreError, UsageError
 from mapping_tool.ui.errors import install_excepthook, show_error
 
-MARKER = "ZQX" + "SECRETMARKER"  # never written literally on a raising line (tracebacks quote source)
+MARKER = (
+    "ZQX" + "SECRETMARKER"
+)  # never written literally on a raising line (tracebacks quote source)
 
 
 @pytest.fixture
@@ -62,7 +64,9 @@ def test_known_error_keeps_the_callers_title(error_dialogs) -> None:  # type: ig
     assert error_dialogs == [("Backup", "The store folder cannot be written.", False)]
 
 
-def test_unexpected_error_shows_the_crash_text_without_its_message(error_dialogs, log_file: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unexpected_error_shows_the_crash_text_without_its_message(
+    error_dialogs, log_file: Path
+) -> None:  # type: ignore[no-untyped-def]
     show_error(None, _raise_unexpected(MARKER))
     assert len(error_dialogs) == 1
     title, text, critical = error_dialogs[0]
@@ -79,7 +83,9 @@ def test_unexpected_error_shows_the_crash_text_without_its_message(error_dialogs
         assert MARKER.encode() not in path.read_bytes(), path.name
 
 
-def test_excepthook_routes_uncaught_errors_to_the_dialogs(error_dialogs, log_file: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_excepthook_routes_uncaught_errors_to_the_dialogs(
+    error_dialogs, log_file: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     install_excepthook()
     exc = _raise_unexpected(MARKER)
@@ -94,7 +100,9 @@ def test_excepthook_routes_uncaught_errors_to_the_dialogs(error_dialogs, log_fil
     assert MARKER not in log_file.read_text("utf-8")
 
 
-def test_sign_in_failure_that_is_a_bug_reaches_the_crash_dialog(qtbot, store_dir: Path, sync_runner, error_dialogs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_failure_that_is_a_bug_reaches_the_crash_dialog(
+    qtbot, store_dir: Path, sync_runner, error_dialogs, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from mapping_tool.services import auth
     from mapping_tool.ui.signin import SignInDialog
 

@@ -14,7 +14,15 @@ from mapping_tool.ui.pages.placeholder import PlaceholderPage
 from tests.support import CUSTODIAN, CUSTODIAN_PASSWORD, HGT
 from tests.ui.helpers import audit_actions
 
-SECTIONS = ["Students", "Interventions", "Referrals", "Imports", "Reports", "Administration", "My profile"]
+SECTIONS = [
+    "Students",
+    "Interventions",
+    "Referrals",
+    "Imports",
+    "Reports",
+    "Administration",
+    "My profile",
+]
 
 
 def _window(qtbot, session) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -56,10 +64,15 @@ def test_placeholders_say_what_they_will_hold(qtbot, custodian) -> None:  # type
         "Referrals": "consent",
         "Reports": "de-identified",
     }
+    checked = 0
     for name, phrase in expected.items():
         page = window.show_page(name)
-        assert isinstance(page, PlaceholderPage)
+        if not isinstance(page, PlaceholderPage):
+            continue  # the feature has arrived; its own tests cover it
         assert phrase in _label_text(page).lower()
+        checked += 1
+    if not checked:
+        pytest.skip("every section is built now; no placeholder left")
 
 
 def test_status_bar_shows_school_user_role_and_extract(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +81,9 @@ def test_status_bar_shows_school_user_role_and_extract(qtbot, custodian) -> None
     assert "Casey Custodian" in window.user_label.text()
     assert "Data custodian" in window.user_label.text()
     extract = window.extract_label.text()
-    assert extract == "No CASES21 extract imported yet" or re.fullmatch(r"Latest extract: \d\d/\d\d/\d{4}", extract)
+    assert extract == "No CASES21 extract imported yet" or re.fullmatch(
+        r"Latest extract: \d\d/\d\d/\d{4}", extract
+    )
     for label in (window.school_label, window.user_label, window.extract_label):
         assert label.isVisible()
     assert "Example Secondary College" in window.windowTitle()
@@ -130,7 +145,9 @@ def test_idle_lock_hides_the_page_and_only_the_password_unlocks(qtbot, custodian
     assert actions[-2:] == ["unlock.failed", "unlock"]
 
 
-def test_sign_out_from_the_lock_signs_the_session_out(qtbot, custodian, store_dir: Path, store_key: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_from_the_lock_signs_the_session_out(
+    qtbot, custodian, store_dir: Path, store_key: bytes
+) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, custodian)
     _lock_by_idling(qtbot, window)
     with qtbot.waitSignal(window.signed_out):
@@ -142,14 +159,66 @@ def test_sign_out_from_the_lock_signs_the_session_out(qtbot, custodian, store_di
     assert last == (CUSTODIAN, "sign-out", CUSTODIAN)
 
 
-def test_lock_closes_open_message_boxes(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+def test_lock_closes_message_boxes_and_modal_dialogs(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.admin import AccountDialog
+
     window = _window(qtbot, custodian)
     box = QMessageBox(QMessageBox.Icon.Information, "Note", "Something on screen", parent=window)
     box.open()
-    qtbot.waitUntil(box.isVisible)
-    window.lock()
-    assert not box.isVisible()
+    account = AccountDialog(window)
+    account.setWindowModality(Qt.WindowModality.ApplicationModal)  # as exec() runs it
+    account.show()
+    qtbot.waitUntil(lambda: box.isVisible() and account.isVisible())
+    with qtbot.waitSignal(account.rejected):
+        window.lock()
+    assert not box.isVisible() and not account.isVisible()
     assert window.lock_dialog.isVisible()
+
+
+def test_lock_hides_work_in_progress_and_brings_it_back(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDialog
+
+    window = _window(qtbot, custodian)
+    running = QDialog(window)  # like the import wizard: opened with open(), a job running
+    running.open()
+    qtbot.waitUntil(running.isVisible)
+    with qtbot.assertNotEmitted(running.rejected):
+        window.lock()
+    assert not running.isVisible()
+    window.lock_dialog.password.setText(CUSTODIAN_PASSWORD)
+    window.lock_dialog.attempt()
+    qtbot.waitUntil(lambda: not window.locked)
+    assert running.isVisible()
+
+
+def test_locking_twice_keeps_one_unlock_dialog(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.signin import UnlockDialog
+
+    window = _window(qtbot, custodian)
+    window.lock()
+    first = window.lock_dialog
+    window.lock()  # already locked: nothing new
+    assert window.lock_dialog is first
+    first.password.setText(CUSTODIAN_PASSWORD)
+    first.attempt()
+    window.lock()
+    qtbot.waitUntil(lambda: len(window.findChildren(UnlockDialog)) == 1)
+    assert window.lock_dialog is not first
+
+
+def test_status_bar_follows_a_corrected_name(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    profile = window.show_page("My profile")
+    profile.display_name.setText("Casey Reyes")  # type: ignore[attr-defined]
+    profile.save.click()  # type: ignore[attr-defined]
+    assert "Casey Reyes" in window.user_label.text()
+
+
+def test_window_fits_a_small_screen(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, custodian)
+    available = window.screen().availableGeometry()
+    assert window.width() <= max(1180, available.width())
+    assert window.height() <= available.height()
 
 
 def test_input_resets_the_idle_timer(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,15 @@ def page(qtbot, custodian) -> ProfilePage:  # type: ignore[no-untyped-def]
 
 def _profile_audits(session) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
     with session.store.read() as s:
-        rows = s.execute(select(AuditEntry).where(AuditEntry.action == "profile.updated").order_by(AuditEntry.id)).scalars().all()
+        rows = (
+            s.execute(
+                select(AuditEntry)
+                .where(AuditEntry.action == "profile.updated")
+                .order_by(AuditEntry.id)
+            )
+            .scalars()
+            .all()
+        )
         s.expunge_all()
         return list(rows)
 
@@ -55,7 +63,11 @@ def test_saving_edits_persists_them_and_audits_the_change(page: ProfilePage, cus
     audits = _profile_audits(custodian)
     assert len(audits) == 1
     entry = audits[0]
-    assert (entry.actor, entry.object_type, entry.object_id) == ("custodian", "account", "custodian")
+    assert (entry.actor, entry.object_type, entry.object_id) == (
+        "custodian",
+        "account",
+        "custodian",
+    )
     detail = json.loads(entry.detail)
     assert set(detail) == {"display_name", "position", "email", "phone"}
     assert detail["position"] == {"old": "Assistant Principal", "new": "Deputy Principal"}
@@ -75,7 +87,9 @@ def test_saving_without_changes_writes_no_audit(page: ProfilePage, custodian) ->
         ("display_name", "   ", "Your name cannot be empty."),
     ],
 )
-def test_bad_input_shows_a_message_and_changes_nothing(page: ProfilePage, custodian, field: str, value: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_shows_a_message_and_changes_nothing(
+    page: ProfilePage, custodian, field: str, value: str, expected: str
+) -> None:  # type: ignore[no-untyped-def]
     before = accounts.my_profile(custodian)
     page.position.setText("Changed Position")  # a valid edit in the same save must not slip through
     getattr(page, field).setText(value)

@@ -51,8 +51,12 @@ def test_unknown_user_gets_the_same_message(qtbot, dialog: SignInDialog) -> None
     assert dialog.message.text() == WRONG
 
 
-@pytest.mark.parametrize(("username", "password"), [("", ""), (WELFARE, ""), ("", WELFARE_PASSWORD), ("   ", "x")])
-def test_empty_fields_prompt_without_trying(qtbot, dialog: SignInDialog, store_dir: Path, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("username", "password"), [("", ""), (WELFARE, ""), ("", WELFARE_PASSWORD), ("   ", "x")]
+)
+def test_empty_fields_prompt_without_trying(
+    qtbot, dialog: SignInDialog, store_dir: Path, username: str, password: str
+) -> None:  # type: ignore[no-untyped-def]
     before = file_hashes(store_dir)
     dialog.username.setText(username)
     dialog.password.setText(password)
@@ -79,7 +83,9 @@ def test_right_password_emits_signed_in_and_accepts(qtbot, dialog: SignInDialog)
         auth.sign_out(session)
 
 
-def test_account_locked_after_five_failures_shows_the_lock_message(qtbot, dialog: SignInDialog) -> None:  # type: ignore[no-untyped-def]
+def test_account_locked_after_five_failures_shows_the_lock_message(
+    qtbot, dialog: SignInDialog
+) -> None:  # type: ignore[no-untyped-def]
     for _ in range(4):
         _attempt(qtbot, dialog, WELFARE, "wrong-guess-wrong-guess")
         assert dialog.message.text() == WRONG
@@ -121,7 +127,9 @@ def must_change_template(template_store: Path, tmp_path_factory: pytest.TempPath
     shutil.copytree(template_store, folder)
     custodian = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
-        accounts.add_user(custodian, NEW_USER, Role.WELFARE, FIRST_PASSWORD, display_name="Toni Newstaff")
+        accounts.add_user(
+            custodian, NEW_USER, Role.WELFARE, FIRST_PASSWORD, display_name="Toni Newstaff"
+        )
     finally:
         auth.sign_out(custodian)
     return folder
@@ -184,7 +192,9 @@ def test_bad_change_shows_a_message_and_changes_nothing(  # type: ignore[no-unty
     assert new_user.must_change_password
 
 
-def test_valid_change_lets_the_user_in_with_the_new_password_only(change_dialog: ChangePasswordDialog, new_user) -> None:  # type: ignore[no-untyped-def]
+def test_valid_change_lets_the_user_in_with_the_new_password_only(
+    change_dialog: ChangePasswordDialog, new_user
+) -> None:  # type: ignore[no-untyped-def]
     from mapping_tool.errors import AuthenticationError
     from mapping_tool.services import accounts
 
@@ -212,3 +222,46 @@ def test_forced_change_says_why(change_dialog: ChangePasswordDialog) -> None:
     texts = " ".join(w.text() for w in change_dialog.findChildren(QLabel))
     assert "set by the data custodian" in texts
     assert "at least 12 characters" in texts
+
+
+def test_the_dialog_grows_to_show_the_message(qtbot, dialog: SignInDialog) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    before = dialog.height()
+    _attempt(qtbot, dialog, WELFARE, "not-the-right-password-1")
+    message = dialog.message
+    assert dialog.height() >= before + message.heightForWidth(message.width())
+    for label in dialog.findChildren(QLabel):  # nothing squeezed to make room for it
+        if label.isVisible() and label.wordWrap():
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
+
+
+def test_sign_in_names_the_store_folder_only_when_it_is_not_the_usual_one(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.app import _school_label
+
+    monkeypatch.setenv("MAPPING_TOOL_STORE", str(tmp_path / "usual"))
+    assert _school_label(tmp_path / "usual") == "Sign in with your staff account."
+    other = _school_label(tmp_path / "elsewhere")
+    assert other.startswith("Sign in with your staff account.")
+    assert str(tmp_path / "elsewhere") in other
+
+
+def test_escape_while_signing_in_waits_for_the_answer(qtbot, dialog: SignInDialog) -> None:  # type: ignore[no-untyped-def]
+    dialog.username.setText(WELFARE)
+    dialog.password.setText(WELFARE_PASSWORD)
+    with qtbot.waitSignal(dialog.signed_in, timeout=10_000) as blocker:
+        dialog.attempt()
+        dialog.reject()  # Escape / close while the key is being derived
+        assert dialog.isVisible()
+    try:
+        assert dialog.result() == QDialog.DialogCode.Accepted
+    finally:
+        auth.sign_out(blocker.args[0])
+
+
+def test_quit_when_idle_closes_the_dialog(qtbot, dialog: SignInDialog) -> None:  # type: ignore[no-untyped-def]
+    dialog.reject()
+    assert not dialog.isVisible()
+    assert dialog.result() == QDialog.DialogCode.Rejected

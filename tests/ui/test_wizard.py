@@ -24,7 +24,9 @@ def wizard(qtbot, tmp_path: Path) -> FirstRunWizard:
     return w
 
 
-def _fill_school(w: FirstRunWizard, number: str = "8765", name: str = "Riverbend Secondary College") -> None:
+def _fill_school(
+    w: FirstRunWizard, number: str = "8765", name: str = "Riverbend Secondary College"
+) -> None:
     w.school.number.setText(number)
     w.school.name.setText(name)
 
@@ -66,7 +68,9 @@ def _refused(w: FirstRunWizard, page, expected: str) -> None:  # type: ignore[no
     ("number", "expected"),
     [("", "digits only"), ("81x3", "digits only"), ("123456789", "digits only")],
 )
-def test_school_page_refuses_a_bad_school_number(wizard: FirstRunWizard, number: str, expected: str) -> None:
+def test_school_page_refuses_a_bad_school_number(
+    wizard: FirstRunWizard, number: str, expected: str
+) -> None:
     _advance_to(wizard, wizard.school)
     _fill_school(wizard, number=number)
     _refused(wizard, wizard.school, expected)
@@ -111,7 +115,9 @@ def test_custodian_page_refuses_mismatched_passwords(wizard: FirstRunWizard) -> 
     ("password", "expected"),
     [("short-pw1", "at least 12 characters"), ("password1234", "too easy to guess")],
 )
-def test_custodian_page_refuses_a_weak_password(wizard: FirstRunWizard, password: str, expected: str) -> None:
+def test_custodian_page_refuses_a_weak_password(
+    wizard: FirstRunWizard, password: str, expected: str
+) -> None:
     _advance_to(wizard, wizard.custodian)
     _fill_custodian(wizard, password=password)
     _refused(wizard, wizard.custodian, expected)
@@ -154,7 +160,9 @@ def test_recovery_page_refuses_a_weak_passphrase(
     assert not (tmp_path / "new-store").exists() or not any((tmp_path / "new-store").iterdir())
 
 
-def test_recovery_passphrase_equal_to_the_password_is_refused_without_a_store(wizard: FirstRunWizard, tmp_path: Path) -> None:
+def test_recovery_passphrase_equal_to_the_password_is_refused_without_a_store(
+    wizard: FirstRunWizard, tmp_path: Path
+) -> None:
     same = "quietly juggling seven comets over harbour"
     _advance_to(wizard, wizard.recovery)
     _fill_custodian(wizard, password=same)
@@ -167,7 +175,9 @@ def test_recovery_passphrase_equal_to_the_password_is_refused_without_a_store(wi
     assert not folder.exists() or not any(folder.iterdir())
 
 
-def test_a_valid_run_creates_a_store_the_custodian_opens(wizard: FirstRunWizard, tmp_path: Path) -> None:
+def test_a_valid_run_creates_a_store_the_custodian_opens(
+    wizard: FirstRunWizard, tmp_path: Path
+) -> None:
     from mapping_tool.security.roles import Role
     from mapping_tool.services import accounts, auth
 
@@ -199,3 +209,18 @@ def test_a_valid_run_creates_a_store_the_custodian_opens(wizard: FirstRunWizard,
         )
     finally:
         auth.sign_out(user)
+
+
+def test_custodian_page_refuses_a_malformed_email(wizard: FirstRunWizard) -> None:
+    _advance_to(wizard, wizard.custodian)
+    _fill_custodian(wizard)
+    wizard.custodian.email.setText("jo at school")
+    _refused(wizard, wizard.custodian, "Enter an email address like")
+
+
+def test_a_long_message_is_not_clipped(wizard: FirstRunWizard) -> None:
+    _advance_to(wizard, wizard.custodian)
+    _fill_custodian(wizard, password="password1234")
+    _refused(wizard, wizard.custodian, "too easy to guess")
+    error = wizard.custodian.error
+    assert error.height() >= error.heightForWidth(error.width())
