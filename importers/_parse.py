@@ -93,7 +93,9 @@ def text(series: Column, *, upper: bool = False) -> np.ndarray:
 def text_categorical(series: Column, *, upper: bool = False) -> pd.Categorical:
     """Trimmed (optionally upper-cased) text as a categorical (for the big tables)."""
     row_codes, values = _trimmed(series, upper)
-    return pd.Categorical.from_codes(row_codes, dtype=pd.CategoricalDtype(pd.Index(values, dtype=object)))
+    return pd.Categorical.from_codes(
+        row_codes, dtype=pd.CategoricalDtype(pd.Index(values, dtype=object))
+    )
 
 
 def flags(series: Column, true_values: frozenset[str]) -> np.ndarray:

@@ -638,9 +638,7 @@ def _results(table: LoadedTable, students: pd.Series, columns: tuple[str, ...]) 
     d = table.data
     keys = np.asarray(d["student_key"], dtype=object)
     keep = (
-        pd.Index(students.astype(str)).get_indexer(keys) >= 0
-        if len(d)
-        else np.zeros(0, dtype=bool)
+        pd.Index(students.astype(str)).get_indexer(keys) >= 0 if len(d) else np.zeros(0, dtype=bool)
     )
     return pd.DataFrame(
         {c: pd.Series(np.asarray(d[c], dtype=object)[keep], dtype="str") for c in columns},

@@ -344,3 +344,19 @@ def test_no_value_outside_the_whitelist_reaches_the_database_logs_or_report(cust
     for log in Path(os.environ["MAPPING_TOOL_LOG_DIR"]).rglob("*"):
         if log.is_file():
             assert marker.encode() not in log.read_bytes()
+
+
+def test_a_vass_file_is_imported_with_the_extract_and_unmatched_rows_listed(custodian, extract: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from importers.demo import generate_vass_file
+
+    vass = tmp_path / "vass.txt"
+    written = generate_vass_file(vass, extract, header=True)
+    assert written > 0
+    result = imports.import_cases21(custodian, extract, vass=vass)
+    assert result.row_counts.get("vass_results", 0) > 0
+    assert any(f["name"] == "vass.txt" for f in imports.latest_snapshot(custodian).files)
+    with custodian.store.read() as session:
+        conn = session.connection().connection.driver_connection
+        stored = conn.execute("SELECT count(*) FROM vass_result").fetchone()[0]
+    assert stored == result.row_counts["vass_results"]
+    assert result.vass_unmatched >= 1 or any("unmatched" in f.code for f in result.warnings)
