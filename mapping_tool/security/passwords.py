@@ -39,7 +39,7 @@ def _check(secret: str, min_length: int, min_score: int, what: str, context: lis
         raise PasswordPolicyError(f"The {what} must not start or end with a space.")
     score, warning = _score(secret, context)
     if score < min_score:
-        hint = f" ({warning.rstrip('.')})" if warning else ""
+        hint = f" ({warning[:1].lower()}{warning[1:].rstrip('.')})" if warning else ""
         raise PasswordPolicyError(
             f"The {what} is too easy to guess{hint}. Use a longer phrase of several unrelated words."
         )

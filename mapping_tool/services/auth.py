@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -229,7 +229,7 @@ def sign_in(folder: Path, username: str, password: str) -> UserSession:
     if until is not None:
         raise AuthenticationError(
             f"This account is locked after {keyfile.lockout_attempts} failed sign-ins. Try again after "
-            f"{until.strftime('%H:%M')} UTC, or ask the data custodian."
+            f"{until.replace(tzinfo=UTC).astimezone().strftime('%H:%M')}, or ask the data custodian."
         )
     key = slot.unwrap(password, keyfile.store_id)
     if key is None:
