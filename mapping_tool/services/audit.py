@@ -107,11 +107,22 @@ def entries(
         ]
 
 
-def export_entries(user: UserSession, out, *, student: str | None = None, fmt: str | None = None) -> int:  # type: ignore[no-untyped-def]
-    """The audit log (or, for one student, who accessed the record, when and what they did)."""
+def export_entries(  # type: ignore[no-untyped-def]
+    user: UserSession,
+    out,
+    *,
+    student: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    fmt: str | None = None,
+) -> int:
+    """The audit log as filtered (or, for one student, who accessed the record, when and what
+    they did) to Excel or CSV; the export itself is recorded."""
     from mapping_tool.services.export import write_table
 
-    rows = entries(user, student=student)
+    rows = entries(user, student=student, actor=actor, action=action, since=since, until=until)
     count = write_table(
         out, AUDIT_HEADERS,
         ((r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.detail) for r in reversed(rows)),
@@ -120,6 +131,14 @@ def export_entries(user: UserSession, out, *, student: str | None = None, fmt: s
     with user.store.write() as session:
         user.store.audit(
             session, user.username, "export.audit", object_type="student" if student else "audit",
-            object_id=(student or "").upper(), detail={"path": str(out), "rows": count},
+            object_id=(student or "").upper(),
+            detail={"path": str(out), "rows": count, "filters": {"actor": actor, "action": action, "since": since, "until": until}},
         )
     return count
+
+
+def record_print(user: UserSession, what: str, *, object_type: str = "", object_id: str = "", detail: dict | None = None) -> None:  # type: ignore[type-arg]
+    """Record a print (or a PDF) with what it contained."""
+    user.check_active()
+    with user.store.write() as session:
+        user.store.audit(session, user.username, f"print.{what}", object_type=object_type, object_id=object_id, detail=detail)

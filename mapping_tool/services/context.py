@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,8 +54,16 @@ class OpenStore:
     def __post_init__(self) -> None:
         self._audit_key = audit_chain.derive_audit_key(self._master_key)
         self._anchor_key = audit_chain.derive_audit_key(self._master_key, b"audit-anchor-v1")
-        self._appended: tuple[int, str] | None = None
+        self._local = threading.local()  # each thread's pending anchor (writes may run on workers)
         self.anchor_broken = False
+
+    @property
+    def _appended(self) -> tuple[int, str] | None:
+        return getattr(self._local, "appended", None)
+
+    @_appended.setter
+    def _appended(self, value: tuple[int, str] | None) -> None:
+        self._local.appended = value
 
     # -- transactions ---------------------------------------------------------------------
     @contextmanager

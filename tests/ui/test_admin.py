@@ -321,3 +321,67 @@ def test_teacher_gets_no_administration(qtbot, teacher) -> None:  # type: ignore
     qtbot.addWidget(p)
     assert p.model is None
     assert not hasattr(p, "table")
+
+
+# -- the tabs ---------------------------------------------------------------------------------------
+
+
+def test_custodian_page_has_the_administration_tabs(page: AdminPage) -> None:
+    assert page.tabs is not None
+    assert [page.tabs.tabText(i) for i in range(page.tabs.count())] == [
+        "Accounts",
+        "Who may see what",
+        "Audit log",
+        "Risk rules",
+        "Tier overrides",
+    ]
+    assert page.tabs.currentIndex() == 0 and page.table.isVisible()
+    assert page.policy_grid is not None and page.policy_grid.editable
+    assert page.rules_page is not None and not page.rules_page.change_button.isHidden()
+    with pytest.raises(KeyError):
+        page.show_tab("Nothing like this")
+
+
+def test_opening_the_audit_tab_shows_what_was_just_done(page: AdminPage) -> None:
+    _select(page, WELFARE)
+    page.disable_button.click()
+    viewer = page.show_tab(AdminPage.TAB_AUDIT)
+    assert viewer is page.audit_viewer
+    top = page.audit_viewer.model.row_at(0)  # type: ignore[union-attr]
+    assert (top.action, top.object_id) == ("account.disabled", WELFARE)
+    assert page.audit_viewer.model.index(0, 3).data() == "Disabled an account"  # type: ignore[union-attr]
+    page.show_tab(AdminPage.TAB_ACCOUNTS)
+    assert _cell(page, WELFARE, AccountColumn.STATUS) == "Disabled"
+
+
+def test_narrowing_in_the_policy_tab_is_in_the_audit_tab(page: AdminPage, custodian) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import students
+
+    grid = page.show_tab(AdminPage.TAB_POLICY)
+    assert grid is page.policy_grid
+    assert page.policy_grid.set_allowed("year-level-coordinator", "vels_achievement", False)  # type: ignore[union-attr]
+    assert not students.effective_policy(custodian).allows_item(
+        Role.YEAR_LEVEL_COORDINATOR, "vels_achievement"
+    )
+    page.show_tab(AdminPage.TAB_AUDIT)
+    top = page.audit_viewer.model.row_at(0)  # type: ignore[union-attr]
+    assert (top.action, top.object_id) == ("policy.changed", "year-level-coordinator")
+    assert "VELS achievement; allowed → narrowed" in page.audit_viewer.model.index(0, 5).data()  # type: ignore[union-attr]
+
+
+def test_welfare_gets_no_administration(qtbot, store_dir: Path, store_key: bytes) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.conftest import open_session
+
+    welfare = open_session(store_dir, store_key, WELFARE)
+    try:
+        p = AdminPage(welfare)
+        qtbot.addWidget(p)
+        assert p.model is None and p.tabs is None and p.audit_viewer is None
+        from PySide6.QtWidgets import QLabel
+
+        assert any(
+            "Only the data custodian administers" in label.text()
+            for label in p.findChildren(QLabel)
+        )
+    finally:
+        auth.sign_out(welfare)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -186,19 +187,98 @@ class AccountDialog(QDialog):
 
 
 class AdminPage(QWidget):
+    """Tabs: accounts, who may see what, the audit log, the risk rules and the tier overrides (the
+    data custodian); principal class reads the audit log, the policy and the rules; others see why
+    there is nothing here for them."""
+
+    TAB_ACCOUNTS = "Accounts"
+    TAB_POLICY = "Who may see what"
+    TAB_AUDIT = "Audit log"
+    TAB_RULES = "Risk rules"
+    TAB_OVERRIDES = "Tier overrides"
+
     def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.session = session
+        self.model: AccountTableModel | None = None
+        self.tabs: QTabWidget | None = None
+        self.policy_grid = self.audit_viewer = self.rules_page = self.overrides = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.addWidget(QLabel("<h2>Administration</h2>"))
+        if session.role is Role.PRINCIPAL:
+            self._build_principal(layout)
+            return
         if not session.is_custodian:
             note = QLabel("Only the data custodian administers accounts, settings and backups.")
             layout.addWidget(note)
             layout.addStretch(1)
-            self.model = None
             return
 
+        from mapping_tool.ui.pages.governance import AuditViewer, PolicyGrid
+        from mapping_tool.ui.pages.rules import RulesPage, TierOverridesPanel
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 1)
+        accounts_tab = QWidget()
+        self.tabs.addTab(accounts_tab, self.TAB_ACCOUNTS)
+        self._build_accounts(accounts_tab)
+        self.policy_grid = PolicyGrid(session)
+        self.tabs.addTab(self.policy_grid, self.TAB_POLICY)
+        self.audit_viewer = AuditViewer(session)
+        self.tabs.addTab(self.audit_viewer, self.TAB_AUDIT)
+        self.rules_page = RulesPage(session)
+        self.tabs.addTab(self.rules_page, self.TAB_RULES)
+        self.overrides = TierOverridesPanel(session)
+        self.tabs.addTab(self.overrides, self.TAB_OVERRIDES)
+        self.rules_page.changed.connect(lambda _v: self.overrides.refresh())  # type: ignore[union-attr]
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self.refresh()
+
+    def _build_principal(self, layout: QVBoxLayout) -> None:
+        from mapping_tool.ui.pages.governance import AuditViewer, PolicyGrid
+        from mapping_tool.ui.pages.rules import RulesPage
+
+        note = QLabel(
+            "As principal class you can read the audit log and see who may see what and the risk rules. "
+            "Only the data custodian administers accounts, settings and backups, and changes the policy and the rules."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 1)
+        self.audit_viewer = AuditViewer(self.session)
+        self.tabs.addTab(self.audit_viewer, self.TAB_AUDIT)
+        self.policy_grid = PolicyGrid(self.session)
+        self.tabs.addTab(self.policy_grid, self.TAB_POLICY)
+        self.rules_page = RulesPage(self.session)
+        self.tabs.addTab(self.rules_page, self.TAB_RULES)
+        self.tabs.currentChanged.connect(self._tab_shown)
+
+    def show_tab(self, title: str) -> QWidget:
+        """Bring a tab to the front by its title and return its widget."""
+        assert self.tabs is not None
+        for i in range(self.tabs.count()):
+            widget = self.tabs.widget(i)
+            if self.tabs.tabText(i).replace("&", "") == title and widget is not None:
+                self.tabs.setCurrentIndex(i)
+                return widget
+        raise KeyError(title)
+
+    def _tab_shown(self, index: int) -> None:
+        """What other tabs (or other users) changed since: the log, the overrides, the policy."""
+        assert self.tabs is not None
+        widget = self.tabs.widget(index)
+        if widget is self.audit_viewer or widget is self.overrides or widget is self.policy_grid:
+            widget.refresh()  # type: ignore[union-attr]
+        elif self.tabs.tabText(index) == self.TAB_ACCOUNTS:
+            self.refresh()
+
+    def _build_accounts(self, tab: QWidget) -> None:
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 12, 0, 0)
         accounts_box = QGroupBox("Staff accounts")
         box_layout = QVBoxLayout(accounts_box)
         self.model = AccountTableModel(self)
@@ -274,7 +354,6 @@ class AdminPage(QWidget):
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Administration message")
         layout.addWidget(self.status)
-        self.refresh()
 
     # -- data --------------------------------------------------------------------------------
     def refresh(self) -> None:
