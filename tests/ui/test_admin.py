@@ -290,12 +290,14 @@ def test_settings_spin_boxes_keep_to_the_service_limits(page: AdminPage) -> None
         assert (box.minimum(), box.maximum()) == (low, high)
 
 
-def test_backup_now_writes_the_chosen_file(page: AdminPage, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_now_writes_the_chosen_file_off_the_ui_thread(page: AdminPage, qtbot, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "school.smtbackup"
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), ""))
     )
     page.backup_button.click()
+    assert not page.backup_button.isEnabled()  # running in the background
+    qtbot.waitUntil(lambda: page.backup_button.isEnabled(), timeout=30000)
     assert out.exists() and out.stat().st_size > 0
     assert str(out) in page.status.text()
 

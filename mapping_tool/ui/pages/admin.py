@@ -486,8 +486,29 @@ class AdminPage(QWidget):
         from mapping_tool.services import backup
 
         path, _ = QFileDialog.getSaveFileName(self, "Save a backup", "student-mapping-tool.smtbackup", "Backups (*.smtbackup)")
-        if path:
-            self._run(lambda: backup.backup(self.session, Path(path)), f"Backup written to {path}.")
+        if not path:
+            return
+        from mapping_tool.ui import worker
+
+        session = self.session
+        self.backup_button.setEnabled(False)
+        self._say("Writing the backup… (it is checked before it is kept)")
+        self._backup_job = worker.runner.start(lambda _progress: backup.backup(session, Path(path)), self)
+
+        def done(_result: object) -> None:
+            self.backup_button.setEnabled(True)
+            self._say(f"Backup written to {path}.")
+            self.refresh()
+
+        def failed(exc: object) -> None:
+            self.backup_button.setEnabled(True)
+            if isinstance(exc, KnownError):
+                self._say(exc.message, error=True)
+            else:
+                show_error(self, exc)  # type: ignore[arg-type]
+
+        self._backup_job.finished.connect(done)
+        self._backup_job.failed.connect(failed)
 
     def save_recovery(self) -> None:
         from mapping_tool.services import backup
