@@ -421,6 +421,46 @@ def cmd_import(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
     return 0
 
 
+def cmd_vass_show(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import vass_settings
+
+    for line in vass_settings.describe(vass_settings.get_mapping(user)):
+        _out(line)
+    return 0
+
+
+def cmd_vass_set(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from importers import ExtractError, VassMapping
+    from mapping_tool.services import vass_settings
+
+    header = {"yes": True, "no": False, "detect": None}[args.header]
+    try:
+        mapping = VassMapping(
+            vcaa_number=vass_settings.parse_column(args.vcaa_number) if args.vcaa_number else 0,
+            student_key=vass_settings.parse_column(args.student_key),
+            unit_code=vass_settings.parse_column(args.unit_code),
+            result=vass_settings.parse_column(args.result),
+            year=vass_settings.parse_column(args.year),
+            delimiter=args.delimiter,
+            has_header=header,
+        )
+    except ExtractError as exc:
+        raise UsageError(str(exc)) from exc
+    vass_settings.save_mapping(user, mapping)
+    _out("Saved the VASS column settings; later imports with --vass use them:")
+    for line in vass_settings.describe(mapping):
+        _out(f"  {line}")
+    return 0
+
+
+def cmd_vass_clear(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import vass_settings
+
+    vass_settings.clear_mapping(user)
+    _out("Cleared the VASS column settings: columns are found by their header names.")
+    return 0
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from importers.demo import generate_demo_extract
 
@@ -624,6 +664,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="validate and report only; change nothing")
     p.add_argument("--report", metavar="FILE", help="write the data-quality report (errors and warnings) to FILE (.xlsx or .csv)")
     p.set_defaults(handler=_with_user(cmd_import))
+
+    vass_p = sub.add_parser("vass-mapping", help="the saved VASS file column settings (data custodian)")
+    vsub = vass_p.add_subparsers(dest="vass_command", metavar="ACTION", required=True, parser_class=_Parser)
+    p = vsub.add_parser("show")
+    p.set_defaults(handler=_with_user(cmd_vass_show))
+    p = vsub.add_parser("set", help="COL is a header name or a column number counted from 1")
+    p.add_argument("--delimiter", default="|", help="the column separator (default |)")
+    p.add_argument("--header", choices=("yes", "no", "detect"), default="detect")
+    p.add_argument("--vcaa-number", metavar="COL", help="the VCAA student number column (default: the first)")
+    p.add_argument("--student-key", metavar="COL", help="the school's own student id (CASES21 key), if present")
+    p.add_argument("--unit-code", metavar="COL")
+    p.add_argument("--result", metavar="COL")
+    p.add_argument("--year", metavar="COL")
+    p.set_defaults(handler=_with_user(cmd_vass_set))
+    p = vsub.add_parser("clear")
+    p.set_defaults(handler=_with_user(cmd_vass_clear))
 
     p = sub.add_parser("demo-data", help="write a realistic synthetic eduHub extract (for trying the tool)")
     p.add_argument("--students", type=int, required=True)

@@ -178,6 +178,10 @@ def prepare_cases21(
     vass_unmatched = 0
     files = tuple(extract.files)
     if vass is not None:
+        if vass_mapping is None:
+            from mapping_tool.services.vass_settings import get_mapping
+
+            vass_mapping = get_mapping(user)
         try:
             vx = importers.read_vass(vass, mapping=vass_mapping, students=extract.students)
         except importers.ExtractError as exc:

@@ -360,3 +360,20 @@ def test_a_vass_file_is_imported_with_the_extract_and_unmatched_rows_listed(cust
         stored = conn.execute("SELECT count(*) FROM vass_result").fetchone()[0]
     assert stored == result.row_counts["vass_results"]
     assert result.vass_unmatched >= 1 or any("unmatched" in f.code for f in result.warnings)
+
+
+def test_the_vass_column_mapping_is_set_saved_and_used(store_dir: Path, custodian, extract: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from importers.demo import generate_vass_file
+
+    vass = tmp_path / "vass-semicolon.txt"
+    generate_vass_file(vass, extract, header=False, delimiter=";")
+    monkeypatch.setenv("MAPPING_TOOL_PASSWORD", CUSTODIAN_PASSWORD)
+    base = ["--store", str(store_dir), "--user", CUSTODIAN, "vass-mapping"]
+    assert cli.run([*base, "set", "--delimiter", ";", "--header", "no", "--vcaa-number", "1", "--student-key", "2",
+                    "--unit-code", "5", "--result", "6", "--year", "7"]) == 0
+    assert cli.run([*base, "show"]) == 0
+    out = capsys.readouterr().out
+    assert "separator: ;" in out and "unit_code: column 5" in out
+    assert cli.run([*base, "set", "--delimiter", ";;"]) == 2
+    result = imports.import_cases21(custodian, extract, vass=vass)
+    assert result.row_counts.get("vass_results", 0) > 0
