@@ -148,15 +148,8 @@ class MainWindow(QMainWindow):
                 ],
             ),
             PAGE_IMPORTS: lambda: _imports_page(s),
-            PAGE_REPORTS: lambda: PlaceholderPage(
-                "Reports",
-                "Summaries for the school and de-identified data for regional and central office.",
-                [
-                    "Cohort counts of each risk factor and review tier, by year level",
-                    "De-identified summary data with small numbers suppressed",
-                    "Who accessed a student's record, for access requests and investigations",
-                ],
-            ),
+            # the cohort page: flag and tier counts with charts, and the de-identified summary
+            PAGE_REPORTS: lambda: __import__("mapping_tool.ui.pages.cohort", fromlist=["CohortPage"]).CohortPage(s),
             PAGE_ADMIN: lambda: _admin_page(s),
             PAGE_PROFILE: lambda: _profile_page(s),
         }

@@ -1,7 +1,14 @@
-"""Printing: HTML in a QTextDocument to a QPrinter or PDF (print preview first in the UI)."""
+"""Printing: HTML in a QTextDocument to a QPrinter or PDF (print preview first in the UI).
+
+QTextDocument is reentrant, so a PDF can be written on a worker thread (``html_to_pdf``); the
+print preview paints on the UI thread. Text is escaped here: a student called ``O'Brien <b>``
+prints as typed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF
@@ -13,17 +20,37 @@ h2 { font-size: 14pt; }
 th { background: #e8e8e8; text-align: left; }
 """
 
+# A list of students: small type, ruled cells with one border colour (QTextDocument draws edges
+# inconsistently when tables differ), the header row repeated on each page (thead).
+TABLE_STYLE = """
+body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 7pt; }
+h2 { font-size: 12pt; margin-bottom: 2px; }
+p.meta { margin: 0px; color: #333333; font-size: 8pt; }
+table.list { border-collapse: collapse; border-color: #999999; margin-top: 6px; }
+table.list th { background: #e8e8e8; font-weight: bold; text-align: left; padding: 2px; border: 1px solid #999999; font-size: 7pt; }
+table.list td { padding: 2px; border: 1px solid #999999; font-size: 7pt; }
+"""
 
-def document(html: str) -> QTextDocument:
+
+def document(html: str, style: str = STYLE) -> QTextDocument:
     doc = QTextDocument()
-    doc.setDefaultStyleSheet(STYLE)
+    doc.setDefaultStyleSheet(style)
     doc.setHtml(html)
     return doc
 
 
-def print_html(html: str, printer) -> None:  # type: ignore[no-untyped-def]
+def set_landscape(printer) -> None:  # type: ignore[no-untyped-def]
     printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    printer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    printer.setPageOrientation(QPageLayout.Orientation.Landscape)
+
+
+def print_html(html: str, printer, *, landscape: bool | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Paint ``html`` on ``printer`` (A4, 15 mm margins); ``landscape`` None keeps its orientation."""
+    printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    if landscape is not None:
+        printer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
+    margin = 12 if landscape else 15
+    printer.setPageMargins(QMarginsF(margin, margin, margin, margin), QPageLayout.Unit.Millimeter)
     document(html).print_(printer)
 
 
@@ -31,9 +58,52 @@ def html_to_pdf(html: str, path: Path, *, title: str = "Student Mapping Tool", l
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
-    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    margin = 12 if landscape else 15
+    writer.setPageMargins(QMarginsF(margin, margin, margin, margin), QPageLayout.Unit.Millimeter)
     writer.setTitle(title)
+    writer.setCreator("Student Mapping Tool")
     writer.setResolution(300)
     document(html).print_(writer)
     del writer
     return path
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], wraps: Sequence[bool]) -> list[float]:
+    """Percent widths from the measured text each column holds: QTextDocument's own table layout
+    squeezes short columns until their words break mid-word. A header may wrap between words; a
+    wrapping column (a name, a tier with its override) is given room for about 14 characters."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    font = QFont("DejaVu Sans")
+    font.setPointSizeF(7)
+    plain = QFontMetricsF(font)
+    font.setBold(True)
+    bold = QFontMetricsF(font)
+    unit = plain.horizontalAdvance("n")
+    need = []
+    for i, header in enumerate(headers):
+        texts = {r[i] for r in rows}
+        longest = max((plain.horizontalAdvance(t) for t in texts), default=0.0)
+        if wraps[i]:
+            longest = min(longest, unit * 14)
+        word = max((bold.horizontalAdvance(w) for w in header.split()), default=unit)
+        need.append(max(longest, word, unit * 2) + unit * 1.6)  # cell padding and border
+    total = sum(need) or 1.0
+    return [100.0 * n / total for n in need]
+
+
+def table_html(
+    title: str, lines: Sequence[str], headers: Sequence[str], rows: Sequence[Sequence[str]], *, wrap: Sequence[bool] | None = None
+) -> str:
+    """A printable list: a heading, a few lines saying what it is, and a ruled table of text cells.
+    Columns get widths from their text (``column_widths``); ``wrap`` marks those that may wrap."""
+    wraps = list(wrap) if wrap is not None else [False] * len(headers)
+    widths = column_widths(headers, rows, wraps)
+    head = "".join(f"<th width='{w:.1f}%'>{escape(h)}</th>" for h, w in zip(headers, widths, strict=True))
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    meta = "".join(f"<p class='meta'>{escape(line)}</p>" for line in lines)
+    return (
+        f"<html><head><style type='text/css'>{TABLE_STYLE}</style></head><body><h2>{escape(title)}</h2>{meta}"
+        f"<table class='list' width='100%' cellspacing='0' cellpadding='2'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></body></html>"
+    )

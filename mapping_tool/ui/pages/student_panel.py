@@ -1,0 +1,549 @@
+"""The student panel beside the review table: identity as permitted, each measure across
+refreshes (a small chart each), each flag with its one-sentence explanation, the staff-recorded
+relationships concern, the tier with override controls, notes with sensitive labels, and the
+places interventions and referrals will fill.
+
+Everything is read through the services with the signed-in user (which check scope and policy
+and record the view in the audit log), on a worker thread; the panel only shows what comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mapping_tool.errors import KnownError
+from mapping_tool.security.roles import Role
+from mapping_tool.ui import worker
+from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.pages.students import (
+    FLAG_NAMES,
+    FLAG_TITLES,
+    NEW_MARK,
+    NO,
+    YES,
+    new_flag_names,
+)
+
+logger = logging.getLogger(__name__)
+
+# Mirrors flags.override_tier's and set_relationships_concern's role checks (the service enforces
+# them; the panel only decides which controls to offer).
+OVERRIDE_ROLES = (Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE, Role.YEAR_LEVEL_COORDINATOR)
+CONCERN_ROLES = (Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE, Role.YEAR_LEVEL_COORDINATOR, Role.HOME_GROUP_TEACHER)
+
+# (field, chart title, unit, rule setting giving its threshold)
+MEASURES = (
+    ("attendance_rate", "Attendance", "%", "attendance_rate_below"),
+    ("unapproved_days", "Unapproved absence days", "", "unapproved_days_at_least"),
+    ("internal_suspension_days", "Internal suspension days", "", None),
+    ("external_suspension_days", "External suspension days", "", None),
+    ("result_engrea", "English reading (level)", "", None),
+    ("result_engwri", "English writing (level)", "", None),
+    ("result_matnum", "Maths number (level)", "", None),
+    ("result_matstr", "Maths structure (level)", "", None),
+)
+IDENTITY = (
+    ("student_key", "Key"), ("year_level", "Year level"), ("home_group", "Home group"), ("house", "House"),
+    ("status", "Status"), ("gender", "Gender"), ("birth_date", "Birth date"), ("entry_date", "Entry date"),
+    ("exit_date", "Exit date"),
+)
+INTERVENTIONS_TEXT = (
+    "This student's interventions and programs — goals, responsible staff, start and end dates and outcome "
+    "notes, with their measures before and after — will be listed here when the Interventions section arrives "
+    "in a coming update."
+)
+SENSITIVE_TEXT = (
+    "A sensitive note is read only by you, the data custodian, principal class and welfare staff; "
+    "others who see this student see that it exists, so they know to ask."
+)
+REFERRALS_TEXT = (
+    "Consent-backed referrals of this student to outside agencies — the consent on record, what was sent and a "
+    "file note of exactly what was disclosed — will be listed here when the Referrals section arrives in a coming update."
+)
+
+
+def local_time(value: datetime | None) -> str:
+    """Stored times are UTC without a zone; shown in local time, dd/mm/yyyy."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone().strftime("%d/%m/%Y %H:%M")
+
+
+@dataclass(frozen=True)
+class PanelData:
+    key: str
+    record: dict[str, Any]
+    flags: Any  # flags.StudentFlagsView
+    history: list[dict[str, Any]]
+    notes: list[Any]  # notes.NoteView
+    thresholds: dict[str, Any]
+
+
+def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-def]
+    """Everything the panel shows, through the services (scope, policy and the audit entry)."""
+    from mapping_tool.services import flags, notes, students
+
+    record = students.get_student(session, key)
+    view = flags.student_flags(session, key)
+    history = flags.history(session, key)
+    note_views = notes.list_notes(session, key)
+    try:
+        thresholds = flags.show_rules(session).settings
+    except KnownError:
+        thresholds = {}
+    import matplotlib.figure  # noqa: F401  (warm the import off the UI thread)
+
+    return PanelData(view.student_key, record, view, history, note_views, thresholds)
+
+
+def _muted(html: str) -> QLabel:
+    """Secondary text in the palette's placeholder colour (readable in light and dark themes)."""
+    label = _label(html)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
+    label.setPalette(palette)
+    return label
+
+
+def _section(title: str) -> tuple[QGroupBox, QVBoxLayout]:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(10, 8, 10, 8)
+    layout.setSpacing(4)
+    return box, layout
+
+
+def _label(html: str, *, selectable: bool = True) -> QLabel:
+    label = QLabel(html)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    return label
+
+
+class StudentPanel(QWidget):
+    """Opened from the table (Enter or double-click); Esc or Close returns to the table."""
+
+    closed = Signal()
+    changed = Signal(str)  # the concern or the tier of this student changed
+    shown = Signal(str)  # a student's data arrived and is on screen
+    failed = Signal(str)
+
+    def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.session = session
+        self.key: str | None = None
+        self.data: PanelData | None = None
+        self.job: worker.Job | None = None
+        self.action_job: worker.Job | None = None
+        self.setMinimumWidth(420)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        bar.addWidget(self.title, 1)
+        self.close_button = QPushButton("Close")
+        self.close_button.setAccessibleName("Close the student panel")
+        self.close_button.setToolTip("Close the student panel (Esc)")
+        self.close_button.clicked.connect(self.closed)
+        bar.addWidget(self.close_button)
+        outer.addLayout(bar)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        outer.addWidget(self.status)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # text wraps instead
+        self.scroll.setAccessibleName("Student panel")
+        outer.addWidget(self.scroll, 1)
+        self.body = QWidget()
+        self.scroll.setWidget(self.body)
+        escape_action = QAction(self)
+        escape_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        escape_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape_action.triggered.connect(self.closed)
+        self.addAction(escape_action)
+        # widgets of the current student (rebuilt for each)
+        self.concern: QCheckBox | None = None
+        self.concern_note: QLabel | None = None
+        self.tier_box: QComboBox | None = None
+        self.reason: QLineEdit | None = None
+        self.override_button: QPushButton | None = None
+        self.clear_override_button: QPushButton | None = None
+        self.tier_label: QLabel | None = None
+        self.tier_message: QLabel | None = None
+        self.note_text: QPlainTextEdit | None = None
+        self.note_sensitive: QCheckBox | None = None
+        self.note_button: QPushButton | None = None
+        self.notes_box: QVBoxLayout | None = None
+        self.note_labels: list[QLabel] = []
+        self.explanation_labels: list[QLabel] = []
+        self.flag_labels: dict[str, QLabel] = {}
+        self.charts: dict[str, Any] = {}
+
+    # -- loading ----------------------------------------------------------------------------
+    def show_student(self, key: str) -> None:
+        self.key = key
+        self.status.setText("Loading…")
+        self.title.setText(f"<h3>{escape(key)}</h3>")
+        session = self.session
+        job = worker.runner.start(lambda progress: load_panel_data(session, key), self)
+        self.job = job
+        job.finished.connect(lambda data, job=job: self._arrived(data, job))
+        job.failed.connect(self._load_failed)
+
+    def reload(self) -> None:
+        if self.key:
+            self.show_student(self.key)
+
+    def _arrived(self, data: object, job: worker.Job) -> None:
+        if job is not self.job:
+            return  # another student was opened meanwhile
+        self.data = data  # type: ignore[assignment]
+        self.status.setText("")
+        self._render(self.data)  # type: ignore[arg-type]
+        self.scroll.setFocus()
+        self.shown.emit(self.data.key)  # type: ignore[union-attr]
+
+    def _load_failed(self, exc: object) -> None:
+        if isinstance(exc, KnownError):
+            self.status.setText(exc.message)
+            self.failed.emit(exc.message)
+        else:
+            self.status.setText("")
+            show_error(self, exc)  # type: ignore[arg-type]
+
+    # -- rendering --------------------------------------------------------------------------
+    def _render(self, data: PanelData) -> None:
+        self.body = QWidget()
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 6, 6)
+        layout.setSpacing(8)
+        self.flag_labels, self.explanation_labels, self.note_labels, self.charts = {}, [], [], {}
+        r = data.record
+        name = ", ".join(p for p in (str(r.get("surname") or ""), str(r.get("first_name") or "")) if p) or data.key
+        if r.get("preferred_name"):
+            name += f" ({r['preferred_name']})"
+        self.title.setText(f"<h3 style='margin:0'>{escape(name)}</h3>")
+        self.scroll.setAccessibleName(f"Student panel: {name}")
+        facts = []
+        for field_name, title in IDENTITY:
+            if field_name in r and r[field_name] not in (None, ""):
+                value = r[field_name]
+                text = value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else str(value)
+                facts.append(f"{title}: <b>{escape(text)}</b>")
+        layout.addWidget(_label(" &nbsp;·&nbsp; ".join(facts)))
+        layout.addWidget(self._flags_section(data))
+        layout.addWidget(self._tier_section(data))
+        layout.addWidget(self._measures_section(data))
+        layout.addWidget(self._notes_section(data))
+        for title, text in (("Interventions", INTERVENTIONS_TEXT), ("Referrals", REFERRALS_TEXT)):
+            box, box_layout = _section(title)
+            box_layout.addWidget(_muted(escape(text)))
+            layout.addWidget(box)
+        layout.addStretch(1)
+        self.scroll.setWidget(self.body)  # deletes the previous one
+
+    def _flags_section(self, data: PanelData) -> QGroupBox:
+        view = data.flags
+        values = view.values
+        basis = ""
+        if view.extract_date is not None:
+            basis = f" (extract {view.extract_date:%d/%m/%Y}, rule v{view.rule_version})"
+        box, layout = _section("Risk factors" + basis)
+        if not values:
+            layout.addWidget(_label("No risk factors are shown: either your role does not see them or this student "
+                                    "was not in the latest extract's population."))
+            return box
+        new = set(new_flag_names(values.get("new_flags")))
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(2)
+        row = 0
+        for flag in (*FLAG_NAMES, "relationships_concern"):
+            if flag not in values:
+                continue
+            yes = bool(values.get(flag))
+            mark = YES if yes else NO
+            extra = f" &nbsp;<b>{NEW_MARK} new since the last refresh</b>" if flag in new else ""
+            label = _label(f"{'<b>' if yes else ''}{escape(FLAG_TITLES[flag])}{'</b>' if yes else ''}{extra}")
+            value = QLabel(f"<b>{mark}</b>" if yes else mark)
+            value.setAccessibleName(f"{FLAG_TITLES[flag]}: {'yes' if yes else 'no'}")
+            grid.addWidget(value, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(label, row, 1)
+            self.flag_labels[flag] = value
+            row += 1
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        if "flag_count" in values:
+            layout.addWidget(_label(f"Flag count: <b>{values.get('flag_count')}</b>"))
+        if view.explanations:
+            layout.addWidget(_label("<b>Why</b>"))
+            for sentence in view.explanations:
+                label = _label(f"• {escape(sentence)}")
+                self.explanation_labels.append(label)
+                layout.addWidget(label)
+        # the staff-recorded relationships concern
+        allowed = self.session.role in CONCERN_ROLES
+        self.concern = QCheckBox("Staff have a concern about this student's &relationships")
+        self.concern.setChecked(bool(values.get("relationships_concern")))
+        self.concern.setEnabled(allowed)
+        if not allowed:
+            self.concern.setToolTip("Your role may not record this.")
+        self.concern.toggled.connect(self.set_concern)
+        layout.addWidget(self.concern)
+        who = ""
+        if view.concern_recorded_by:
+            who = f"Recorded by {escape(view.concern_recorded_by)} on {local_time(view.concern_recorded_at)}."
+        else:
+            who = "Not recorded by anyone yet."
+        self.concern_note = _muted(f"{who} It counts toward the flag count and the engagement domain of the tier.")
+        layout.addWidget(self.concern_note)
+        return box
+
+    def _tier_section(self, data: PanelData) -> QGroupBox:
+        view = data.flags
+        values = view.values
+        box, layout = _section("Review tier")
+        tier = values.get("tier")
+        override = view.override
+        if tier is None:
+            layout.addWidget(_label("No tier: the student is not in the latest extract's population."))
+            return box
+        text = f"Computed tier: <b>{escape(str(tier))}</b>"
+        if override:
+            text += (
+                f"<br>Override: <b>{escape(str(override['tier']))}</b> — “{escape(str(override['reason']))}” "
+                f"(by {escape(str(override['by']))}, {local_time(override['at'])}; the computed tier was "
+                f"{escape(str(override.get('computed_then') or 'none'))} then)."
+            )
+            if override.get("computed_then") and override.get("computed_then") != tier:
+                text += "<br><b>The computed tier has changed since the override was made: review it.</b>"
+        self.tier_label = _label(text)
+        layout.addWidget(self.tier_label)
+        if self.session.role not in OVERRIDE_ROLES:
+            layout.addWidget(_muted("Staff in welfare, year-level or principal roles can override the tier with a reason."))
+            return box
+        row = QHBoxLayout()
+        self.tier_box = QComboBox()
+        self.tier_box.setAccessibleName("Override tier")
+        for t in ("none", "monitor", "priority"):
+            self.tier_box.addItem(t, t)
+        self.tier_box.setCurrentIndex(max(0, self.tier_box.findData(override["tier"] if override else tier)))
+        tier_label = QLabel("Set &tier:")
+        tier_label.setBuddy(self.tier_box)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Reason (required, kept with the override)")
+        self.reason.setAccessibleName("Reason for the override")
+        self.override_button = QPushButton("O&verride")
+        self.override_button.clicked.connect(self.override)
+        self.reason.returnPressed.connect(self.override)
+        row.addWidget(tier_label)
+        row.addWidget(self.tier_box)
+        row.addWidget(self.reason, 1)
+        row.addWidget(self.override_button)
+        layout.addLayout(row)
+        if override:
+            self.clear_override_button = QPushButton("Clear the override")
+            self.clear_override_button.clicked.connect(self.clear_override)
+            layout.addWidget(self.clear_override_button, 0, Qt.AlignmentFlag.AlignLeft)
+        else:
+            self.clear_override_button = None
+        self.tier_message = _label("")
+        self.tier_message.hide()
+        layout.addWidget(self.tier_message)
+        return box
+
+    def _measures_section(self, data: PanelData) -> QGroupBox:
+        from mapping_tool.ui.charts import measure_chart
+
+        box, layout = _section("Measures at each refresh")
+        history = data.history
+        if not history:
+            layout.addWidget(_label("No measures recorded for this student."))
+            return box
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        dates = [h["extract_date"] for h in history]
+        shown = 0
+        for field_name, title, unit, setting in MEASURES:
+            if not any(field_name in h for h in history):
+                continue  # the role may not see it, or it is not measured
+            threshold = data.thresholds.get(setting) if setting else None
+            threshold_text = ""
+            if threshold is not None:
+                threshold_text = f"flag below {threshold:g}{unit}" if field_name == "attendance_rate" else f"flag at {threshold:g}{unit}"
+            chart = measure_chart(
+                title, dates, [h.get(field_name) for h in history], unit=unit,
+                threshold=float(threshold) if isinstance(threshold, int | float) else None, threshold_text=threshold_text,
+            )
+            self.charts[field_name] = chart
+            grid.addWidget(chart, shown // 2, shown % 2)
+            shown += 1
+        layout.addLayout(grid)
+        if not shown:
+            layout.addWidget(_label("Your role does not see this student's measures."))
+        return box
+
+    def _notes_section(self, data: PanelData) -> QGroupBox:
+        box, layout = _section("Notes")
+        self.notes_box = QVBoxLayout()
+        layout.addLayout(self.notes_box)
+        self._fill_notes(data.notes)
+        self.note_text = QPlainTextEdit()
+        self.note_text.setAccessibleName("New note")
+        self.note_text.setPlaceholderText("Add a note about this student")
+        self.note_text.setTabChangesFocus(True)
+        self.note_text.setFixedHeight(self.fontMetrics().height() * 4)
+        layout.addWidget(self.note_text)
+        row = QHBoxLayout()
+        self.note_sensitive = QCheckBox("&Sensitive")
+        self.note_sensitive.setToolTip(SENSITIVE_TEXT)
+        self.note_button = QPushButton("&Add note")
+        self.note_button.clicked.connect(self.add_note)
+        row.addWidget(self.note_sensitive, 1)
+        row.addWidget(self.note_button)
+        layout.addLayout(row)
+        layout.addWidget(_muted(SENSITIVE_TEXT))
+        return box
+
+    def _fill_notes(self, notes: list[Any]) -> None:
+        assert self.notes_box is not None
+        while self.notes_box.count():
+            item = self.notes_box.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.note_labels = []
+        if not notes:
+            label = _muted("No notes yet.")
+            self.notes_box.addWidget(label)
+            return
+        for note in notes:
+            tag = " &nbsp;<b>[Sensitive]</b>" if note.sensitive else ""
+            body = escape(note.display_text).replace("\n", "<br>")
+            if note.text is None:
+                body = f"<i>{body}</i>"
+            label = _label(f"<small>{local_time(note.created_at)} · {escape(note.author)}</small>{tag}<br>{body}")
+            label.setFrameShape(QFrame.Shape.StyledPanel)
+            label.setContentsMargins(6, 4, 6, 4)
+            self.note_labels.append(label)
+            self.notes_box.addWidget(label)
+
+    # -- actions ------------------------------------------------------------------------------
+    def _run(self, fn, done, *, message: QLabel | None = None) -> None:  # type: ignore[no-untyped-def]
+        self.action_job = worker.runner.start(lambda progress: fn(), self)
+        self.action_job.finished.connect(done)
+        self.action_job.failed.connect(lambda exc: self._action_failed(exc, message))
+
+    def _action_failed(self, exc: object, message: QLabel | None) -> None:
+        if isinstance(exc, KnownError):
+            target = message or self.status
+            target.setText(exc.message)
+            target.show()
+            self.failed.emit(exc.message)
+        else:
+            show_error(self, exc)  # type: ignore[arg-type]
+        if self.key:
+            self.reload()
+
+    def set_concern(self, concern: bool) -> None:
+        from mapping_tool.services import flags
+
+        key, session = self.key, self.session
+        assert key is not None and self.concern is not None
+        self.concern.setEnabled(False)
+        self.status.setText("Saving…")
+
+        def done(_result: object) -> None:
+            self.changed.emit(key)
+            self.reload()
+
+        self._run(lambda: flags.set_relationships_concern(session, key, concern), done)
+
+    def override(self) -> None:
+        from mapping_tool.services import flags
+
+        assert self.tier_box is not None and self.reason is not None and self.tier_message is not None
+        reason = self.reason.text().strip()
+        if not reason:
+            self.tier_message.setText("Give a reason for the override: it is kept with it and shown beside the computed tier.")
+            self.tier_message.show()
+            self.reason.setFocus()
+            return
+        key, session, tier = self.key, self.session, self.tier_box.currentData()
+        assert key is not None
+        self.tier_message.hide()
+        self.status.setText("Saving…")
+
+        def done(_result: object) -> None:
+            self.changed.emit(key)
+            self.reload()
+
+        self._run(lambda: flags.override_tier(session, key, tier, reason), done, message=self.tier_message)
+
+    def clear_override(self) -> None:
+        from mapping_tool.services import flags
+
+        key, session = self.key, self.session
+        assert key is not None
+
+        def done(_result: object) -> None:
+            self.changed.emit(key)
+            self.reload()
+
+        self.status.setText("Saving…")
+        self._run(lambda: flags.clear_override(session, key), done, message=self.tier_message)
+
+    def add_note(self) -> None:
+        from mapping_tool.services import notes
+
+        assert self.note_text is not None and self.note_sensitive is not None
+        text = self.note_text.toPlainText()
+        if not text.strip():
+            self.status.setText("Write the note first.")
+            return
+        key, session, sensitive = self.key, self.session, self.note_sensitive.isChecked()
+        assert key is not None
+        self.note_button.setEnabled(False)  # type: ignore[union-attr]
+
+        def work() -> object:
+            notes.add_note(session, key, text, sensitive=sensitive)
+            return notes.list_notes(session, key)
+
+        def done(result: object) -> None:
+            assert self.note_text is not None and self.note_sensitive is not None
+            self.note_text.clear()
+            self.note_sensitive.setChecked(False)
+            self.note_button.setEnabled(True)  # type: ignore[union-attr]
+            self.status.setText("")
+            self._fill_notes(result)  # type: ignore[arg-type]
+            self.shown.emit(key)
+
+        self._run(work, done)
