@@ -211,8 +211,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _bump_generation(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        "INSERT INTO setting (key, value) VALUES ('flags_generation', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+    )
+
+
 def _store_frame(session, snapshot_id: int, version: int, frame) -> None:  # type: ignore[no-untyped-def]
     conn = session.connection().connection.driver_connection
+    _bump_generation(conn)
     conn.execute("DELETE FROM student_flags WHERE snapshot_id = ? AND rule_version = ?", (snapshot_id, version))
     columns = list(frame.columns)
     records = []
@@ -268,9 +276,14 @@ def _reflag_from_stored(store: OpenStore, session, snapshot_id: int, rules, vers
     if only is not None and stored_version == version:
         conn = session.connection().connection.driver_connection
         row = {c: _jsonable(v) for c, v in zip(flags.columns, next(flags.itertuples(index=False, name=None)), strict=True)}
+        _bump_generation(conn)
         conn.execute(
-            "UPDATE student_flags SET tier = ?, flag_count = ?, data = ? WHERE snapshot_id = ? AND rule_version = ? AND student_key = ?",
-            (row["tier"], int(row["flag_count"]), json.dumps(row, separators=(",", ":")), snapshot_id, version, only),
+            "DELETE FROM student_flags WHERE snapshot_id = ? AND rule_version = ? AND student_key = ?",
+            (snapshot_id, version, only),
+        )
+        conn.execute(
+            "INSERT INTO student_flags (snapshot_id, rule_version, student_key, tier, flag_count, data) VALUES (?, ?, ?, ?, ?, ?)",
+            (snapshot_id, version, only, row["tier"], int(row["flag_count"]), json.dumps(row, separators=(",", ":"))),
         )
         return
     _store_frame(session, snapshot_id, version, flags)
@@ -332,30 +345,48 @@ def on_import(user: UserSession, session, extract, snapshot_id: int) -> None:  #
 # -- reading back through the students service ---------------------------------------------------
 
 
-def _latest_rows(session, keys) -> tuple[dict[str, dict[str, Any]], int | None, int | None]:  # type: ignore[no-untyped-def]
+# Parsed flag rows of a snapshot, keyed by a fingerprint that every write changes: each write to
+# student_flags also bumps a generation counter in the same transaction.
+def _cache_of(store: OpenStore) -> dict[tuple[int, int, int], dict[str, dict[str, Any]]]:
+    """One cache per open store (a restored or copied store is a different OpenStore)."""
+    cache = getattr(store, "_flags_cache", None)
+    if cache is None:
+        cache = {}
+        store._flags_cache = cache  # type: ignore[attr-defined]
+    return cache  # type: ignore[no-any-return]
+
+
+def _latest_rows(session, keys, store: OpenStore | None = None) -> tuple[dict[str, dict[str, Any]], int | None, int | None]:  # type: ignore[no-untyped-def]
     snapshot_id = _latest_snapshot_id(session)
     if snapshot_id is None:
         return {}, None, None
-    version = session.execute(
-        select(StudentFlags.rule_version).where(StudentFlags.snapshot_id == snapshot_id)
-        .order_by(StudentFlags.rule_version.desc()).limit(1)
-    ).scalar_one_or_none()
-    if version is None:
-        return {}, snapshot_id, None
-    wanted = set(keys)
     conn = session.connection().connection.driver_connection
-    out = {}
-    for key, data in conn.execute(
-        "SELECT student_key, data FROM student_flags WHERE snapshot_id = ? AND rule_version = ?", (snapshot_id, version)
-    ):
-        if key in wanted:
-            out[key] = json.loads(data)
-    return out, snapshot_id, version
+    found = conn.execute(
+        "SELECT max(rule_version) FROM student_flags WHERE snapshot_id = ?", (snapshot_id,)
+    ).fetchone()
+    if found is None or found[0] is None:
+        return {}, snapshot_id, None
+    version = int(found[0])
+    generation = conn.execute("SELECT value FROM setting WHERE key = 'flags_generation'").fetchone()
+    fingerprint = (snapshot_id, version, int(generation[0]) if generation else 0)
+    cache = _cache_of(store) if store is not None else {}
+    parsed = cache.get(fingerprint)
+    if parsed is None:
+        parsed = {
+            key: json.loads(data)
+            for key, data in conn.execute(
+                "SELECT student_key, data FROM student_flags WHERE snapshot_id = ? AND rule_version = ?", (snapshot_id, version)
+            )
+        }
+        cache.clear()
+        cache[fingerprint] = parsed
+    wanted = set(keys)
+    return {k: v for k, v in parsed.items() if k in wanted}, snapshot_id, version
 
 
 def _load_fields(user: UserSession, keys) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
     with user.store.read() as session:
-        rows, _, _ = _latest_rows(session, keys)
+        rows, _, _ = _latest_rows(session, keys, user.store)
         overrides = {
             o.student_key: o.tier
             for o in session.execute(select(TierOverride).where(TierOverride.active)).scalars()
@@ -399,17 +430,18 @@ class StudentFlagsView:
     concern_recorded_at: datetime | None
 
 
-def student_flags(user: UserSession, student_key: str) -> StudentFlagsView:
-    """The flags panel for one student, as permitted (a flagged-factors item)."""
+def student_flags(user: UserSession, student_key: str, *, audit: bool = True) -> StudentFlagsView:
+    """The flags panel for one student, as permitted (a flagged-factors item). ``audit=False``
+    when the caller has just recorded the view of this record (the student panel)."""
     from risk_factors import explain
 
-    record = students.get_student(user, student_key)  # scope, policy and the audit entry
+    record = students.get_student(user, student_key, audit=audit)  # scope and policy (and the view entry)
     key = student_key.strip().upper()
     policy = students.effective_policy(user)
     if not policy.allows_item(user.role, "flagged_factors"):
         return StudentFlagsView(key, None, None, None, {}, (), None, "", None)
     with user.store.read() as session:
-        rows, snapshot_id, version = _latest_rows(session, [key])
+        rows, snapshot_id, version = _latest_rows(session, [key], user.store)
         snap = session.get(Snapshot, snapshot_id) if snapshot_id else None
         rule_row = session.get(RuleVersion, version) if version else None
         concern = session.get(RelationshipsConcern, key)
@@ -446,9 +478,9 @@ def _sentence_allowed(sentence: str, allowed: frozenset[str]) -> bool:
     return True
 
 
-def history(user: UserSession, student_key: str) -> list[dict[str, Any]]:
+def history(user: UserSession, student_key: str, *, audit: bool = True) -> list[dict[str, Any]]:
     """The student's measures across snapshots (newest rule version per snapshot), oldest first."""
-    students.get_student(user, student_key)
+    students.get_student(user, student_key, audit=audit)
     key = student_key.strip().upper()
     allowed = students.effective_policy(user).allowed_fields(user.role)
     out = []
@@ -535,7 +567,7 @@ def list_overrides(user: UserSession) -> list[OverrideView]:
     """Active overrides of students the user may see, with the computed tier then and now."""
     visible = set(students.list_students(user, fields=("student_key",), audit=False).column("student_key"))
     with user.store.read() as session:
-        rows, _, _ = _latest_rows(session, visible)
+        rows, _, _ = _latest_rows(session, visible, user.store)
         overrides = session.execute(select(TierOverride).where(TierOverride.active).order_by(TierOverride.created_at)).scalars().all()
         return [
             OverrideView(o.student_key, o.tier, o.computed_tier_then, str(rows.get(o.student_key, {}).get("tier", "")), o.reason, o.created_by, o.created_at)

@@ -59,7 +59,7 @@ def add_note(user: UserSession, student_key: str, text: str, *, sensitive: bool 
 
 
 def list_notes(user: UserSession, student_key: str) -> list[NoteView]:
-    students.get_student(user, student_key)
+    students.get_student(user, student_key, audit=False)  # scope; the notes view is recorded below
     key = student_key.strip().upper()
     with user.store.read() as session:
         notes = session.execute(

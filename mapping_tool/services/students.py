@@ -220,8 +220,10 @@ def list_students(user: UserSession, *, search: str | None = None, fields: Seque
     return StudentTable(cols, tuple(rows))
 
 
-def get_student(user: UserSession, student_key: str) -> dict[str, Any]:
-    """One student's record, as permitted. Out of scope looks exactly like not existing."""
+def get_student(user: UserSession, student_key: str, *, audit: bool = True) -> dict[str, Any]:
+    """One student's record, as permitted. Out of scope looks exactly like not existing.
+    ``audit=False`` only for a caller that has just recorded this view (one panel, one entry);
+    a refused look-up is always recorded."""
     user.check_active()
     key = student_key.strip().upper()
     cols = visible_fields(user)
@@ -230,10 +232,11 @@ def get_student(user: UserSession, student_key: str) -> dict[str, Any]:
         with user.store.write() as session:
             user.store.audit(session, user.username, "student.view-refused", object_type="student", object_id=key)
         raise NotVisible(f"There is no student {key} that you may see.")
-    with user.store.write() as session:
-        user.store.audit(
-            session, user.username, "student.viewed", object_type="student", object_id=key, detail={"fields": list(cols)}
-        )
+    if audit:
+        with user.store.write() as session:
+            user.store.audit(
+                session, user.username, "student.viewed", object_type="student", object_id=key, detail={"fields": list(cols)}
+            )
     return dict(zip(cols, rows[0], strict=True))
 
 

@@ -108,8 +108,8 @@ def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-
     from mapping_tool.services import flags, notes, students
 
     record = students.get_student(session, key)
-    view = flags.student_flags(session, key)
-    history = flags.history(session, key)
+    view = flags.student_flags(session, key, audit=False)
+    history = flags.history(session, key, audit=False)
     note_views = notes.list_notes(session, key)
     try:
         thresholds = flags.show_rules(session).settings
