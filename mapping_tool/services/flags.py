@@ -384,31 +384,30 @@ def _latest_rows(session, keys, store: OpenStore | None = None) -> tuple[dict[st
     return {k: v for k, v in parsed.items() if k in wanted}, snapshot_id, version
 
 
-def _load_fields(user: UserSession, keys) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+_BOOLEAN_FIELDS = frozenset((*FLAG_NAMES, "relationships_concern"))
+
+
+def _load_fields(user: UserSession, keys) -> dict[str, list[Any]]:  # type: ignore[no-untyped-def]
+    """Columns of FIELDS aligned with ``keys`` (None where a student has no flags)."""
     with user.store.read() as session:
-        rows, _, _ = _latest_rows(session, keys, user.store)
+        found, _, _ = _latest_rows(session, keys, user.store)
         overrides = {
             o.student_key: o.tier
             for o in session.execute(select(TierOverride).where(TierOverride.active)).scalars()
         }
-    out: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        row = rows.get(key)
-        values: dict[str, Any] = {}
-        if row is not None:
-            for name in FIELDS:
-                if name in row:
-                    value = row[name]
-                    if name.startswith("flag_") and name != "flag_count" or name == "relationships_concern":
-                        value = bool(value)
-                    values[name] = value
-            values["new_flags"] = row.get("new_flags") or ""
-        if key in overrides:
-            values["tier_override"] = overrides[key]
-        elif row is not None:
-            values["tier_override"] = ""
-        out[key] = values
-    return out
+    rows = [found.get(k) for k in keys]
+    columns: dict[str, list[Any]] = {}
+    for name in FIELDS:
+        if name == "tier_override":
+            columns[name] = [overrides.get(k, "" if r is not None else None) if k in overrides or r is not None else None
+                             for k, r in zip(keys, rows, strict=True)]
+        elif name == "new_flags":
+            columns[name] = [None if r is None else (r.get("new_flags") or "") for r in rows]
+        elif name in _BOOLEAN_FIELDS:
+            columns[name] = [None if r is None or r.get(name) is None else bool(r[name]) for r in rows]
+        else:
+            columns[name] = [None if r is None else r.get(name) for r in rows]
+    return columns
 
 
 students.register_extra_fields(FIELDS, _load_fields)

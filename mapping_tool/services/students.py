@@ -41,8 +41,9 @@ EXPORT_COLUMNS = (
     "result_engwri", "result_matnum", "result_matstr", "relationships_concern", "tier_override", "new_flags",
 )
 
-# Extra per-student fields (measures, flags) from later features: name -> loader(user, keys).
-ExtraLoader = Callable[[UserSession, Sequence[str]], dict[str, dict[str, Any]]]
+# Extra per-student fields (measures, flags) from later features: loader(user, keys) returns
+# {field: [value per key, aligned with keys]}.
+ExtraLoader = Callable[[UserSession, Sequence[str]], dict[str, list[Any]]]
 _extra_fields: list[tuple[tuple[str, ...], ExtraLoader]] = []
 
 
@@ -196,9 +197,9 @@ def _fetch(user: UserSession, fields: Sequence[str], **kw: Any) -> list[tuple[An
             wanted = [n for n in names if n in extra_wanted]
             if not wanted:
                 continue
-            values = loader(user, keys)
+            loaded = loader(user, keys)
             for n in wanted:
-                columns[n] = [values.get(k, {}).get(n) for k in keys]
+                columns[n] = loaded.get(n) or [None] * len(keys)
     empty = [None] * len(raw)
     return list(zip(*(columns.get(f, empty) for f in fields), strict=True))
 
