@@ -212,13 +212,23 @@ def list_students(user: UserSession, *, search: str | None = None, fields: Seque
     user.check_active()
     cols = visible_fields(user, fields)
     rows = _fetch(user, cols, search=search.strip() if search else None)
+    table = StudentTable(cols, tuple(rows))
     if audit:
-        with user.store.write() as session:
-            user.store.audit(
-                session, user.username, "students.listed", object_type="students",
-                detail={"rows": len(rows), "fields": list(cols), "search": bool(search)},
-            )
-    return StudentTable(cols, tuple(rows))
+        record_list_view(user, table, view="list", search=bool(search))
+    return table
+
+
+def record_list_view(user: UserSession, table: StudentTable, *, view: str, search: bool = False) -> None:
+    """Record a list of students shown: which fields and which students (their keys, so that a
+    student's access report also shows the lists they appeared in)."""
+    user.check_active()
+    keys = [r[0] for r in table.rows] if table.columns and table.columns[0] == "student_key" else []
+    with user.store.write() as session:
+        user.store.audit(
+            session, user.username, "students.listed", object_type="students",
+            detail={"rows": len(table.rows), "fields": list(table.columns), "search": search, "view": view,
+                    "student_keys": keys},
+        )
 
 
 def get_student(user: UserSession, student_key: str, *, audit: bool = True) -> dict[str, Any]:

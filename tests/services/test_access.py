@@ -324,3 +324,15 @@ def test_deidentified_export_has_no_identifiers_and_no_small_numbers(sessions, t
     numbers = [v for r in rows[1:] for v in r[1:] if isinstance(v, int)]
     assert numbers and all(v >= 5 for v in numbers)
     assert any(v == "<5" for r in rows for v in r)
+
+
+def test_a_list_view_shows_in_the_student_access_report(sessions) -> None:  # type: ignore[no-untyped-def]
+    teacher = sessions[Role.HOME_GROUP_TEACHER]
+    table = students.list_students(teacher)  # audited with the keys shown
+    key = table.rows[0][0]
+    outsider = next(k for k in students.list_students(sessions[Role.CUSTODIAN], audit=False).column("student_key")
+                    if k not in set(table.column("student_key")))
+    mine = audit.entries(sessions[Role.CUSTODIAN], student=key, action="students.listed")
+    assert any(e.actor == HGT for e in mine)
+    theirs = audit.entries(sessions[Role.CUSTODIAN], student=outsider, action="students.listed")
+    assert not any(e.actor == HGT for e in theirs)

@@ -733,15 +733,10 @@ class StudentsPage(QWidget):
         generation = self._generation
         names = students.all_fields()
         wanted = [n for n in PREFERRED_ORDER if n in names] + [n for n in names if n not in PREFERRED_ORDER]
-        # The listing is audit-logged here, on the UI thread, before the read starts: an entry
-        # written by the worker could land after a sign-out the user makes meanwhile.
+        # The listing is audit-logged on the UI thread when the rows arrive (with the keys shown),
+        # never by the worker: an entry written there could land after a sign-out meanwhile.
         try:
             session.check_active()
-            with session.store.write() as s:
-                session.store.audit(
-                    s, session.username, "students.listed", object_type="students",
-                    detail={"fields": list(students.visible_fields(session, wanted)), "search": False, "view": "review"},
-                )
         except KnownError as exc:
             self._load_failed(exc)
             return
@@ -757,6 +752,13 @@ class StudentsPage(QWidget):
         if generation != self._generation:
             return
         table, service_titles = result  # type: ignore[misc]
+        from mapping_tool.services import students
+
+        try:
+            students.record_list_view(self.session, table, view="review")
+        except KnownError as exc:  # signed out or disabled meanwhile: show nothing
+            self._load_failed(exc)
+            return
         titles = {**service_titles, **TITLES}
         selected = self.current_key()
         self.model.set_rows(table.columns, table.rows, titles)
