@@ -6,7 +6,7 @@ from datetime import UTC
 from enum import IntEnum
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.security.roles import Role
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.table_models import RowsTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
 _ERROR_STYLE = "color: #1f1f1f; background: #fdecea; border: 1px solid #e0b4b4; padding: 6px;"
@@ -56,39 +57,15 @@ HEADERS = {
 }
 
 
-class AccountTableModel(QAbstractTableModel):
+class AccountTableModel(RowsTableModel):
     """Immutable AccountView rows."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list = []  # type: ignore[type-arg]
+    HEADERS = tuple(HEADERS[c] for c in AccountColumn)
 
-    def set_rows(self, rows: list) -> None:  # type: ignore[type-arg]
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int):  # type: ignore[no-untyped-def]
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(AccountColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            return HEADERS[AccountColumn(section)]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
+    def cell(self, a, column: int, role: int):  # type: ignore[no-untyped-def]
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        a = self._rows[index.row()]
-        col = AccountColumn(index.column())
+        col = AccountColumn(column)
         if col is AccountColumn.USERNAME:
             return a.username
         if col is AccountColumn.NAME:

@@ -10,7 +10,7 @@ import logging
 from enum import IntEnum
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.ui import worker
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.table_models import RowsTableModel
 
 logger = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
@@ -62,35 +63,11 @@ SNAPSHOT_HEADERS = {
 }
 
 
-class SnapshotTableModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list = []  # type: ignore[type-arg]
+class SnapshotTableModel(RowsTableModel):
+    HEADERS = tuple(SNAPSHOT_HEADERS[c] for c in SnapshotColumn)
 
-    def set_rows(self, rows: list) -> None:  # type: ignore[type-arg]
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int):  # type: ignore[no-untyped-def]
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(SnapshotColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(SnapshotColumn):
-            return SNAPSHOT_HEADERS[SnapshotColumn(section)]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        s = self._rows[index.row()]
-        col = SnapshotColumn(index.column())
+    def cell(self, s, column: int, role: int):  # type: ignore[no-untyped-def]
+        col = SnapshotColumn(column)
         if role == Qt.ItemDataRole.ToolTipRole and col is SnapshotColumn.FILES:
             return "\n".join(f"{f['name']}: {f['rows']:,} rows, SHA-256 {f['sha256'][:16]}…" for f in s.files)
         if role == Qt.ItemDataRole.TextAlignmentRole and col not in (SnapshotColumn.BY, SnapshotColumn.FILES):

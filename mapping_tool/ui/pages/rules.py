@@ -41,6 +41,7 @@ from mapping_tool.errors import KnownError
 from mapping_tool.ui import worker
 from mapping_tool.ui.errors import show_error
 from mapping_tool.ui.pages.governance import ERROR_STYLE, OK_STYLE, local_time
+from mapping_tool.ui.table_models import RowsTableModel
 
 logger = logging.getLogger(__name__)
 
@@ -193,39 +194,15 @@ def history_rows(views: list[Any]) -> list[HistoryRow]:
     return list(reversed(out))
 
 
-class RuleHistoryModel(QAbstractTableModel):
+class RuleHistoryModel(RowsTableModel):
     """Immutable HistoryRow objects, newest first."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[HistoryRow] = []
+    HEADERS = tuple(HISTORY_HEADERS)
 
-    def set_rows(self, rows: list[HistoryRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> HistoryRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(HistoryColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(HISTORY_HEADERS):
-            return HISTORY_HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
+    def cell(self, r: HistoryRow, column: int, role: int):  # type: ignore[no-untyped-def]
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        r = self._rows[index.row()]
-        col = HistoryColumn(index.column())
+        col = HistoryColumn(column)
         if col is HistoryColumn.VERSION:
             return f"v{r.version}"
         if col is HistoryColumn.WHEN:
