@@ -78,7 +78,7 @@ class OpenStore:
             raise
         except Exception as exc:
             self._appended = None
-            if _is_db_error(exc):
+            if db.is_database_error(exc):
                 raise db.translate_error(exc, self.files.db) from exc
             raise
         if self._appended is not None:
@@ -93,7 +93,7 @@ class OpenStore:
         except StoreError:
             raise
         except Exception as exc:
-            if _is_db_error(exc):
+            if db.is_database_error(exc):
                 raise db.translate_error(exc, self.files.db) from exc
             raise
 
@@ -206,12 +206,6 @@ def audit_fields(
         "object_id": object_id,
         "detail": detail,
     }
-
-
-def _is_db_error(exc: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError
-
-    return isinstance(exc, DBAPIError)
 
 
 @dataclass

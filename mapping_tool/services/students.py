@@ -286,13 +286,6 @@ def field_titles() -> dict[str, str]:
     return titles
 
 
-def _all_student_keys(user: UserSession) -> set[str]:  # for tests of scope
-    sql, params = _query(user, ["student_key"])
-    with user.store.read() as session:
-        conn = session.connection().connection.driver_connection
-        return {r[0] for r in conn.execute(sql, params)}
-
-
 __all__ = [
     "BASE_FIELDS", "CHARACTERISTICS", "EXPORT_COLUMNS", "NotVisible", "StudentTable", "effective_policy",
     "export_students", "get_student", "list_students", "register_extra_fields", "set_narrowing", "visible_fields",
