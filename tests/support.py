@@ -37,3 +37,23 @@ def file_hashes(folder: Path) -> dict[str, str]:
     return out
 
 
+
+
+def imported_school(template_store: Path, root: Path, *, students: int, seed: int) -> Path:
+    """A copy of the template store with a generated demo extract (in ``root/eduhub``) imported."""
+    import shutil
+    from datetime import date
+
+    from importers.demo import generate_demo_extract
+    from mapping_tool.services import auth, imports
+
+    folder = root / "store"
+    shutil.copytree(template_store, folder)
+    extract = root / "eduhub"
+    generate_demo_extract(extract, students=students, extract_date=date(2026, 9, 18), years=1, seed=seed)
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        imports.import_cases21(user, extract)
+    finally:
+        auth.sign_out(user)
+    return folder

@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from importers.demo import generate_demo_extract
 from mapping_tool import cli
 from mapping_tool.security import policy as policy_mod
 from mapping_tool.security.policy import (
@@ -36,6 +34,7 @@ from tests.support import (
     WELFARE_PASSWORD,
     YLC,
     YLC_PASSWORD,
+    imported_school,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,16 +50,7 @@ ACCOUNTS = {
 @pytest.fixture(scope="module")
 def school(template_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with an imported demo school (module scope: imported once)."""
-    folder = tmp_path_factory.mktemp("access") / "store"
-    shutil.copytree(template_store, folder)
-    extract = folder.parent / "eduhub"
-    generate_demo_extract(extract, students=80, extract_date=date(2026, 9, 18), years=1, seed=3)
-    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
-    try:
-        imports.import_cases21(user, extract)
-    finally:
-        auth.sign_out(user)
-    return folder
+    return imported_school(template_store, tmp_path_factory.mktemp("access"), students=80, seed=3)
 
 
 @pytest.fixture(scope="module")

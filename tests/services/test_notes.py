@@ -4,15 +4,12 @@ others see that a sensitive note exists, never its text."""
 from __future__ import annotations
 
 import json
-import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from importers.demo import generate_demo_extract
 from mapping_tool.errors import UsageError
-from mapping_tool.services import audit, auth, imports, notes, students
+from mapping_tool.services import audit, auth, notes, students
 from tests.support import (
     CUSTODIAN,
     CUSTODIAN_PASSWORD,
@@ -24,21 +21,14 @@ from tests.support import (
     WELFARE_PASSWORD,
     YLC,
     YLC_PASSWORD,
+    imported_school,
 )
 
 
 @pytest.fixture(scope="module")
 def school(template_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("notes") / "store"
-    shutil.copytree(template_store, folder)
-    extract = folder.parent / "eduhub"
-    generate_demo_extract(extract, students=40, extract_date=date(2026, 9, 18), years=1, seed=9)
-    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
-    try:
-        imports.import_cases21(user, extract)
-    finally:
-        auth.sign_out(user)
-    return folder
+    """A store with an imported demo school (module scope: imported once)."""
+    return imported_school(template_store, tmp_path_factory.mktemp("notes"), students=40, seed=9)
 
 
 def test_sensitive_note_text_reaches_only_its_readers(school: Path) -> None:
