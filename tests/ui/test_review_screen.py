@@ -410,3 +410,12 @@ def test_review_inputs_are_named(qtbot, welfare) -> None:  # type: ignore[no-unt
     page = _opened(qtbot, welfare)
     assert unnamed_inputs(page) == []
     assert page.table.accessibleName() == "Students"
+
+
+def test_an_empty_store_says_where_the_students_come_from(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    page = StudentsPage(custodian)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.show()
+    assert page.model.rowCount() == 0
+    assert page.message.isVisibleTo(page) and "Imports page" in page.message.text()

@@ -559,6 +559,17 @@ def save_filter(session, state: ReviewFilter, shown: Sequence[str] | None = None
 # -- the page ----------------------------------------------------------------------------------
 
 
+def empty_hint(session) -> str:  # type: ignore[no-untyped-def]
+    """Why the table is empty, in words (never revealing students outside the user's scope)."""
+    if session.role.value == "home-group-teacher":
+        return "No students in your home groups are in the latest CASES21 extract. If that seems wrong, ask the data custodian."
+    if session.role.value == "year-level-coordinator":
+        return "No students in your year levels are in the latest CASES21 extract. If that seems wrong, ask the data custodian."
+    if session.is_custodian:
+        return "No students yet: import the school's CASES21 extract on the Imports page."
+    return "No students yet: the data custodian imports the school's CASES21 extract on the Imports page."
+
+
 class StudentsPage(QWidget):
     student_opened = Signal(str)
     loaded = Signal()
@@ -779,6 +790,7 @@ class StudentsPage(QWidget):
         self._size_columns()
         self._set_busy(False)
         self.apply_filter()
+        self._say("" if table.rows else empty_hint(self.session))
         if selected:
             self.select_key(selected)
         self.loaded.emit()
