@@ -7,6 +7,7 @@ wizard shows what was found, a progress bar with a working Cancel, and a summary
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from enum import IntEnum
 from pathlib import Path
 
@@ -76,7 +77,7 @@ class SnapshotTableModel(RowsTableModel):
             return None
         return {
             SnapshotColumn.EXTRACT_DATE: s.extract_date.strftime("%d/%m/%Y"),
-            SnapshotColumn.IMPORTED: s.imported_at.strftime("%d/%m/%Y %H:%M UTC"),
+            SnapshotColumn.IMPORTED: s.imported_at.replace(tzinfo=UTC).astimezone().strftime("%d/%m/%Y %H:%M"),
             SnapshotColumn.BY: s.imported_by,
             SnapshotColumn.STUDENTS: f"{s.row_counts.get('students', 0):,}",
             SnapshotColumn.ADDED: f"{s.added:,}",
@@ -119,6 +120,7 @@ class ImportsPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # a handful of rows: cheap
         header.setStretchLastSection(True)
