@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mapping_tool import cli
+from mapping_tool.cli import _common as cli_common
 from tests.support import (
     CUSTODIAN,
     CUSTODIAN_PASSWORD,
@@ -96,7 +97,7 @@ def test_keyring_absent_is_said_once_and_passwords_still_work(store_dir: Path, c
     code, out, err = run(capsys, "--store", str(store_dir), "--user", CUSTODIAN, "key", "remember")
     assert code != 0 and "No system keyring" in err
     monkeypatch.delenv("MAPPING_TOOL_PASSWORD")
-    monkeypatch.setattr(cli, "_secret", lambda env, prompt, **kw: CUSTODIAN_PASSWORD)
+    monkeypatch.setattr(cli_common, "_secret", lambda env, prompt, **kw: CUSTODIAN_PASSWORD)
     code, out, err = run(capsys, "--store", str(store_dir), "--user", CUSTODIAN, "settings", "show")
     assert code == 0 and "idle-lock-minutes: 15" in out
     assert err.count("No system keyring") == 1

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from mapping_tool.store.models import Base
+from mapping_tool.store.schema import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

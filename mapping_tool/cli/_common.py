@@ -1,0 +1,122 @@
+"""What every command group shares: the one-line parser, output, secrets and signing in."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from mapping_tool.errors import AuthenticationError, UsageError
+
+logger = logging.getLogger(__name__)
+
+ENV_PASSWORD = "MAPPING_TOOL_PASSWORD"
+ENV_NEW_PASSWORD = "MAPPING_TOOL_NEW_PASSWORD"
+ENV_RECOVERY = "MAPPING_TOOL_RECOVERY_PASSPHRASE"
+ENV_STORE = "MAPPING_TOOL_STORE"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage in one line and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(f"mapping-tool: {text}", file=sys.stderr, flush=True)
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
+    value = os.environ.get(env)
+    if value is not None:
+        return value
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError(f"No terminal to ask on: set {env} or run the command in a terminal.")
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Type it again: ") != value:
+        raise UsageError("The two entries do not match.")
+    return value
+
+
+def _store_dir(args: argparse.Namespace) -> Path:
+    from mapping_tool.paths import default_store_dir
+
+    return Path(args.store).expanduser() if args.store else default_store_dir()
+
+
+def _sign_in(args: argparse.Namespace, *, allow_must_change: bool = False):  # type: ignore[no-untyped-def]
+    from mapping_tool.services import auth
+
+    if not args.user:
+        raise UsageError("Sign in with --user NAME (before the command), e.g. mapping-tool --user jsmith backup ...")
+    folder = _store_dir(args)
+    password = os.environ.get(ENV_PASSWORD)
+    if password is None:
+        password = _remembered_password(folder, args.user)
+    if password is None:
+        password = _secret(ENV_PASSWORD, f"Password for {args.user}: ")
+    user = auth.sign_in(folder, args.user, password)
+    if user.must_change_password and not allow_must_change:
+        auth.sign_out(user)
+        raise AuthenticationError(
+            f"{args.user} must set a new password before anything else: mapping-tool --user {args.user} password"
+        )
+    return user
+
+
+def _remembered_password(folder: Path, username: str) -> str | None:
+    from mapping_tool.errors import KeyFileError
+    from mapping_tool.security import keyring_store
+    from mapping_tool.security.keyslots import KeySlotFile
+    from mapping_tool.store.files import StoreFiles
+
+    try:
+        keyfile = KeySlotFile.load(StoreFiles(folder).keys)
+    except KeyFileError:
+        return None
+    try:
+        return keyring_store.recall(keyfile.store_id, username)
+    except keyring_store.KeyringUnavailable:
+        keyring_store.note_unavailable_once(lambda text: print(text, file=sys.stderr))
+        return None
+
+
+def _with_user(fn: Callable[[argparse.Namespace, object], int], **sign_in_kw: bool) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        from mapping_tool.services import auth
+
+        user = _sign_in(args, **sign_in_kw)
+        try:
+            return fn(args, user)
+        finally:
+            auth.sign_out(user)
+
+    return run
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _parse_date(text: str) -> date:
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise UsageError(f"'{text}' is not a date: write it as dd/mm/yyyy.")
+
