@@ -38,15 +38,42 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Qt needs a few system libraries even offscreen; on a bare Debian machine install them.
+# Qt needs system libraries: some even offscreen, more for a real window (the xcb platform).
+# Check what the window really loads (ldd of PySide6's libqxcb.so) and install what is missing
+# on Debian/Ubuntu; Qt's own message names the wrong library (xcb-cursor0) when another is absent.
 QT_LIBS="libgl1 libegl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0"
-if ! QT_QPA_PLATFORM=offscreen .venv/bin/python -c 'from PySide6.QtWidgets import QApplication; QApplication([])' >/dev/null 2>&1; then
+missing_qt_packages() {
+  .venv/bin/python -c '
+from mapping_tool.qt_check import debian_package, missing_libraries
+print(" ".join(sorted({debian_package(m) for m in missing_libraries()})))'
+}
+offscreen_ok() {
+  QT_QPA_PLATFORM=offscreen .venv/bin/python -c 'from PySide6.QtWidgets import QApplication; QApplication([])' >/dev/null 2>&1
+}
+install_packages() {
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing the system libraries Qt needs: $QT_LIBS"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $QT_LIBS >/dev/null
+    echo "Installing the system packages Qt needs: $*"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    echo "Installing the system packages Qt needs: $*"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  else
+    return 1
   fi
-  QT_QPA_PLATFORM=offscreen .venv/bin/python -c 'from PySide6.QtWidgets import QApplication; QApplication([])' >/dev/null 2>&1 || {
-    echo "Qt cannot start: install these system packages and try again: $QT_LIBS" >&2
-    exit 1
-  }
+}
+if [ "$(uname)" = "Linux" ]; then
+  need=$(missing_qt_packages)
+  if ! offscreen_ok; then
+    need="$need $QT_LIBS"
+  fi
+  if [ -n "${need// /}" ]; then
+    # shellcheck disable=SC2086  # one word per package
+    install_packages $need || true
+    need=$(missing_qt_packages)
+    if [ -n "$need" ] || ! offscreen_ok; then
+      echo "Qt cannot open a window: install these system packages and try again:" >&2
+      echo "  sudo apt-get install ${need:-$QT_LIBS}" >&2
+      exit 1
+    fi
+  fi
 fi

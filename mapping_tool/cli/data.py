@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from mapping_tool.cli._common import (
+    _err,
     _out,
     _Parser,
     _with_user,
@@ -133,14 +136,33 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from mapping_tool.demo import create_demo_store, print_accounts
 
-    folder = Path(args.store_folder).expanduser() if args.store_folder else None
-    demo = create_demo_store(folder, students=args.students, say=_out)
-    print_accounts(demo, _out)
-    if args.no_window:
-        return 0
-    from mapping_tool.ui.app import run_app
+    if not args.no_window:
+        # Before any store exists: a Qt that cannot open a window aborts the process, which
+        # would leave the throwaway store behind.
+        from mapping_tool.qt_check import start_problem
 
-    return run_app(["--store", str(demo.folder), "--user", "custodian"])
+        problem = start_problem()
+        if problem:
+            raise UsageError(problem)
+    folder = Path(args.store_folder).expanduser() if args.store_folder else None
+    made_here = folder is None
+    work = Path(tempfile.mkdtemp(prefix="smt-demo-")) if made_here else None
+    ok = False
+    try:
+        demo = create_demo_store(work / "store" if work else folder, students=args.students, say=_out)
+        print_accounts(demo, _out)
+        if args.no_window:
+            ok = True
+            return 0
+        from mapping_tool.ui.app import run_app
+
+        rc = run_app(["--store", str(demo.folder), "--user", "custodian"])
+        ok = rc == 0
+        return rc
+    finally:
+        if made_here and work is not None and not ok:
+            shutil.rmtree(work, ignore_errors=True)
+            _err("The demo did not start: its throwaway store was removed.")
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
