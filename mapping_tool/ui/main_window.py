@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setAccessibleName("Sections")
         self.nav.setIconSize(QSize(18, 18))
-        self.nav.setFixedWidth(200)
+        self.nav.setFixedWidth(170)
         self.nav.setStyleSheet("QListWidget { font-size: 11pt; } QListWidget::item { padding: 8px 10px; }")
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
@@ -194,14 +194,17 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _size_to_screen(self) -> None:
-        """1180×760 where it fits; on a small laptop screen, most of the screen instead."""
-        width, height = 1180, 760
+        """Use the screen that is there: nearly all of a small laptop screen, most of a large one."""
         screen = self.screen()
-        if screen is not None:
-            available = screen.availableGeometry()
-            width = min(width, int(available.width() * 0.95))
-            height = min(height, int(available.height() * 0.92))
-        self.resize(width, height)
+        if screen is None:
+            self.resize(1180, 760)
+            return
+        available = screen.availableGeometry()
+        size = window_size_for(available.size())
+        self.resize(size)
+        frame = self.frameGeometry()
+        frame.moveCenter(available.center())
+        self.move(frame.topLeft())
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -303,6 +306,15 @@ class MainWindow(QMainWindow):
             except Exception:  # noqa: BLE001 - closing must not fail
                 logger.warning("sign-out at close failed")
         super().closeEvent(event)
+
+
+def window_size_for(available: QSize) -> QSize:
+    """The window's first size on a screen with ``available`` room (taskbar excluded): all of a
+    1024x768 or 1366x768 screen less the frame; 80–85 % of a larger one (1536x880 on 1920x1080)."""
+    aw, ah = available.width(), available.height()
+    width = aw - 24 if aw <= 1400 else max(1180, int(aw * 0.8))
+    height = ah - 40 if ah <= 820 else max(760, int(ah * 0.85))
+    return QSize(min(width, aw), min(height, ah))
 
 
 def _latest_extract(session) -> str:  # type: ignore[no-untyped-def]

@@ -93,8 +93,8 @@ class SchoolPage(_Page):
         form = QFormLayout(self)
         self.number = _field("School number", placeholder="e.g. 8123")
         self.name = _field("School name", placeholder="e.g. Example Secondary College")
-        _row(form, "School &number:", self.number)
-        _row(form, "School &name:", self.name)
+        _row(form, "School n&umber:", self.number)
+        _row(form, "&School name:", self.name)
         form.addRow(self.error)
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
@@ -149,7 +149,7 @@ class CustodianPage(_Page):
         self.again = _field("Password again", secret=True)
         for text, w in (
             ("&User name:", self.username),
-            ("Your &name:", self.display_name),
+            ("&Your name:", self.display_name),
             ("P&osition:", self.position),
             ("&Email:", self.email),
             ("P&hone:", self.phone),

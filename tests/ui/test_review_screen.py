@@ -150,11 +150,11 @@ def test_filter_by_any_chosen_flag(qtbot, welfare) -> None:  # type: ignore[no-u
     page.flag_actions["flag_suspension"].setChecked(True)
     susp = {r[0] for r in rows if r[cols.index("flag_suspension")]}
     assert susp and _keys(page) == susp
-    assert page.flags_button.text() == "&Flags: Suspension"
+    assert page.flags_button.text() == "F&lags: Suspension"
     page.flag_actions["flag_below_expected_maths"].trigger()  # the menu's own action, as a click does
     either = {r[0] for r in rows if r[cols.index("flag_suspension")] or r[cols.index("flag_below_expected_maths")]}
     assert _keys(page) == either and len(either) > len(susp)
-    assert page.flags_button.text() == "&Flags: any of 2"
+    assert page.flags_button.text() == "F&lags: any of 2"
 
 
 def test_filter_by_minimum_flag_count(qtbot, welfare) -> None:  # type: ignore[no-untyped-def]

@@ -657,6 +657,8 @@ class AuditViewer(QWidget):
         self.action.setAccessibleName("Filter by action")
         for title, prefix in ACTION_FILTERS:
             self.action.addItem(title, prefix)
+        # long action names must not widen the window past a 1024-pixel screen
+        self.action.setMinimumWidth(140)
         self.since = QDateEdit()
         self.until = QDateEdit()
         for d, name in ((self.since, "From date"), (self.until, "To date")):
@@ -667,7 +669,7 @@ class AuditViewer(QWidget):
             d.setMaximumDate(QDate(2100, 12, 31))
         self.since.setSpecialValueText("any date")  # shown at the minimum: no lower bound
         self.apply_button = QPushButton("&Show")
-        self.reset_button = QPushButton("Clear &filters")
+        self.reset_button = QPushButton("Clea&r filters")
         labels = {}
         for text, w in (("&User:", self.user), ("S&tudent key:", self.student), ("&Action:", self.action),
                         ("Fro&m:", self.since), ("T&o:", self.until)):
@@ -724,6 +726,7 @@ class AuditViewer(QWidget):
         bottom.addWidget(self.verify_button)
         bottom.addSpacing(18)
         report_label = QLabel("Who accessed the student in the Student key box:")
+        report_label.setWordWrap(True)
         bottom.addWidget(report_label)
         self.report_button = QPushButton("&Print report…")
         self.pdf_button = QPushButton("Save report as P&DF…")

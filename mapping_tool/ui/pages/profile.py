@@ -51,7 +51,7 @@ class ProfilePage(QWidget):
             ("&Name:", self.display_name, "Name"),
             ("&Position:", self.position, "Position"),
             ("&Email:", self.email, "Email"),
-            ("P&hone:", self.phone, "Phone"),
+            ("Ph&one:", self.phone, "Phone"),
         ):
             w.setAccessibleName(name)
             label = QLabel(text)
@@ -71,7 +71,7 @@ class ProfilePage(QWidget):
         buttons = QHBoxLayout()
         self.save = QPushButton("&Save changes")
         self.save.clicked.connect(self.save_changes)
-        self.change_password = QPushButton("Change &password…")
+        self.change_password = QPushButton("Change pass&word…")
         self.change_password.clicked.connect(self._change_password)
         buttons.addWidget(self.save)
         buttons.addWidget(self.change_password)

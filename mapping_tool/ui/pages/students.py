@@ -616,7 +616,7 @@ class StudentsPage(QWidget):
         self.search.setPlaceholderText("Search by name or key")
         self.search.setAccessibleName("Search students")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(220)
+        self.search.setMinimumWidth(160)
         search_label = QLabel("&Search:")
         search_label.setBuddy(self.search)
         row1.addWidget(search_label)
@@ -631,8 +631,10 @@ class StudentsPage(QWidget):
                             ("Monitor or priority", "flagged"), ("None", "none")):
             self.tier.addItem(text, value)
         self.tier.setToolTip("The tier after any override staff recorded")
-        for text, box in (("&Year level:", self.year), ("&Home group:", self.group), ("&Tier:", self.tier)):
+        for text, box in (("&Year level:", self.year), ("Home &group:", self.group), ("&Tier:", self.tier)):
+            # wide enough for "All home groups", never wider than a 1024-pixel screen allows
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            box.setMinimumWidth(90)
             label = QLabel(text)
             label.setBuddy(box)
             row1.addWidget(label)
@@ -655,7 +657,7 @@ class StudentsPage(QWidget):
         min_label.setBuddy(self.min_flags)
         row2.addWidget(min_label)
         row2.addWidget(self.min_flags)
-        self.new_only = QCheckBox("&New flags since the last refresh")
+        self.new_only = QCheckBox("Ne&w flags since the last refresh")
         row2.addWidget(self.new_only)
         self.clear_button = QPushButton("&Clear filters")
         row2.addWidget(self.clear_button)
@@ -840,11 +842,11 @@ class StudentsPage(QWidget):
     def _flags_label(self) -> None:
         chosen = [FLAG_TITLES[n] for n, a in self.flag_actions.items() if a.isChecked()]
         if not chosen:
-            self.flags_button.setText("&Flags: any")
+            self.flags_button.setText("F&lags: any")
         elif len(chosen) == 1:
-            self.flags_button.setText(f"&Flags: {chosen[0]}")
+            self.flags_button.setText(f"F&lags: {chosen[0]}")
         else:
-            self.flags_button.setText(f"&Flags: any of {len(chosen)}")
+            self.flags_button.setText(f"F&lags: any of {len(chosen)}")
         self.flags_button.setToolTip("Students with any of: " + ", ".join(chosen) if chosen else "Show only students with the flags you tick")
 
     def _flags_changed(self) -> None:

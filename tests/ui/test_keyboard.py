@@ -1,0 +1,178 @@
+"""Keyboard use without traps: no Alt+letter used twice on any window, dialog, page or tab (the
+walk finds pages and dialogs added later by itself), and the window fits a 1024x768 screen."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QDialog, QWizard
+
+import mapping_tool.ui
+from mapping_tool.services import auth
+from mapping_tool.ui.main_window import MainWindow
+from tests.support import CUSTODIAN, HGT, WELFARE, YLC
+from tests.ui.conftest import open_session
+from tests.ui.keyboard import clashes, each_tab
+from tests.ui.review_school import build_school, copy_school
+
+
+@pytest.fixture(scope="module")
+def school(template_store: Path, store_key: bytes, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_school(template_store, store_key, tmp_path_factory)
+
+
+@pytest.fixture
+def school_dir(school: Path, tmp_path: Path) -> Path:
+    return copy_school(school, tmp_path)
+
+
+def _session(store_dir: Path, key: bytes, username: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    user = open_session(store_dir, key, username)
+    request.addfinalizer(lambda: auth.sign_out(user) if not user.signed_out else None)
+    return user
+
+
+def _settle(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(10000)
+    qtbot.wait(20)
+    QApplication.processEvents()
+
+
+def _window(qtbot, session, size: tuple[int, int] = (1024, 768)) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _open_first_student(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    page = window.show_page("Students")
+    _settle(qtbot)
+    if page.model.rowCount():
+        page.open_student(page.model.key_at(0))
+        _settle(qtbot)
+
+
+@pytest.mark.parametrize("who", [CUSTODIAN, WELFARE, YLC, HGT])
+def test_no_mnemonic_is_used_twice_on_any_page(qtbot, school_dir: Path, store_key: bytes, request, who: str) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, _session(school_dir, store_key, who, request))
+    problems: list[str] = []
+    walked = 0
+    for row in range(window.nav.count()):
+        name = window.nav.item(row).text()
+        window.nav.setCurrentRow(row)
+        _settle(qtbot)
+        for where in each_tab(window):
+            walked += 1
+            problems += [f"{name} {where}: Alt+{k.upper()} {v}" for k, v in clashes(window).items()]
+    _open_first_student(qtbot, window)
+    problems += [f"Students with a student open: Alt+{k.upper()} {v}" for k, v in clashes(window).items()]
+    assert walked >= window.nav.count()
+    assert problems == [], "\n".join(problems)
+
+
+def _dialog_classes() -> list[type]:
+    found: dict[str, type] = {}
+    for info in pkgutil.walk_packages(mapping_tool.ui.__path__, "mapping_tool.ui."):
+        module = importlib.import_module(info.name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, QDialog) and cls.__module__ == module.__name__:
+                found[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return [found[k] for k in sorted(found)]
+
+
+def _build(cls: type, session, store_dir: Path):  # type: ignore[no-untyped-def]
+    """A dialog from what its constructor asks for: a session, a store folder, text."""
+    kwargs = {}
+    for name, param in inspect.signature(cls).parameters.items():
+        if name == "parent" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.default is not inspect.Parameter.empty:
+            continue
+        if name == "session":
+            kwargs[name] = session
+        elif name in ("store_dir", "folder"):
+            kwargs[name] = store_dir
+        elif param.annotation in (bool, "bool"):
+            kwargs[name] = False
+        else:
+            kwargs[name] = "text"
+    return cls(**kwargs)
+
+
+def test_no_mnemonic_is_used_twice_in_any_dialog(qtbot, school_dir: Path, store_key: bytes, request, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    session = _session(school_dir, store_key, CUSTODIAN, request)
+    classes = _dialog_classes()
+    assert len(classes) >= 5
+    problems: list[str] = []
+    for cls in classes:
+        dialog = _build(cls, session, tmp_path / "new-store" if cls.__name__ == "FirstRunWizard" else school_dir)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        _settle(qtbot)
+        if isinstance(dialog, QWizard):
+            # each page beside the wizard's buttons (Back, Next, Finish, Cancel)
+            buttons = tuple(
+                dialog.buttonText(b)
+                for b in (QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
+                          QWizard.WizardButton.CommitButton, QWizard.WizardButton.FinishButton,
+                          QWizard.WizardButton.CancelButton)
+            )
+            for page_id in dialog.pageIds():
+                page = dialog.page(page_id)
+                page.show()
+                problems += [f"{cls.__name__} page {page.title()!r}: Alt+{k.upper()} {v}" for k, v in clashes(page, buttons).items()]
+        else:
+            for where in each_tab(dialog):
+                problems += [f"{cls.__name__} {where}: Alt+{k.upper()} {v}" for k, v in clashes(dialog).items()]
+        dialog.hide()
+        dialog.deleteLater()
+    assert problems == [], "\n".join(problems)
+
+
+# -- fits a school laptop -----------------------------------------------------------------------
+
+# A 1024x768 screen less the window frame and a taskbar.
+FITS = (1000, 700)
+
+
+@pytest.mark.parametrize("who", [CUSTODIAN, WELFARE, HGT])
+def test_every_page_fits_a_1024_by_768_screen(qtbot, school_dir: Path, store_key: bytes, request, who: str) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, _session(school_dir, store_key, who, request))
+    too_big: list[str] = []
+
+    def check(where: str) -> None:
+        hint = window.minimumSizeHint().expandedTo(window.minimumSize())
+        if hint.width() > FITS[0] or hint.height() > FITS[1]:
+            too_big.append(f"{where}: {hint.width()}x{hint.height()}")
+
+    for row in range(window.nav.count()):
+        name = window.nav.item(row).text()
+        window.nav.setCurrentRow(row)
+        _settle(qtbot)
+        for where in each_tab(window):
+            check(f"{name} {where}")
+    _open_first_student(qtbot, window)
+    check("Students with a student open")
+    assert too_big == [], "\n".join(too_big)
+
+
+@pytest.mark.parametrize(
+    ("available", "expected"),
+    [((1024, 728), (1000, 688)), ((1366, 728), (1342, 688)), ((1920, 1040), (1536, 884))],
+)
+def test_the_window_uses_the_screen_that_is_there(available: tuple[int, int], expected: tuple[int, int]) -> None:
+    from PySide6.QtCore import QSize
+
+    from mapping_tool.ui.main_window import window_size_for
+
+    size = window_size_for(QSize(*available))
+    assert (size.width(), size.height()) == expected
