@@ -42,6 +42,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         ("MAPPING_TOOL_LOG_DIR", "logs"),
         ("MAPPING_TOOL_SETTINGS_DIR", "settings"),
         ("MAPPING_TOOL_STORE", "default-store"),
+        ("MAPPING_TOOL_MACHINE_DIR", "machine"),
+        ("MAPPING_TOOL_USER_DATA_DIR", "user-data"),
     ):
         monkeypatch.setenv(name, str(base / sub))
     for name in ("MAPPING_TOOL_PASSWORD", "MAPPING_TOOL_NEW_PASSWORD", "MAPPING_TOOL_RECOVERY_PASSPHRASE"):

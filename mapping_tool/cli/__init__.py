@@ -12,11 +12,11 @@ import argparse
 from collections.abc import Sequence
 
 from mapping_tool import __version__
-from mapping_tool.cli import accounts, audit, data, keys, review
+from mapping_tool.cli import accounts, audit, data, keys, review, store
 from mapping_tool.cli._common import ENV_PASSWORD, ENV_STORE, _err, _Parser, logger
 from mapping_tool.errors import KnownError
 
-COMMAND_GROUPS = (accounts, keys, audit, review, data)
+COMMAND_GROUPS = (accounts, keys, audit, review, data, store)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Student Mapping Tool. With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--store", metavar="DIR", help=f"the store folder (default: ${ENV_STORE} or the local data folder)")
+    parser.add_argument("--store", metavar="DIR", help=f"the store folder (default: ${ENV_STORE}, the PC's machine setting, or the PC's shared store folder)")
     parser.add_argument("--user", metavar="NAME", help=f"sign in as NAME; the password comes from ${ENV_PASSWORD} or a prompt")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for group in COMMAND_GROUPS:

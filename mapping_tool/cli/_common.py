@@ -54,9 +54,24 @@ def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
 
 
 def _store_dir(args: argparse.Namespace) -> Path:
-    from mapping_tool.paths import default_store_dir
+    from mapping_tool.paths import store_choice
 
-    return Path(args.store).expanduser() if args.store else default_store_dir()
+    return store_choice(args.store).folder
+
+
+def _check_moved(args: argparse.Namespace, folder: Path) -> None:
+    """Before signing in to the PC's store: an earlier release's per-user store is not used silently."""
+    from mapping_tool.errors import StoreNotInitialised
+    from mapping_tool.services.store_move import user_store_to_move
+
+    if args.store:
+        return
+    old = user_store_to_move(folder)
+    if old is not None:
+        raise StoreNotInitialised(
+            f"There is no store in {folder} yet, but an earlier version kept one in this Windows user's "
+            f"own folder ({old}). Move it with: mapping-tool --user NAME store move-user-store"
+        )
 
 
 def _sign_in(args: argparse.Namespace, *, allow_must_change: bool = False):  # type: ignore[no-untyped-def]
@@ -65,6 +80,7 @@ def _sign_in(args: argparse.Namespace, *, allow_must_change: bool = False):  # t
     if not args.user:
         raise UsageError("Sign in with --user NAME (before the command), e.g. mapping-tool --user jsmith backup ...")
     folder = _store_dir(args)
+    _check_moved(args, folder)
     password = os.environ.get(ENV_PASSWORD)
     if password is None:
         password = _remembered_password(folder, args.user)

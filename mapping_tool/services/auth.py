@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from mapping_tool.errors import AuthenticationError, StoreError, StoreNotInitialised, UsageError
+from mapping_tool.paths import check_store_location
 from mapping_tool.security import passwords
 from mapping_tool.security.keyslots import KeySlotFile, Slot, derive_wrapping_key, new_master_key
 from mapping_tool.security.roles import Role
@@ -58,6 +59,7 @@ def validate_school_number(number: str) -> str:
 def init_store(folder: Path, request: InitRequest) -> None:
     """Create an empty encrypted store with its key file, school details and custodian account."""
     files = StoreFiles(folder)
+    check_store_location(folder)
     school_number = validate_school_number(request.school_number)
     username = validate_username(request.custodian_username)
     if not request.school_name.strip():
@@ -144,6 +146,7 @@ def init_store(folder: Path, request: InitRequest) -> None:
 
 
 def _load_keyfile(files: StoreFiles) -> KeySlotFile:
+    check_store_location(files.folder)
     if not files.db.exists():
         if not files.keys.exists():
             raise StoreNotInitialised(
@@ -302,6 +305,7 @@ def _flush_events(store: OpenStore, session, state: SignInState) -> None:  # typ
 def open_with_recovery(folder: Path, passphrase: str, *, keyfile: KeySlotFile | None = None) -> tuple[OpenStore, KeySlotFile]:
     """Open the store with the recovery passphrase (custodian tasks: recover, restore)."""
     files = StoreFiles(folder)
+    check_store_location(folder)
     keyfile = keyfile or _load_keyfile(files)
     slot = keyfile.recovery_slot()
     if slot is None:

@@ -194,6 +194,9 @@ def _read_backup(path: Path, work: Path) -> tuple[dict, KeySlotFile, Path]:  # t
 def restore(folder: Path, backup_file: Path, creds: RestoreCredentials) -> str:
     """Replace the store in ``folder`` with the backup, after checking the backup opens and is
     intact. The replaced files are kept in backups/. Returns the user who restored."""
+    from mapping_tool.paths import check_store_location
+
+    check_store_location(folder)
     files = StoreFiles(folder)
     lock = InstanceLock(files) if folder.exists() else None
     if lock is not None:

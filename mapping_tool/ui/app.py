@@ -37,11 +37,10 @@ def make_app(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
 
 def run_app(argv: list[str]) -> int:
     from mapping_tool.logging_setup import setup_logging
-    from mapping_tool.paths import default_store_dir
+    from mapping_tool.paths import check_store_location, store_choice
 
     setup_logging()
     args = _args(argv)
-    store_dir = Path(args.store).expanduser() if args.store else default_store_dir()
     app = make_app()
 
     from mapping_tool.errors import KnownError
@@ -56,6 +55,22 @@ def run_app(argv: list[str]) -> int:
     except KnownError as exc:
         ErrorDialogs.show(None, APP_NAME, exc.message)
         return 1
+    try:
+        store_dir = store_choice(args.store).folder
+        check_store_location(store_dir)
+    except KnownError as exc:
+        ErrorDialogs.show(None, APP_NAME, exc.message)
+        return 1
+    if not args.store:
+        from mapping_tool.services.store_move import user_store_to_move
+        from mapping_tool.ui.move_store import MoveStoreDialog
+
+        old = user_store_to_move(store_dir)
+        if old is not None:
+            chosen = MoveStoreDialog.ask(old, store_dir)
+            if chosen is None:
+                return 0
+            store_dir = chosen
     files = StoreFiles(store_dir)
     try:
         store_dir.mkdir(parents=True, exist_ok=True)
