@@ -31,6 +31,9 @@ __all__ = [
     "LineMap",
     "TableRead",
     "XLSX_MAX_BYTES",
+    "XLSX_MAX_CELLS",
+    "XLSX_MAX_ROWS",
+    "SheetRead",
     "XLSX_MAX_ENTRIES",
     "XLSX_MAX_RATIO",
     "XLSX_MAX_UNCOMPRESSED",
@@ -84,9 +87,96 @@ class FileFacts:
     has_nul: bool
     is_ascii: bool
     valid_utf8: bool
+    #: fields in the header record (0 when the widths were not counted)
+    header_fields: int = 0
+    #: (line, fields) of the first records whose field count differs from the header's
+    bad_widths: tuple[tuple[int, int], ...] = ()
+    #: how many records differ from the header's field count
+    bad_width_count: int = 0
 
 
-def scan_file(path: Path) -> FileFacts:
+class FieldCounter:
+    """Counts the fields of every CSV record as the file's bytes stream past.
+
+    A delimiter or newline counts only outside quotes (where the number of quote bytes before
+    it is even; an escaped ``""`` adds two). Blank lines are skipped, as pandas skips them.
+    Vectorised per chunk with numpy, so it can run in the hashing thread beside the parse.
+    """
+
+    LISTED = 50
+
+    def __init__(self, sep: str, newline: bytes | None = None) -> None:
+        """``newline``: b"\\n" or b"\\r"; by default decided by the first chunk fed."""
+        self._sep = ord(sep)
+        self._nl: int | None = None if newline is None else newline[0]
+        self._odd = False  # inside a quoted field at the chunk boundary
+        self._line0 = 1  # physical line at the start of the next chunk
+        self._rec_line = 1  # physical line where the unfinished record starts
+        self._rec_fields = 1
+        self._rec_len = 0
+        self._last = -1  # the last byte of the previous chunk
+        self.header = 0
+        self.bad: list[tuple[int, int]] = []
+        self.bad_count = 0
+
+    def _records(self, lines: np.ndarray, fields: np.ndarray, blank: np.ndarray) -> None:
+        keep = ~blank
+        if not keep.any():
+            return
+        lines, fields = lines[keep], fields[keep]
+        if self.header == 0:
+            self.header = int(fields[0])
+            lines, fields = lines[1:], fields[1:]
+        wrong = np.flatnonzero(fields != self.header)
+        if len(wrong):
+            self.bad_count += len(wrong)
+            room = self.LISTED - len(self.bad)
+            self.bad.extend((int(lines[i]), int(fields[i])) for i in wrong[:room])
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        if self._nl is None:
+            self._nl = 10 if b"\n" in chunk else 13
+        buf = np.frombuffer(chunk, dtype=np.uint8)
+        nl = np.flatnonzero(buf == self._nl)
+        sp = np.flatnonzero(buf == self._sep)
+        ends = nl
+        if self._odd or b'"' in chunk:
+            q = np.flatnonzero(buf == 34)
+            base = 1 if self._odd else 0
+            ends = nl[((np.searchsorted(q, nl) + base) & 1) == 0]
+            sp = sp[((np.searchsorted(q, sp) + base) & 1) == 0]
+            self._odd = bool((len(q) + base) & 1)
+        if len(ends):
+            cuts = np.searchsorted(sp, ends)
+            seps = np.diff(cuts, prepend=0)
+            seps[0] += self._rec_fields - 1
+            starts = np.concatenate(([0], ends[:-1] + 1))
+            lens = ends - starts
+            lens[0] += self._rec_len
+            before = np.where(ends > 0, buf[np.maximum(ends - 1, 0)].astype(np.int16), self._last)
+            blank = (lens == 0) | ((lens == 1) & (before == 13) & (self._nl == 10))
+            lines = np.empty(len(ends), dtype=np.int64)
+            lines[0] = self._rec_line
+            lines[1:] = self._line0 + np.searchsorted(nl, ends[:-1], side="right")
+            self._records(lines, seps + 1, blank)
+            self._rec_line = self._line0 + int(np.searchsorted(nl, ends[-1], side="right"))
+            self._rec_fields = 1 + len(sp) - int(cuts[-1])
+            self._rec_len = len(buf) - int(ends[-1]) - 1
+        else:
+            self._rec_fields += len(sp)
+            self._rec_len += len(buf)
+        self._line0 += len(nl)
+        self._last = int(buf[-1])
+
+    def finish(self) -> None:
+        blank = self._rec_len == 0 or (self._rec_len == 1 and self._last == 13)
+        self._records(np.array([self._rec_line]), np.array([self._rec_fields]), np.array([blank]))
+        self._rec_len = 0
+
+
+def scan_file(path: Path, sep: str | None = None) -> FileFacts:
     """Hash the file and note NUL bytes, pure ASCII and UTF-8 validity in one streaming pass.
 
     Runs in a worker thread beside the pandas parse (hashlib and the C tokenizer both
@@ -97,10 +187,13 @@ def scan_file(path: Path) -> FileFacts:
     is_ascii = True
     valid_utf8 = True
     decoder = codecs.getincrementaldecoder("utf-8")()
+    counter = FieldCounter(sep) if sep is not None and len(sep) == 1 and sep.isascii() else None
     st = path.stat()
     with path.open("rb") as fh:
         while chunk := fh.read(_HASH_CHUNK):
             digest.update(chunk)
+            if counter is not None:
+                counter.feed(chunk)
             if not has_nul and b"\x00" in chunk:
                 has_nul = True
             chunk_ascii = chunk.isascii()
@@ -116,7 +209,20 @@ def scan_file(path: Path) -> FileFacts:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 valid_utf8 = False
-    return FileFacts(st.st_size, digest.hexdigest(), st.st_mtime, has_nul, is_ascii, valid_utf8)
+    if counter is None or has_nul:
+        return FileFacts(st.st_size, digest.hexdigest(), st.st_mtime, has_nul, is_ascii, valid_utf8)
+    counter.finish()
+    return FileFacts(
+        st.st_size,
+        digest.hexdigest(),
+        st.st_mtime,
+        has_nul,
+        is_ascii,
+        valid_utf8,
+        header_fields=counter.header,
+        bad_widths=tuple(counter.bad),
+        bad_width_count=counter.bad_count,
+    )
 
 
 def _looks_like(head: bytes) -> str | None:
@@ -239,6 +345,13 @@ class TableRead:
     lines: LineMap
     source_kind: Literal["csv", "xlsx"]
     sheet: str | None = None
+    #: fields (cells) in the header; rows with a different count: (line, count), and how many
+    header_width: int = 0
+    bad_widths: tuple[tuple[int, int], ...] = ()
+    bad_width_count: int = 0
+    #: workbook date columns read month-first by a spreadsheet application: repaired, or not
+    repaired_dates: tuple[str, ...] = ()
+    mixed_dates: tuple[str, ...] = ()
     #: data rows read (kept when ``frame`` is freed after normalising)
     rows: int = field(init=False)
 
@@ -322,7 +435,9 @@ def read_csv_columns(
     first tries UTF-8 (the fast path; plain ASCII is the same in Windows-1252) and falls back
     to Windows-1252 when the kept columns are not UTF-8. Raises FileRefused.
     """
-    future = executor.submit(scan_file, path) if executor is not None else None
+    # Field counts are only meaningful for 8-bit text: in UTF-16 a delimiter is two bytes.
+    width_sep = sep if bom != "utf-16" else None
+    future = executor.submit(scan_file, path, width_sep) if executor is not None else None
     positions = sorted(positions)
     cats = set(categories) & set(positions)
 
@@ -355,7 +470,7 @@ def read_csv_columns(
             )
 
     def facts_now() -> FileFacts:
-        return future.result() if future is not None else scan_file(path)
+        return future.result() if future is not None else scan_file(path, width_sep)
 
     used = bom or "utf-8"
     try:
@@ -459,6 +574,9 @@ def read_csv_table(
         facts=got.facts,
         lines=got.lines,
         source_kind="csv",
+        header_width=got.facts.header_fields or len(header),
+        bad_widths=got.facts.bad_widths,
+        bad_width_count=got.facts.bad_width_count,
     )
 
 
@@ -582,6 +700,78 @@ def cell_text(value: object, kind: str) -> str:
     return str(value)
 
 
+#: Workbooks are refused from their declared size (the sheet's dimension tag) before any row
+#: is read, and while streaming when a sheet declares none: beyond this the CSV files are
+#: the way (a million-row workbook took minutes and a gigabyte to read).
+XLSX_MAX_ROWS = 300_000
+XLSX_MAX_CELLS = 10_000_000
+
+_DAY_FIRST_TEXT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s|$)")
+
+
+@dataclass
+class SheetDates:
+    """What a workbook's date column looked like: which rows were real date cells, and
+    whether the rest (text) can only be day-first. Decides a month-first conversion."""
+
+    column: str
+    from_cells: list[int] = field(default_factory=list)
+    max_cell_day: int = 0
+    day_first_text: int = 0  # text dates whose first number is above 12
+    ambiguous_text: int = 0  # text dates whose first two numbers are both 12 or less
+
+
+@dataclass
+class SheetRead:
+    frame: pd.DataFrame
+    header: tuple[str, ...]
+    rows: np.ndarray
+    #: (sheet row, cells) of rows with values beyond the header's last column
+    bad_widths: list[tuple[int, int]] = field(default_factory=list)
+    bad_width_count: int = 0
+    header_width: int = 0
+    #: date columns read in the wrong (month-first) order and repaired
+    repaired_dates: list[str] = field(default_factory=list)
+    #: date columns mixing month-first date cells with day-first text that cannot be repaired
+    mixed_dates: list[str] = field(default_factory=list)
+
+
+def sheet_size(ws: Any, name: str, table: str) -> None:
+    """Refuse a sheet whose declared dimension is beyond the limits (no row is read)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        dimension = ws.calculate_dimension()
+        _, min_row, max_col, max_row = range_boundaries(dimension)
+    except (ValueError, TypeError):
+        return  # unsized: the row count is checked while streaming
+    if max_row is None or max_col is None:
+        return
+    rows = max_row - (min_row or 1) + 1
+    if rows > XLSX_MAX_ROWS or rows * max_col > XLSX_MAX_CELLS:
+        raise _too_big(name, table, rows, max_col)
+
+
+def _too_big(name: str, table: str, rows: int, cols: int | None) -> FileRefused:
+    if cols is None:  # found while streaming a sheet that declared no size
+        return FileRefused(
+            "workbook_too_large",
+            f"{name} was refused: its {table} sheet holds more than the {XLSX_MAX_ROWS:,} rows "
+            "a workbook may hold here. Import the CSV files from eduHub instead.",
+        )
+    return FileRefused(
+        "workbook_too_large",
+        f"{name} was refused: its {table} sheet declares {rows:,} rows by {cols:,} columns, "
+        f"more than a workbook may hold here ({XLSX_MAX_ROWS:,} rows, {XLSX_MAX_CELLS:,} "
+        "cells). Import the CSV files from eduHub instead.",
+    )
+
+
+def _swap_day_month(iso: str) -> str:
+    """'2026-05-02' read month-first from 5/02/2026 -> '2026-02-05' (the day is 12 or less)."""
+    return f"{iso[:4]}-{iso[8:10]}-{iso[5:7]}{iso[10:]}"
+
+
 def read_sheet(
     ws: Any,
     *,
@@ -591,8 +781,13 @@ def read_sheet(
     kinds: Mapping[str, str],
     categorical: bool,
     check: Callable[[], None] | None = None,
-) -> tuple[pd.DataFrame, tuple[str, ...], np.ndarray]:
-    """Read the wanted columns of one worksheet; returns (frame, header, sheet row numbers)."""
+) -> SheetRead:
+    """Read the wanted columns of one worksheet, streaming; refuses an oversized sheet.
+
+    Date columns are watched for a month-first conversion by a spreadsheet application (see
+    ``SheetDates``): repaired when provable, otherwise reported in ``mixed_dates``.
+    """
+    sheet_size(ws, name, table)
     rows = ws.iter_rows(values_only=True)
     header: list[str] = []
     row_no = 0
@@ -603,25 +798,67 @@ def read_sheet(
             break
     if not header:
         raise FileRefused("unreadable_file", f"{name}: the {table} sheet is empty (no header row).")
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
     wanted_set = set(wanted)
     picks: list[tuple[int, str]] = []
     for pos, col in enumerate(header):
         if col in wanted_set and col not in [c for _, c in picks]:
             picks.append((pos, col))
     columns: dict[str, list[str]] = {col: [] for _, col in picks}
+    dates = {col: SheetDates(col) for _, col in picks if kinds[col] == "date"}
+    out = SheetRead(pd.DataFrame(), tuple(header), np.zeros(0, np.int64), header_width=width)
     row_numbers: list[int] = []
     for values in rows:
         row_no += 1
         if row_no % 5000 == 0 and check is not None:
             check()
+        if row_no > XLSX_MAX_ROWS + 1:
+            raise _too_big(name, table, row_no - 1, None)
         if not values or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
+        n = len(values)
+        if n > width and any(v is not None and v != "" for v in values[width:]):
+            last = max(i for i in range(width, n) if values[i] is not None and values[i] != "")
+            out.bad_width_count += 1
+            if len(out.bad_widths) < FieldCounter.LISTED:
+                out.bad_widths.append((row_no, last + 1))
+        index = len(row_numbers)
         row_numbers.append(row_no)
-        width = len(values)
         for pos, col in picks:
-            columns[col].append(cell_text(values[pos] if pos < width else None, kinds[col]))
-    frame = pd.DataFrame(
+            value = values[pos] if pos < n else None
+            watch = dates.get(col)
+            if watch is not None:
+                if isinstance(value, (dt.datetime, dt.date)):
+                    watch.from_cells.append(index)
+                    watch.max_cell_day = max(watch.max_cell_day, value.day)
+                elif isinstance(value, str):
+                    m = _DAY_FIRST_TEXT.match(value)
+                    if m and int(m.group(1)) > 12:
+                        watch.day_first_text += 1
+                    elif m and int(m.group(2)) <= 12:
+                        watch.ambiguous_text += 1
+            columns[col].append(cell_text(value, kinds[col]))
+    # Text that can only be day-first beside real dates: the application read the dates
+    # month-first and converted those it could (day 12 or less). When every date cell fits
+    # that (its day, the original month, is 12 or less) and no text could have been
+    # converted, swapping day and month gives back exactly what the file held. The same
+    # application saved the whole sheet, so its other date columns are swapped too.
+    month_first = any(w.from_cells and w.day_first_text for w in dates.values())
+    for col, watch in dates.items():
+        if not watch.from_cells or not month_first:
+            continue
+        if watch.max_cell_day <= 12 and watch.ambiguous_text == 0:
+            texts = columns[col]
+            for i in watch.from_cells:
+                texts[i] = _swap_day_month(texts[i])
+            out.repaired_dates.append(col)
+        else:
+            out.mixed_dates.append(col)
+    out.frame = pd.DataFrame(
         {col: pd.Series(vals, dtype=object) for col, vals in columns.items()},
         index=pd.RangeIndex(len(row_numbers)),
     )
-    return frame, tuple(header), np.asarray(row_numbers, dtype=np.int64)
+    out.rows = np.asarray(row_numbers, dtype=np.int64)
+    return out

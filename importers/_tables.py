@@ -16,7 +16,7 @@ import pandas as pd
 from importers import _parse
 from importers._files import TableRead
 from importers.findings import FindingCollector, Level
-from importers.whitelist import TableSpec
+from importers.whitelist import TableSpec, column_limit
 
 __all__ = ["LoadedTable", "emit_rows", "key_ids", "place"]
 
@@ -44,6 +44,10 @@ class LoadedTable:
     parsed: dict[str, _parse.Parsed] = field(default_factory=dict)
     #: source columns missing from at least one file
     missing: set[str] = field(default_factory=set)
+    #: source column -> (row positions, their lengths) of values longer than eduHub allows
+    too_long: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: source column -> row positions of values holding U+FFFD (a byte that could not be read)
+    undecodable: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def loaded(self) -> bool:
@@ -65,6 +69,7 @@ class LoadedTable:
 
     def take(self, positions: np.ndarray) -> None:
         """Keep only the rows at ``positions`` (and their parsed values)."""
+        n_old = len(self.data)
         self.data = self.data.iloc[positions].reset_index(drop=True)
         self.parsed = {
             k: _parse.Parsed(
@@ -72,6 +77,37 @@ class LoadedTable:
             )
             for k, p in self.parsed.items()
         }
+        if self.too_long or self.undecodable:
+            new_pos = np.full(n_old, -1, dtype=np.int64)
+            new_pos[positions] = np.arange(len(positions))
+            for k, (pos, lens) in list(self.too_long.items()):
+                keep = new_pos[pos] >= 0 if len(pos) else np.zeros(0, bool)
+                self.too_long[k] = (new_pos[pos][keep], lens[keep])
+            for k, pos in list(self.undecodable.items()):
+                self.undecodable[k] = new_pos[pos][new_pos[pos] >= 0] if len(pos) else pos
+
+
+def _distinct(column: object) -> tuple[np.ndarray, np.ndarray]:
+    """(codes per row, distinct values) of a column, a categorical or a Parsed column."""
+    if isinstance(column, _parse.Parsed):
+        return column.codes, column.raw_values
+    if isinstance(column, pd.Categorical):
+        return _parse.codes_and_values(pd.Series(column, copy=False))
+    return _parse.codes_and_values(column)  # type: ignore[arg-type]
+
+
+def _check_text(table: LoadedTable, source: str, column: object, max_len: int) -> None:
+    """Note values longer than eduHub allows and values holding U+FFFD, per distinct value."""
+    codes, values = _distinct(column)
+    if len(values) == 0:
+        return
+    lengths = np.fromiter((len(str(v)) for v in values), dtype=np.int64, count=len(values))
+    if max_len > 0 and (lengths > max_len).any():
+        rows = np.flatnonzero((lengths > max_len)[codes])
+        table.too_long[source] = (rows, lengths[codes[rows]])
+    fffd = np.fromiter(("\ufffd" in str(v) for v in values), dtype=bool, count=len(values))
+    if fffd.any():
+        table.undecodable[source] = np.flatnonzero(fffd[codes])
 
 
 def _joined(parts: list[np.ndarray | pd.Series]) -> np.ndarray | pd.Series:
@@ -111,6 +147,8 @@ def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
     cols: dict[str, object] = {}
     for f in spec.fields:
         s = raw.pop(f.source)
+        kind, max_len = column_limit(spec.code, f.source)
+        limit = max_len if kind == "string" else 0
         if f.kind in ("key", "text", "year_level", "score", "code", "vcaa"):
             upper = f.kind in ("code", "vcaa")
             cols[f.target] = (
@@ -118,27 +156,35 @@ def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
                 if spec.large
                 else _parse.text(s, upper=upper)
             )
+            _check_text(table, f.source, cols[f.target], limit)
         elif f.kind == "approval":
-            t = _parse.text_categorical(s, upper=True).set_categories(["", "N", "Y"]).fillna("")
+            t = _parse.text_categorical(s, upper=True)
+            _check_text(table, f.source, t, limit)
+            t = t.set_categories(["", "N", "Y"]).fillna("")
             cols[f.target] = t if spec.large else np.asarray(t, dtype=object)
-        elif f.kind == "flag":
-            cols[f.target] = _parse.flags(s, frozenset({"Y"}))
-        elif f.kind == "koorie":
-            cols[f.target] = _parse.flags(s, _TRUE_KOORIE)
-        elif f.kind == "active":
-            cols[f.target] = _parse.not_flags(s, frozenset({"N"}))
+        elif f.kind in ("flag", "koorie", "active"):
+            _check_text(table, f.source, _parse.text(s), limit)
+            if f.kind == "flag":
+                cols[f.target] = _parse.flags(s, frozenset({"Y"}))
+            elif f.kind == "koorie":
+                cols[f.target] = _parse.flags(s, _TRUE_KOORIE)
+            else:
+                cols[f.target] = _parse.not_flags(s, frozenset({"N"}))
         elif f.kind == "date":
             p = _parse.parse_dates(s)
             table.parsed[f.target] = p
             cols[f.target] = p.values
+            _check_text(table, f.source, p, 0)
         elif f.kind == "int":
             p = _parse.parse_int(s)
             table.parsed[f.target] = p
             cols[f.target] = p.values
+            _check_text(table, f.source, p, 0)
         elif f.kind == "absence":
             p = _parse.parse_absence(s)
             table.parsed[f.target] = p
             cols[f.target] = p.values
+            _check_text(table, f.source, p, 0)
         else:  # pragma: no cover - the Kind literal is exhaustive
             raise ValueError(f.kind)
     n = sum(lengths)

@@ -294,7 +294,7 @@ class _Reader:
         kinds = {f.source: f.kind for f in spec.fields}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # openpyxl's notes on unknown parts
-            frame, header, rows = read_sheet(
+            got = read_sheet(
                 ws,
                 name=path.name,
                 table=spec.code,
@@ -307,13 +307,18 @@ class _Reader:
             name=path.name,
             path=path,
             table=spec.code,
-            frame=frame,
-            header=header,
+            frame=got.frame,
+            header=got.header,
             encoding="xlsx",
             facts=self._facts[path],
-            lines=RowLineMap(rows),
+            lines=RowLineMap(got.rows),
             source_kind="xlsx",
             sheet=source.sheet,
+            header_width=got.header_width,
+            bad_widths=tuple(got.bad_widths),
+            bad_width_count=got.bad_width_count,
+            repaired_dates=tuple(got.repaired_dates),
+            mixed_dates=tuple(got.mixed_dates),
         )
 
 

@@ -8,9 +8,10 @@ Error codes (block the import):
   missing_file, missing_column, not_a_table_file, unsafe_workbook, unreadable_file,
   missing_key, duplicate_key (ST, DF, KCY, KGC, KCT, SXAB, SXABCONV), bad_date,
   bad_absence_code, unknown_student, unknown_year_level, unknown_home_group,
-  malformed_vcaa_number.
+  malformed_vcaa_number; hostile or damaged files: workbook_too_large, duplicate_column,
+  wrong_field_count, value_too_long, negative_absence_code, dates_wrong_order.
 Warning codes (data-quality report):
-  missing_optional_file, duplicate_source, workbook_ignored, duplicate_key (SF, KGH, KCC,
+  undecodable_text, dates_repaired, missing_optional_file, duplicate_source, workbook_ignored, duplicate_key (SF, KGH, KCC,
   STVDI, STVDO), bad_optional_date, bad_number, no_home_group, no_year_level,
   former_student_unknown_year_level, former_student_unknown_home_group, unknown_house,
   unknown_family, invalid_occupation_group, occupation_unknown, no_birth_date,
@@ -31,15 +32,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from importers._tables import LoadedTable, emit_rows, key_ids
+from importers._files import TableRead
+from importers._tables import LoadedTable, emit_rows, key_ids, place
 from importers.findings import Finding, FindingCollector, Level
 from importers.whitelist import (
     ACTIVE_STATUSES,
     FORMER_STATUSES,
     KNOWN_STATUSES,
     OCCUPATION_GROUPS,
+    SHORT_RANGE,
     STRAND_DIMENSIONS,
     Field,
+    column_limit,
 )
 
 __all__ = [
@@ -58,6 +62,12 @@ ERROR_CODES: frozenset[str] = frozenset(
         "missing_file",
         "missing_column",
         "not_a_table_file",
+        "workbook_too_large",
+        "duplicate_column",
+        "wrong_field_count",
+        "value_too_long",
+        "negative_absence_code",
+        "dates_wrong_order",
         "unsafe_workbook",
         "unreadable_file",
         "missing_key",
@@ -73,6 +83,8 @@ ERROR_CODES: frozenset[str] = frozenset(
 WARNING_CODES: frozenset[str] = frozenset(
     {
         "missing_optional_file",
+        "undecodable_text",
+        "dates_repaired",
         "duplicate_source",
         "workbook_ignored",
         "duplicate_key",
@@ -206,15 +218,148 @@ def check_table(table: LoadedTable, collector: FindingCollector) -> None:
                     f.source,
                     f"{read.name} has no {f.source} column ({_label(f.source)}), which the import needs.",
                 )
+    for read in table.reads:
+        _check_shape(read, spec.sources, collector)
     for f in spec.fields:
         _check_values(table, f, collector)
+        _check_text(table, f, collector)
     _check_keys(table, collector)
+
+
+def _check_shape(read: TableRead, wanted: Iterable[str], collector: FindingCollector) -> None:
+    """Repeated header names, rows wider or narrower than the header, date order."""
+    seen: set[str] = set()
+    for name in read.header:
+        if name and name in seen:
+            collector.add(
+                "error",
+                "duplicate_column",
+                read.name,
+                1,
+                name,
+                f"{place(read, 1)}: the header names the column {_code(name)} more than once, "
+                "so it is not clear which one holds the data.",
+            )
+        seen.add(name)
+    if read.bad_widths:
+        width = read.header_width
+        column_names = list(read.header)
+
+        def message(line: int, fields: int) -> tuple[str | None, str]:
+            if fields > width:
+                after = column_names[width - 1] if width else None
+                return after, (
+                    f"{place(read, line)}: the row has {fields:,} "
+                    f"{'fields' if read.source_kind == 'csv' else 'cells'}, more than the "
+                    f"{width:,} columns of the header (after column {_code(after)})."
+                )
+            missing = column_names[fields] if fields < len(column_names) else None
+            return missing, (
+                f"{place(read, line)}: the row has {fields:,} fields, fewer than the {width:,} "
+                f"columns of the header (column {_code(missing)} and those after it are "
+                "missing)."
+            )
+
+        for line, fields in read.bad_widths:
+            column, text = message(line, fields)
+            collector.add("error", "wrong_field_count", read.name, line, column, text)
+        extra = read.bad_width_count - len(read.bad_widths)
+        if extra > 0:
+            collector.add_rows(
+                "error", "wrong_field_count", read.name, [], None, lambda i: "", total=extra
+            )
+    for column in read.mixed_dates:
+        collector.add(
+            "error",
+            "dates_wrong_order",
+            read.name,
+            None,
+            column,
+            f"{place(read, None)}: the {_label(column)} column mixes real dates with "
+            "day-first text dates (such as 25/02/2026), so a spreadsheet application read "
+            "these dates month-first and some are wrong; import the CSV files from eduHub "
+            "instead.",
+        )
+    for column in read.repaired_dates:
+        collector.add(
+            "warning",
+            "dates_repaired",
+            read.name,
+            None,
+            column,
+            f"{place(read, None)}: a spreadsheet application had read the {_label(column)} "
+            "column month-first (5/02/2026 became 2 May); day and month were swapped back, "
+            "which restores the dates exactly. Importing the CSV files avoids this.",
+        )
+
+
+def _check_text(table: LoadedTable, f: Field, collector: FindingCollector) -> None:
+    """Values longer than eduHub allows (error); bytes Windows-1252 cannot read (warning)."""
+    long = table.too_long.get(f.source)
+    if long is not None and len(long[0]):
+        positions, lengths = long
+        mask = np.zeros(len(table.data), dtype=bool)
+        mask[positions] = True
+        by_pos = dict(zip(positions.tolist(), lengths.tolist(), strict=True))
+        limit = column_limit(table.code, f.source)[1]
+
+        def long_message(where: str, pos: int) -> str:
+            return (
+                f"{where}: the {_label(f.source)} is {by_pos[pos]:,} characters long; eduHub "
+                f"allows at most {limit:,} in {f.source}."
+            )
+
+        emit_rows(
+            collector,
+            table,
+            mask,
+            level="error",
+            code="value_too_long",
+            column=f.source,
+            message=long_message,
+        )
+    bad = table.undecodable.get(f.source)
+    if bad is not None and len(bad):
+        cp1252 = np.array([r.encoding == "cp1252" for r in table.reads], dtype=bool)
+        mask = np.zeros(len(table.data), dtype=bool)
+        mask[bad] = True
+        mask &= cp1252[table.src()]
+        emit_rows(
+            collector,
+            table,
+            mask,
+            level="warning",
+            code="undecodable_text",
+            column=f.source,
+            message=lambda where, pos: (
+                f"{where}: the {_label(f.source)} holds a byte that means nothing in "
+                "Windows-1252; it was kept as the replacement mark \ufffd. Check the value in "
+                "CASES21."
+            ),
+        )
 
 
 def _check_values(table: LoadedTable, f: Field, collector: FindingCollector) -> None:
     parsed = table.parsed.get(f.target)
     if parsed is None:
         return
+    if f.kind == "absence":
+        high = SHORT_RANGE[1]
+        values = np.asarray(parsed.values, dtype=np.int64)
+        wrong = ((values < 0) | (values > high)) & ~parsed.bad & _present_mask(table, f.source)
+        label = _label(f.source)
+        emit_rows(
+            collector,
+            table,
+            wrong,
+            level="error",
+            code="negative_absence_code",
+            column=f.source,
+            message=lambda where, pos: (
+                f"{where}: the {label} {_code(parsed.raw(pos))} is not an eduHub absence code "
+                f"(codes are whole numbers from 0 to {high:,})."
+            ),
+        )
     mask = parsed.bad & _present_mask(table, f.source)
     if not mask.any():
         return

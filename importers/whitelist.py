@@ -14,7 +14,10 @@ birth country, visa...) is never read: the CSV reader passes only these columns 
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from importlib import resources as importlib_resources
 from typing import Literal
 
 __all__ = [
@@ -27,10 +30,12 @@ __all__ = [
     "Kind",
     "OCCUPATION_GROUPS",
     "OUTPUT_COLUMNS",
+    "SHORT_RANGE",
     "STRAND_DIMENSIONS",
     "TABLES",
     "TABLE_ORDER",
     "TableSpec",
+    "column_limit",
     "source_columns",
 ]
 
@@ -431,3 +436,38 @@ STRAND_DIMENSIONS: tuple[str, ...] = ("ENGREA", "ENGWRI", "MATNUM", "MATSTR")
 def source_columns(table: str) -> frozenset[str]:
     """The eduHub columns of ``table`` that the importer reads (everything else is ignored)."""
     return frozenset(TABLES[table].sources)
+
+
+#: eduHub columns the reference schema (resources/eduhub_columns.json) does not list: their
+#: CASES21 v67 type and length.
+_EXTRA_LIMITS: dict[str, dict[str, tuple[str, int]]] = {
+    "KGH": {"KGHKEY": ("string", 10), "DESCRIPTION": ("string", 30)},
+    "KCC": {"KCCKEY": ("DateTime", 0), "DAY_TYPE": ("string", 1), "TERM": ("short", 0)},
+}
+
+
+@functools.cache
+def _limits() -> dict[str, dict[str, tuple[str, int]]]:
+    path = importlib_resources.files("resources") / "eduhub_columns.json"
+    with path.open("r", encoding="utf-8") as handle:
+        raw = json.load(handle)
+    limits = {
+        table: {str(c[0]): (str(c[1]), int(c[2])) for c in cols}
+        for table, cols in raw.items()
+        if isinstance(cols, list)
+    }
+    for table, extra in _EXTRA_LIMITS.items():
+        limits.setdefault(table, {}).update(extra)
+    return limits
+
+
+#: The range of a CASES21 ``short`` column (a 16-bit integer).
+SHORT_RANGE = (-32768, 32767)
+
+
+def column_limit(table: str, source: str) -> tuple[str, int]:
+    """(CASES21 type, maximum length) of a whitelisted column; length 0 or less = no limit.
+
+    The type is ``string``, ``DateTime``, ``short``, ``int``... as in the eduHub schema.
+    """
+    return _limits().get(table, {}).get(source, ("string", 0))
