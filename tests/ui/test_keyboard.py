@@ -270,3 +270,27 @@ def test_ctrl_and_a_number_goes_to_each_section(qtbot, school_dir: Path, store_k
         _settle(qtbot)
         assert window.nav.currentRow() == row
         assert window.stack.currentWidget().isAncestorOf(window.focusWidget())
+
+
+def test_the_name_stays_in_view_while_the_flag_columns_scroll(qtbot, school_dir: Path, store_key: bytes, request) -> None:  # type: ignore[no-untyped-def]
+    page = _students(qtbot, _session(school_dir, store_key, WELFARE, request))
+    page.resize(1000 - 170, 700)
+    page.open_student(page.model.key_at(0))
+    _settle(qtbot)
+    table = page.table
+    surname, first = page.model.column_index("surname"), page.model.column_index("first_name")
+    flag = page.model.column_index("flag_low_attendance")
+    table.scrollTo(page.model.index(0, flag))
+    _settle(qtbot)
+    assert table.horizontalScrollBar().value() > 0  # the flag columns scrolled into view
+    frozen = table.frozen
+    assert frozen.isVisible()
+    assert not frozen.isColumnHidden(surname) and not frozen.isColumnHidden(first) and frozen.isColumnHidden(flag)
+    assert frozen.width() == table.columnWidth(surname) + table.columnWidth(first)
+    # the name of the first row is drawn in the frozen part, over the scrolled table
+    assert frozen.visualRect(page.model.index(0, surname)).isValid()
+    assert frozen.model().data(page.model.index(0, surname)) == page.model.row_values(0)["surname"]
+    # the flag cell is right of the frozen names, not under them
+    assert table.visualRect(page.model.index(0, flag)).left() >= frozen.width()
+    # one selection in both parts
+    assert frozen.selectionModel() is table.selectionModel()

@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -377,6 +376,8 @@ class StudentTableModel(QAbstractTableModel):
             return title
         if role in (_TOOLTIP, _ACCESSIBLE):
             return one_line(title)
+        if role == Qt.ItemDataRole.UserRole:  # the column's name (the frozen name columns)
+            return name
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
@@ -676,7 +677,10 @@ class StudentsPage(QWidget):
         layout.addWidget(self.message)
 
         self.model = StudentTableModel(self)
-        self.table = QTableView()
+        from mapping_tool.ui.frozen_table import FrozenColumnsTableView
+
+        # the name stays in view while the measures and flags scroll
+        self.table = FrozenColumnsTableView(("surname", "first_name", "preferred_name"))
         self.table.setModel(self.model)
         self.table.setAccessibleName("Students")
         self.table.setSortingEnabled(True)
