@@ -58,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                 window.grab().save(str(out / f"{role}-{slug}.png"))
                 print(f"{role:12} {name:16} page min width {page.minimumSizeHint().width():5}  window min {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}")
                 if args.panel and name == "Students" and getattr(page, "model", None) is not None and page.model.rowCount():
-                    page.table.setCurrentIndex(page.model.index(0, 0))
-                    page.open_current() if hasattr(page, "open_current") else page.table.doubleClicked.emit(page.model.index(0, 0))
+                    flagged = [r for r in range(page.model.rowCount()) if (page.model.row_values(r).get("flag_count") or 0) >= 2]
+                    row = flagged[0] if flagged else 0
+                    page.select_key(page.model.key_at(row))
+                    page.open_student(page.model.key_at(row))
                     _settle(app)
                     window.grab().save(str(out / f"{role}-{slug}-student.png"))
                     print(f"{role:12} {'(student open)':16} page min width {page.minimumSizeHint().width():5}")

@@ -99,9 +99,17 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
         self._factories: dict[str, Callable[[], QWidget]] = {}
-        for name, factory in self._page_factories().items():
+        self.section_actions: list[QAction] = []
+        for number, (name, factory) in enumerate(self._page_factories().items(), start=1):
             self._factories[name] = factory
-            QListWidgetItem(name, self.nav)
+            item = QListWidgetItem(name, self.nav)
+            if number <= 9:  # Ctrl+1 … Ctrl+7 go to the sections
+                item.setToolTip(f"{name} (Ctrl+{number})")
+                go = QAction(self)
+                go.setShortcut(QKeySequence(f"Ctrl+{number}"))
+                go.triggered.connect(lambda _checked=False, row=number - 1: self.go_to_section(row))
+                self.addAction(go)
+                self.section_actions.append(go)
             holder = QWidget()
             self.stack.addWidget(holder)
         self.nav.currentRowChanged.connect(self.show_page_index)
@@ -169,6 +177,25 @@ class MainWindow(QMainWindow):
             if saved is not None:
                 saved.connect(self.refresh_user)
         self.stack.setCurrentIndex(index)
+
+    def go_to_section(self, row: int) -> None:
+        """Show a section and put the keyboard focus on its first control."""
+        if self.locked or not 0 <= row < self.nav.count():
+            return
+        self.nav.setCurrentRow(row)
+        page = self.stack.currentWidget()
+        child = page.nextInFocusChain()
+        for _ in range(500):  # the focus chain in Tab order
+            if child is page or child is None:
+                break
+            if (
+                page.isAncestorOf(child) and child.isVisible() and child.isEnabled()
+                and child.focusPolicy() & Qt.FocusPolicy.TabFocus
+            ):
+                child.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                return
+            child = child.nextInFocusChain()
+        page.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_page(self, name: str) -> QWidget:
         names = [self.nav.item(i).text() for i in range(self.nav.count())]

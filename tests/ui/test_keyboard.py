@@ -176,3 +176,121 @@ def test_the_window_uses_the_screen_that_is_there(available: tuple[int, int], ex
 
     size = window_size_for(QSize(*available))
     assert (size.width(), size.height()) == expected
+
+
+# -- the keyboard on the Students page ------------------------------------------------------------
+
+
+def _students(qtbot, session):  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.students import StudentsPage
+
+    page = StudentsPage(session)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.resize(1000, 700)
+        page.show()
+    return page
+
+
+def test_tab_leaves_the_student_table_and_arrows_move_in_it(qtbot, school_dir: Path, store_key: bytes, request) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    page = _students(qtbot, _session(school_dir, store_key, WELFARE, request))
+    page.table.setFocus()
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)
+    assert page.table.currentIndex().row() == 1
+    qtbot.keyClick(page.table, Qt.Key.Key_Right)
+    assert page.table.currentIndex().column() > 0
+    qtbot.keyClick(page.table, Qt.Key.Key_Tab)
+    assert not page.table.hasFocus()
+    assert not page.table.tabKeyNavigation()
+
+
+def test_sorting_has_a_keyboard_path(qtbot, school_dir: Path, store_key: bytes, request) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    page = _students(qtbot, _session(school_dir, store_key, WELFARE, request))
+    col = page.model.column_index("flag_count")
+    page.table.setFocus()
+    page.table.setCurrentIndex(page.model.index(0, col))
+    qtbot.keyClick(page.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    counts = [page.model.row_values(r)["flag_count"] for r in range(page.model.rowCount())]
+    counts = [c for c in counts if c is not None]
+    assert counts == sorted(counts)
+    qtbot.keyClick(page.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    counts = [c for c in (page.model.row_values(r)["flag_count"] for r in range(page.model.rowCount())) if c is not None]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+    assert "Sorted by Flags, descending" == page.table.toolTip()
+    assert page.sort_action in page.columns_menu.actions()
+
+
+def test_flag_cells_read_yes_or_no_to_a_screen_reader(qtbot, school_dir: Path, store_key: bytes, request) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    page = _students(qtbot, _session(school_dir, store_key, WELFARE, request))
+    col = page.model.column_index("flag_low_attendance")
+    heard = {page.model.data(page.model.index(r, col), Qt.ItemDataRole.AccessibleTextRole) for r in range(page.model.rowCount())}
+    heard.discard("")
+    assert heard and heard <= {"yes", "no", "yes, new since the last refresh"}
+    assert "no" in heard
+
+
+def test_enter_in_the_search_opens_the_only_match(qtbot, school_dir: Path, store_key: bytes, request) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    page = _students(qtbot, _session(school_dir, store_key, WELFARE, request))
+    key = page.model.key_at(3)
+    page.search.setFocus()
+    qtbot.keyClicks(page.search, key)
+    with qtbot.waitSignal(page.panel.shown, timeout=10000) as shown:
+        qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    assert shown.args == [key]
+    # with several matches Enter only filters
+    page.panel.hide()
+    page.search.setText("a")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    assert page.model.rowCount() > 1 and not page.panel.isVisible()
+
+
+def test_ctrl_and_a_number_goes_to_each_section(qtbot, school_dir: Path, store_key: bytes, request) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtTest import QTest
+
+    window = _window(qtbot, _session(school_dir, store_key, CUSTODIAN, request))
+    assert window.nav.count() <= len(window.section_actions) <= 9
+    window.activateWindow()
+    qtbot.waitActive(window)
+    for row in reversed(range(window.nav.count())):
+        # through the active window (as a key press arrives), so that the shortcut map sees it;
+        # offscreen, building a page with combo boxes can leave no window active
+        window.activateWindow()
+        qtbot.waitActive(window)
+        QTest.keySequence(window.windowHandle(), QKeySequence(f"Ctrl+{row + 1}"))
+        _settle(qtbot)
+        assert window.nav.currentRow() == row
+        assert window.stack.currentWidget().isAncestorOf(window.focusWidget())
+
+
+def test_the_name_stays_in_view_while_the_flag_columns_scroll(qtbot, school_dir: Path, store_key: bytes, request) -> None:  # type: ignore[no-untyped-def]
+    page = _students(qtbot, _session(school_dir, store_key, WELFARE, request))
+    page.resize(1000 - 170, 700)
+    page.open_student(page.model.key_at(0))
+    _settle(qtbot)
+    table = page.table
+    surname, first = page.model.column_index("surname"), page.model.column_index("first_name")
+    flag = page.model.column_index("flag_low_attendance")
+    table.scrollTo(page.model.index(0, flag))
+    _settle(qtbot)
+    assert table.horizontalScrollBar().value() > 0  # the flag columns scrolled into view
+    frozen = table.frozen
+    assert frozen.isVisible()
+    assert not frozen.isColumnHidden(surname) and not frozen.isColumnHidden(first) and frozen.isColumnHidden(flag)
+    assert frozen.width() == table.columnWidth(surname) + table.columnWidth(first)
+    # the name of the first row is drawn in the frozen part, over the scrolled table
+    assert frozen.visualRect(page.model.index(0, surname)).isValid()
+    assert frozen.model().data(page.model.index(0, surname)) == page.model.row_values(0)["surname"]
+    # the flag cell is right of the frozen names, not under them
+    assert table.visualRect(page.model.index(0, flag)).left() >= frozen.width()
+    # one selection in both parts
+    assert frozen.selectionModel() is table.selectionModel()

@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -377,6 +376,8 @@ class StudentTableModel(QAbstractTableModel):
             return title
         if role in (_TOOLTIP, _ACCESSIBLE):
             return one_line(title)
+        if role == Qt.ItemDataRole.UserRole:  # the column's name (the frozen name columns)
+            return name
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
@@ -398,6 +399,8 @@ class StudentTableModel(QAbstractTableModel):
             if column == self._new_col:
                 names = new_flags_text(row[column])
                 return f"new since the last refresh: {names}" if names else "none new"
+            if isinstance(row[column], bool):  # a screen reader says "yes", not "check mark yes"
+                return "yes" if row[column] else "no"
             return self.text(row, column)
         # tooltips
         if column == self._new_col and row[column]:
@@ -674,7 +677,10 @@ class StudentsPage(QWidget):
         layout.addWidget(self.message)
 
         self.model = StudentTableModel(self)
-        self.table = QTableView()
+        from mapping_tool.ui.frozen_table import FrozenColumnsTableView
+
+        # the name stays in view while the measures and flags scroll
+        self.table = FrozenColumnsTableView(("surname", "first_name", "preferred_name"))
         self.table.setModel(self.model)
         self.table.setAccessibleName("Students")
         self.table.setSortingEnabled(True)
@@ -683,6 +689,12 @@ class StudentsPage(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        # Tab leaves the table (arrows move in it); Ctrl+Shift+S sorts by the current column
+        self.table.setTabKeyNavigation(False)
+        self.table.setAccessibleDescription(
+            "Arrow keys move between students and columns; Enter opens the student; "
+            "Ctrl+Shift+S sorts by the current column (again to reverse); Tab leaves the table."
+        )
         vh = self.table.verticalHeader()
         vh.hide()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -714,7 +726,7 @@ class StudentsPage(QWidget):
         self._debounce.setInterval(200)
         self._debounce.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(self._debounce.start)
-        self.search.returnPressed.connect(self.apply_filter)
+        self.search.returnPressed.connect(self._search_entered)
         for box in (self.year, self.group, self.tier):
             box.currentIndexChanged.connect(self.apply_filter)
         self.min_flags.valueChanged.connect(self.apply_filter)
@@ -732,7 +744,12 @@ class StudentsPage(QWidget):
         print_action.setShortcut(QKeySequence.StandardKey.Print)
         print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         print_action.triggered.connect(self.print_list)
-        self.addActions([find, print_action])
+        self.sort_action = QAction("&Sort by the current column", self)
+        self.sort_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.sort_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.sort_action.setToolTip("Sort by the column of the current cell; again to reverse")
+        self.sort_action.triggered.connect(self.sort_by_current_column)
+        self.addActions([find, print_action, self.sort_action])
         self._set_busy(True, "Loading students…")
         self.load()
 
@@ -869,6 +886,7 @@ class StudentsPage(QWidget):
         self.column_actions: dict[str, QAction] = {}
         reset = self.columns_menu.addAction("Show the usual columns")
         reset.triggered.connect(self.reset_columns)
+        self.columns_menu.addAction(self.sort_action)
         self.columns_menu.addSeparator()
         for i, name in enumerate(self.model.columns):
             action = QAction(one_line(self.model.titles.get(name, name)), self.columns_menu)
@@ -977,6 +995,36 @@ class StudentsPage(QWidget):
         self.count.setText(f"{shown:,} of {total:,} students" if shown != total else f"{total:,} students")
         if not self._restoring and self._shown is not None:
             save_filter(self.session, state, self.shown_columns())
+
+    def _search_entered(self) -> None:
+        """Enter in the search box filters now, and opens the student when only one matches."""
+        self.apply_filter()
+        if self.model.rowCount() == 1:
+            key = self.model.key_at(0)
+            if key:
+                self.select_key(key)
+                self.open_student(key)
+
+    def sort_by_current_column(self) -> None:
+        """The keyboard path to sorting: by the current cell's column, reversed when it already is."""
+        index = self.table.currentIndex()
+        header = self.table.horizontalHeader()
+        column = index.column() if index.isValid() else header.sortIndicatorSection()
+        if not 0 <= column < self.model.columnCount():
+            return
+        key = self.current_key()
+        ascending = Qt.SortOrder.AscendingOrder
+        order = ascending
+        if header.sortIndicatorSection() == column and header.sortIndicatorOrder() == ascending:
+            order = Qt.SortOrder.DescendingOrder
+        self.table.sortByColumn(column, order)
+        if key:
+            row = self.model.row_of_key(key)
+            if row is not None:
+                self.table.setCurrentIndex(self.model.index(row, column))
+        title = one_line(self.model.titles.get(self.model.columns[column], self.model.columns[column]))
+        direction = "ascending" if order == ascending else "descending"
+        self.table.setToolTip(f"Sorted by {title}, {direction}")
 
     # -- the student panel -------------------------------------------------------------------
     def current_key(self) -> str | None:
