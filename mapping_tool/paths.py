@@ -5,9 +5,10 @@ opens it). The store folder is, first to last:
 
 1. ``--store DIR`` on the command line;
 2. ``MAPPING_TOOL_STORE`` in the environment (scripts and tests);
-3. the machine-wide setting the technician chose: on Windows the ``StoreFolder`` value under
-   ``HKLM\\SOFTWARE\\VicSchools\\StudentMappingTool`` (the installer's ``STOREFOLDER``), or the
-   ``[store] folder`` line of the machine settings file ``machine.ini``;
+3. the machine-wide settings the technician chose: the ``[store] folder`` line of the machine
+   settings file ``machine.ini`` in the machine folder, then (Windows) the ``StoreFolder`` value
+   under ``HKLM\\SOFTWARE\\VicSchools\\StudentMappingTool`` that the installer writes (its
+   ``STOREFOLDER``);
 4. the PC's shared data folder: ``%ProgramData%\\VicSchools\\StudentMappingTool\\store`` on
    Windows (the installer creates it with write access for the PC's users).
 
@@ -82,7 +83,9 @@ def _registry_store_folder() -> str | None:
     import winreg
 
     try:
-        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, REGISTRY_KEY) as key:
+        with winreg.OpenKey(
+            winreg.HKEY_LOCAL_MACHINE, REGISTRY_KEY, 0, winreg.KEY_READ | winreg.KEY_WOW64_64KEY
+        ) as key:
             value, _kind = winreg.QueryValueEx(key, REGISTRY_VALUE)
     except OSError:
         return None
@@ -112,7 +115,7 @@ def store_choice(cli_store: str | None = None) -> StoreChoice:
     env = os.environ.get(ENV_STORE)
     if env:
         return StoreChoice(Path(env).expanduser(), "environment")
-    machine = _registry_store_folder() or _settings_file_store_folder()
+    machine = _settings_file_store_folder() or _registry_store_folder()
     if machine:
         return StoreChoice(Path(os.path.expandvars(machine)).expanduser(), "machine setting")
     return StoreChoice(machine_store_dir(), "machine default")

@@ -17,7 +17,7 @@ def cmd_store_where(args: argparse.Namespace) -> int:
     reasons = {
         "command line": "given with --store",
         "environment": "from MAPPING_TOOL_STORE",
-        "machine setting": f"the PC's setting (registry StoreFolder or {machine_settings_file()})",
+        "machine setting": f"the PC's setting ({machine_settings_file()} or the installer's StoreFolder)",
         "machine default": "the PC's usual store folder",
     }
     _out(f"Store folder: {choice.folder} ({reasons[choice.source]})")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mapping_tool import cli
+from mapping_tool import __version__, cli
 from mapping_tool.cli import _common as cli_common
 from tests.support import (
     CUSTODIAN,
@@ -155,4 +155,4 @@ def test_python_dash_m_and_self_test_run_headless(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("SELFTEST OK")
     result = subprocess.run([sys.executable, "-m", "mapping_tool", "--version"], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0 and "mapping-tool 0.1.0" in result.stdout
+    assert result.returncode == 0 and f"mapping-tool {__version__}" in result.stdout
