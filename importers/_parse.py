@@ -98,6 +98,34 @@ def text_categorical(series: Column, *, upper: bool = False) -> pd.Categorical:
     )
 
 
+_DECIMAL = re.compile(r"^(\d+)(?:\.(\d*))?$")
+
+
+def canonical_score(value: str) -> str:
+    """A numeric result in one form, whatever re-formatted it: '6', '6.0' and '6.00' are all
+    '6.0'; '2.50' is '2.5'. Text results ('NA', 'PT', 'B') stay as written."""
+    m = _DECIMAL.match(value)
+    if m is None:
+        return value
+    whole, decimals = m.group(1), (m.group(2) or "").rstrip("0")
+    return f"{int(whole)}.{decimals or '0'}"
+
+
+def scores(series: Column, *, categorical: bool) -> np.ndarray | pd.Categorical:
+    """Trimmed result text with numeric results in their canonical form (see canonical_score)."""
+    row_codes, values = _trimmed(series, False)
+    new_codes, new_values = pd.factorize(
+        np.array([canonical_score(str(v)) for v in values], dtype=object)
+    )
+    codes = new_codes[row_codes] if len(values) else row_codes
+    uniques = np.asarray(new_values, dtype=object) if len(values) else values
+    if categorical:
+        return pd.Categorical.from_codes(
+            codes, dtype=pd.CategoricalDtype(pd.Index(uniques, dtype=object))
+        )
+    return uniques[codes]
+
+
 def flags(series: Column, true_values: frozenset[str]) -> np.ndarray:
     """bool per row: True when the trimmed, upper-cased value is one of ``true_values``."""
     codes, values = codes_and_values(series)

@@ -149,7 +149,11 @@ def normalise(spec: TableSpec, reads: list[TableRead]) -> LoadedTable:
         s = raw.pop(f.source)
         kind, max_len = column_limit(spec.code, f.source)
         limit = max_len if kind == "string" else 0
-        if f.kind in ("key", "text", "year_level", "score", "code", "vcaa"):
+        if f.kind == "score":
+            # checked as written; stored in one form ('6' from a workbook is '6.0')
+            _check_text(table, f.source, _parse.text_categorical(s), limit)
+            cols[f.target] = _parse.scores(s, categorical=spec.large)
+        elif f.kind in ("key", "text", "year_level", "code", "vcaa"):
             upper = f.kind in ("code", "vcaa")
             cols[f.target] = (
                 _parse.text_categorical(s, upper=upper)

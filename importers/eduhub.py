@@ -326,30 +326,89 @@ def _expected_name(table: str, site: str) -> str:
     return f"{table}_{site}.csv" if site else f"{table}_<school>.csv"
 
 
-def _pad_year_levels(tables: dict[str, LoadedTable]) -> None:
-    """Workbook cells lose leading zeros (07 -> 7): restore them when KCY's codes are 2-digit."""
+def _from_xlsx(table: LoadedTable) -> np.ndarray | None:
+    """Rows of ``table`` read from a workbook (None when none were)."""
+    xlsx_src = [i for i, r in enumerate(table.reads) if r.source_kind == "xlsx"]
+    if not xlsx_src:
+        return None
+    return np.isin(table.src(), xlsx_src)
+
+
+def _set_column(table: LoadedTable, target: str, values: np.ndarray) -> None:
+    new = pd.Series(values, dtype="str")
+    table.data[target] = new.astype("category") if table.spec.large else new
+
+
+def _canonical(values: np.ndarray, rows: np.ndarray, fix: dict[str, str]) -> np.ndarray | None:
+    """``values`` with ``fix`` applied to the rows in ``rows``; None when nothing changes."""
+    if not fix:
+        return None
+    hits = rows & pd.Series(values, dtype=object).isin(list(fix)).to_numpy(dtype=bool)
+    if not hits.any():
+        return None
+    out = values.copy()
+    out[hits] = np.array([fix[v] for v in out[hits]], dtype=object)
+    return out
+
+
+def _digit_codes(known: Iterable[str]) -> dict[int, list[str]]:
+    by_number: dict[int, list[str]] = {}
+    for code in known:
+        if code.isdigit():
+            by_number.setdefault(int(code), []).append(code)
+    return by_number
+
+
+def _canonical_codes(tables: dict[str, LoadedTable]) -> None:
+    """Codes a spreadsheet application turned into numbers get their canonical text back.
+
+    Workbook cells lose leading zeros (year level 07 becomes 7, a home group 010 becomes 10).
+    A year level is matched to the extract's own KCY codes by its number, otherwise written
+    with two digits as CASES21 writes year levels (KCY's own codes from a workbook too); a home
+    group is matched to KGC's codes. Only rows read from a workbook are touched.
+    """
     kcy = tables.get("KCY")
-    if kcy is None or not kcy.loaded:
-        return
-    codes = [c for c in kcy.data["year_level"].astype(str) if c.isdigit()]
-    if not codes or any(len(c) != 2 for c in codes):
-        return
+    if kcy is not None and kcy.loaded:
+        rows = _from_xlsx(kcy)
+        if rows is not None:
+            values = kcy.data["year_level"].astype(str).to_numpy(dtype=object)
+            short = {v: v.zfill(2) for v in set(values[rows]) if v.isdigit() and len(v) < 2}
+            fixed = _canonical(values, rows, short)
+            if fixed is not None:
+                _set_column(kcy, "year_level", fixed)
+    year_codes = (
+        set(kcy.data["year_level"].astype(str)) if kcy is not None and kcy.loaded else set()
+    )
+    by_number = _digit_codes(year_codes)
+    kgc = tables.get("KGC")
+    group_codes = (
+        set(kgc.data["home_group"].astype(str)) if kgc is not None and kgc.loaded else set()
+    )
+    groups_by_number = _digit_codes(group_codes)
     for table in tables.values():
-        xlsx_src = [i for i, r in enumerate(table.reads) if r.source_kind == "xlsx"]
-        if not xlsx_src:
+        rows = _from_xlsx(table)
+        if rows is None or not len(table.data):
             continue
-        from_xlsx = np.isin(table.src(), xlsx_src)
         for f in table.spec.fields:
-            if f.kind != "year_level":
+            if f.kind == "year_level" and table.code != "KCY":
+                known, numbers, pad = year_codes, by_number, True
+            elif f.target == "home_group" and table.code != "KGC":
+                known, numbers, pad = group_codes, groups_by_number, False
+            else:
                 continue
-            col = table.data[f.target]
-            values = col.astype(str).to_numpy(dtype=object)
-            short = np.array([len(v) == 1 and v.isdigit() for v in values], dtype=bool) & from_xlsx
-            if short.any():
-                values = values.copy()
-                values[short] = np.array(["0" + v for v in values[short]], dtype=object)
-                new = pd.Series(values, dtype="str")
-                table.data[f.target] = new.astype("category") if table.spec.large else new
+            values = table.data[f.target].astype(str).to_numpy(dtype=object)
+            fix: dict[str, str] = {}
+            for v in set(values[rows]):
+                if not v.isdigit() or v in known:
+                    continue
+                matches = numbers.get(int(v), [])
+                if len(matches) == 1:
+                    fix[v] = matches[0]
+                elif pad and len(v) < 2:
+                    fix[v] = v.zfill(2)
+            fixed = _canonical(values, rows, fix)
+            if fixed is not None:
+                _set_column(table, f.target, fixed)
 
 
 def _load_table(
@@ -720,7 +779,7 @@ def read_cases21(
 
     read_done = time.perf_counter()
     stepper.report(0.8, "Checking the extract")
-    _pad_year_levels(tables)
+    _canonical_codes(tables)
 
     mtimes = [r.facts.mtime for t in tables.values() for r in t.reads]
     if extract_date is None:

@@ -11,7 +11,7 @@ Error codes (block the import):
   malformed_vcaa_number; hostile or damaged files: workbook_too_large, duplicate_column,
   wrong_field_count, value_too_long, negative_absence_code, dates_wrong_order.
 Warning codes (data-quality report):
-  undecodable_text, dates_repaired, missing_optional_file, duplicate_source, workbook_ignored, duplicate_key (SF, KGH, KCC,
+  undecodable_text, dates_repaired, result_year_level_not_in_kcy, missing_optional_file, duplicate_source, workbook_ignored, duplicate_key (SF, KGH, KCC,
   STVDI, STVDO), bad_optional_date, bad_number, no_home_group, no_year_level,
   former_student_unknown_year_level, former_student_unknown_home_group, unknown_house,
   unknown_family, invalid_occupation_group, occupation_unknown, no_birth_date,
@@ -85,6 +85,7 @@ WARNING_CODES: frozenset[str] = frozenset(
         "missing_optional_file",
         "undecodable_text",
         "dates_repaired",
+        "result_year_level_not_in_kcy",
         "duplicate_source",
         "workbook_ignored",
         "duplicate_key",
@@ -491,6 +492,43 @@ def check_extract(ctx: ExtractContext, collector: FindingCollector) -> None:
         _check_unknown_students(ctx, code, collector)
     _check_attendance(ctx, collector)
     _check_results(ctx, collector)
+    _check_result_year_levels(ctx, collector)
+
+
+def _check_result_year_levels(ctx: ExtractContext, collector: FindingCollector) -> None:
+    """Results from a year level KCY does not list: compared using the level's own number."""
+    kcy = ctx.tables["KCY"]
+    if not kcy.loaded:
+        return
+    known = set(kcy.data["year_level"].astype(str))
+    for code in ("STVDI",):
+        table = ctx.tables[code]
+        if not table.loaded or len(table.data) == 0:
+            continue
+        years = table.data["year_level"].astype(str)
+        unlisted = ~years.isin(known) & (years != "")
+        count = int(unlisted.sum())
+        if not count:
+            continue
+        codes = sorted(set(years[unlisted]))
+        numeric = [c for c in codes if c.isdigit() or c.upper() in ("P", "F")]
+        how = (
+            "compared using the year level's own number (Prep/Foundation as 0)"
+            if numeric == codes
+            else "compared using the year level's own number where it is one, otherwise not "
+            "compared"
+        )
+        shown = ", ".join(_code(c) for c in codes[:10])
+        collector.add(
+            "warning",
+            "result_year_level_not_in_kcy",
+            table.reads[0].name,
+            None,
+            "SCHOOL_YEAR",
+            f"{table.reads[0].name}: {_count(count, 'result')} "
+            f"{'is' if count == 1 else 'are'} from a year level the year levels file "
+            f"(KCY) does not list ({shown}); {'it is' if count == 1 else 'they are'} {how}.",
+        )
 
 
 def _st(ctx: ExtractContext) -> LoadedTable:

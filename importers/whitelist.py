@@ -52,7 +52,7 @@ __all__ = [
 #: date       date (eduHub d/MM/yyyy h:mm:ss tt, dd/mm/yyyy, d/m/yyyy, ISO)
 #: int        whole number, None when blank
 #: absence    absence-type code: whole number, blank = 0
-#: score      result text kept as written ("4.5", "NA", "PT")
+#: score      result text kept as written ("4.5", "NA", "PT"); numbers in one form ("6" -> "6.0")
 Kind = Literal[
     "key",
     "text",

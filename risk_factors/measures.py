@@ -22,7 +22,8 @@ The rules (issue 5, after the original tool's ``V_RISK`` view):
 * Latest strand result per dimension: the greatest YEAR_SEMESTER whose score is not NA (nor
   blank). A score that is not a number (DNP, PT, pre-Foundation letters) is kept as text but
   not compared. The expected level is the numeric year level (year_levels.numeric) of the
-  result's year level, less 0.5 for a first-semester result.
+  result's year level, less 0.5 for a first-semester result. A year level KCY does not list
+  is its own number when it is one (06 is 6; P, F and 00 are 0), and a finding says so.
 """
 
 from __future__ import annotations
@@ -227,14 +228,26 @@ def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, ["" if pd.isna(u) else str(u).strip() for u in uniques]
 
 
+_PREP_CODES = frozenset({"P", "F", "PREP"})
+
+
+def _own_number(code: str) -> float:
+    """The numeric equivalent a year level code carries itself: 06 -> 6, P/F/00 -> 0."""
+    code = code.strip().upper()
+    if code.isdigit():
+        return float(int(code))
+    return 0.0 if code in _PREP_CODES else np.nan
+
+
 def _latest_results(
     strand_results: pd.DataFrame,
     year_levels: pd.DataFrame,
     pop_index: pd.Index,
     rules: RiskRules,
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], int, tuple[int, tuple[str, ...]]]:
     """Per dimension: (score text, year_semester, expected level) arrays over the population,
-    and the number of rows skipped for an unreadable YEAR_SEMESTER."""
+    the number of rows skipped for an unreadable YEAR_SEMESTER, and how many latest results
+    came from year levels KCY does not list (with those codes)."""
     n = len(pop_index)
     dims = rules.strand_dimensions
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
@@ -242,7 +255,7 @@ def _latest_results(
         for dim in dims
     }
     if len(strand_results) == 0 or n == 0:
-        return out, 0
+        return out, 0, (0, ())
 
     codes, texts = _factor(strand_results["dimension"])
     wanted_dim = {d: i for i, d in enumerate(dims)}
@@ -272,7 +285,7 @@ def _latest_results(
     bad_semesters = int(((sid >= 0) & has_score & (ys_num < 0)).sum())
     keep = np.flatnonzero((sid >= 0) & has_score & (ys_num >= 0))
     if len(keep) == 0:
-        return out, bad_semesters
+        return out, bad_semesters, (0, ())
 
     # the latest (greatest YEAR_SEMESTER; the last row on a tie) per (student, dimension)
     k_sid, k_dim, k_ys = sid[keep], dim_code[keep], ys_num[keep]
@@ -296,10 +309,29 @@ def _latest_results(
         yl_index, numeric = yl_index[first], numeric[first]
     yl_codes, yl_texts = _factor(sr["year_level"])
     where = yl_index.get_indexer(pd.Index(yl_texts, dtype=object))
+    # A year level KCY does not list (a secondary school's KCY has no 06) is its own number
+    # when it is one: 06 is 6, and Prep/Foundation (P, F, 00) is 0.
+    own = np.array([_own_number(str(t)) for t in yl_texts], dtype=float)
     yl_numeric = np.where(
-        where >= 0, numeric[np.maximum(where, 0)] if len(numeric) else np.nan, np.nan
+        where >= 0, numeric[np.maximum(where, 0)] if len(numeric) else np.nan, own
     )
     year_numeric = yl_numeric[yl_codes[pick]]
+    unlisted = (where < 0) & np.isfinite(own)
+    lat_unlisted = unlisted[yl_codes[pick]] & np.isfinite(level)
+    unlisted_years = (
+        tuple(
+            sorted(
+                {
+                    str(t)
+                    for t in np.asarray(yl_texts, dtype=object)[
+                        np.unique(yl_codes[pick][lat_unlisted])
+                    ]
+                }
+            )
+        )
+        if lat_unlisted.any()
+        else ()
+    )
     first_semester = ys_num[pick] % 10 == 1
     expected = np.where(np.isfinite(level), year_numeric - 0.5 * first_semester, np.nan)
 
@@ -309,7 +341,7 @@ def _latest_results(
         texts_out[lat_sid[m]] = score_texts[lat_score[m]]
         semesters_out[lat_sid[m]] = ys_texts[lat_ys[m]]
         expected_out[lat_sid[m]] = expected[m]
-    return out, bad_semesters
+    return out, bad_semesters, (int(lat_unlisted.sum()), unlisted_years)
 
 
 def compute_measures(
@@ -481,7 +513,20 @@ def compute_measures(
         )
 
     # --- results ------------------------------------------------------------------------
-    latest, bad_semesters = _latest_results(strand_results, year_levels, pop_index, rules)
+    latest, bad_semesters, (unlisted, unlisted_years) = _latest_results(
+        strand_results, year_levels, pop_index, rules
+    )
+    if unlisted:
+        findings.append(
+            MeasureFinding(
+                "warning",
+                "year_level_not_in_kcy",
+                f"{_plural(unlisted, 'latest strand result')} {'is' if unlisted == 1 else 'are'} "
+                f"from a year level the year "
+                f"levels file (KCY) does not list ({', '.join(unlisted_years)}); each was compared "
+                "using the year level's own number (Prep/Foundation as 0).",
+            )
+        )
     if bad_semesters:
         findings.append(
             MeasureFinding(

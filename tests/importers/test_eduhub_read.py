@@ -184,7 +184,10 @@ def test_lookup_frames(valid: tuple[Path, Any]) -> None:
         "score": "6.5",
         "year_level": "07",
     }
-    assert set(strands["score"]) >= {"NA", "PT", "6.0", "6"}
+    # text results as written; numeric ones in one form ("6" is "6.0", as a workbook re-save
+    # would otherwise make the two routes differ)
+    assert set(strands["score"]) >= {"NA", "PT", "6.0"}
+    assert "6" not in set(strands["score"])
     assert extract.domain_results.iloc[0].to_dict() == {
         "student_key": "ABC0001",
         "year_semester": "2025.2",

@@ -86,14 +86,17 @@ def test_typed_cells_are_converted_by_column_rule(made: dict[str, Path], folder:
     assert set(extract.absence_types["code"]) == {100, 200, 201, 300, 500, 604}
 
 
-def test_typed_year_levels_stay_unpadded_when_kcy_is_not_two_digit(
+def test_typed_year_levels_get_their_two_digits_back_when_kcy_went_through_excel_too(
     made: dict[str, Path], folder: Path
 ) -> None:
+    # KCY itself came from Excel (7 instead of "07"): CASES21 writes year levels with two
+    # digits, so a coordinator scoped to 07 still sees the Year 7 students (issue 11).
     extract = read(_copy(made["typed"], folder))
 
     assert extract.ok, extract.findings
-    assert set(extract.year_levels["year_level"]) == {"7", "8", "11", "UG"}
-    assert set(extract.students["year_level"]) == {"7", "8", "11"}
+    assert set(extract.year_levels["year_level"]) == {"07", "08", "11", "UG"}
+    assert set(extract.students["year_level"]) == {"07", "08", "11"}
+    assert set(extract.attendance["year_level"].astype(str)) == {"07", "08", "11"}
 
 
 def test_one_workbook_with_a_sheet_per_table(

@@ -7,6 +7,7 @@ An error blocks the import (``extract.ok`` is False), so nothing of it reaches t
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
@@ -223,4 +224,60 @@ def test_a_workbook_without_a_declared_size_is_stopped_while_streaming(
     assert finding.message == (
         "SXAB_8123.xlsx was refused: its SXAB sheet holds more than the 40 rows a workbook "
         "may hold here. Import the CSV files from eduHub instead."
+    )
+
+
+def _dates_as(path: Path, convert: object, only: str | None = None) -> None:
+    """Rewrite the sheet's date cells (or those of one column) with ``convert``."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, dt.datetime) and (
+                only is None or header[cell.column - 1] == only
+            ):
+                cell.value = convert(cell.value)  # type: ignore[operator]
+    wb.save(path)
+
+
+def _us_order(value: dt.datetime) -> object:
+    """A US-order application reading day-first text: month-first when it can, else text."""
+    if value.day <= 12:
+        return dt.datetime(value.year, value.day, value.month)
+    return f"{value.day}/{value.month:02d}/{value.year} 12:00:00 AM"
+
+
+def test_dates_read_month_first_by_a_spreadsheet_are_repaired_exactly(
+    school: School, folder: Path
+) -> None:
+    expected = read(school.write(folder)).students.set_index("student_key")["birth_date"]
+    (folder / "ST_8123.csv").unlink()
+    path = school.write_xlsx(folder, "ST", typed=True)
+    _dates_as(path, _us_order)  # the whole sheet went through the application
+    extract = read(folder)
+
+    finding = _only(extract, "dates_repaired")
+    assert extract.ok
+    assert (finding.level, finding.file, finding.column) == ("warning", "ST_8123.xlsx", "BIRTHDATE")
+    got = extract.students.set_index("student_key")["birth_date"]
+    assert (got == expected).all()
+
+
+def test_dates_mixing_real_dates_and_day_first_text_that_cannot_be_repaired_are_refused(
+    school: School, folder: Path
+) -> None:
+    school.write(folder, skip=["ST"])
+    path = school.write_xlsx(folder, "ST", typed=True)
+    # real dates with days up to 14 beside day-first text: no month-first reading explains it
+    _dates_as(path, lambda v: "25/01/2013 12:00:00 AM" if v.day == 5 else v, "BIRTHDATE")
+    extract = read(folder)
+
+    (finding,) = [f for f in with_code(extract, "dates_wrong_order") if f.column == "BIRTHDATE"]
+    assert not extract.ok
+    assert (finding.file, finding.column) == ("ST_8123.xlsx", "BIRTHDATE")
+    assert finding.message == (
+        "ST_8123.xlsx: the birth date column mixes real dates with day-first text dates "
+        "(such as 25/02/2026), so a spreadsheet application read these dates month-first and "
+        "some are wrong; import the CSV files from eduHub instead."
     )

@@ -503,3 +503,24 @@ def test_repeated_results_and_staff_only_warn(school: School, folder: Path) -> N
     engrea = strands[(strands.student_key == "ABC0001") & (strands.dimension == "ENGREA")]
     assert list(engrea["score"]) == ["7.0"]  # the last one is kept
     assert extract.home_groups.set_index("home_group").loc["07A", "teacher_name"] == "Janet TEACHER"
+
+
+def test_results_from_a_year_level_kcy_does_not_list_are_in_the_report(
+    school: School, folder: Path
+) -> None:
+    row = next(r for r in school.rows("STVDI") if r.get("SKEY") == "ABC0001")
+    row["SCHOOL_YEAR"] = "06"
+    school.write(folder)
+    extract = read(folder)
+
+    (finding,) = with_code(extract, "result_year_level_not_in_kcy")
+    assert extract.ok
+    assert (finding.level, finding.file, finding.column) == (
+        "warning",
+        "STVDI_8123.csv",
+        "SCHOOL_YEAR",
+    )
+    assert finding.message == (
+        "STVDI_8123.csv: 1 result is from a year level the year levels file (KCY) does not "
+        "list ('06'); it is compared using the year level's own number (Prep/Foundation as 0)."
+    )

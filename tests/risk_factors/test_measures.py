@@ -314,6 +314,42 @@ def test_year_level_without_a_numeric_equivalent_is_not_compared() -> None:
     assert r["results_not_compared"] == 2
 
 
+def test_a_numeric_year_level_missing_from_kcy_is_its_own_number() -> None:
+    # a secondary school's KCY lists 07-12: a Year 7 student's latest result is from Year 6
+    results = strand(
+        ("S1", "2025.2", "ENGREA", "5.0", "06"),
+        ("S1", "2026.1", "ENGWRI", "NA", "07"),
+        ("S1", "2025.2", "ENGWRI", "4.5", "06"),
+        ("S2", "2025.1", "ENGREA", "0.5", "P"),
+        ("S3", "2025.2", "ENGREA", "1.0", "00"),
+        ("S4", "2025.2", "ENGREA", "0.5", "F"),
+    )
+    m = run(
+        students(
+            {"student_key": "S1"},
+            {"student_key": "S2"},
+            {"student_key": "S3"},
+            {"student_key": "S4"},
+        ),
+        attendance([]),
+        results,
+    )
+    r = row(m, "S1")
+    assert (r["result_engrea"], r["expected_engrea"]) == ("5.0", 6.0)
+    assert (r["result_engwri"], r["expected_engwri"]) == ("4.5", 6.0)
+    assert r["results_not_compared"] == 0
+    assert row(m, "S2")["expected_engrea"] == -0.5  # Prep, first semester
+    assert row(m, "S3")["expected_engrea"] == 0.0
+    assert row(m, "S4")["expected_engrea"] == 0.0
+    (note,) = [f for f in m.findings if f.code == "year_level_not_in_kcy"]
+    assert note.level == "warning"
+    assert note.message == (
+        "5 latest strand results are from a year level the year levels file (KCY) does not "
+        "list (00, 06, F, P); each was compared using the year level's own number "
+        "(Prep/Foundation as 0)."
+    )
+
+
 def test_unreadable_year_semester_is_left_out_and_reported() -> None:
     results = strand(("S1", "2026", "ENGREA", "1.0", "09"), ("S1", "2025.2", "ENGREA", "9.0", "09"))
     m = run(students({"student_key": "S1"}), attendance([]), results)
