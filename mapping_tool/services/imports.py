@@ -477,7 +477,9 @@ def snapshot_findings(user: UserSession, snapshot_id: int) -> list[tuple[Any, ..
         return [(f.level, f.code, f.file, f.row, f.column, f.message) for f in rows]
 
 
-def write_report(path: Path, findings: Sequence[Any], *, fmt: str | None = None) -> int:
+def write_report(
+    path: Path, findings: Sequence[Any], *, store_folder: Path | None, replace: bool = False, fmt: str | None = None
+) -> int:
     """The data-quality report (errors and warnings) as CSV or Excel."""
     from mapping_tool.services.export import write_table
 
@@ -487,12 +489,12 @@ def write_report(path: Path, findings: Sequence[Any], *, fmt: str | None = None)
             rows.append(f)
         else:
             rows.append((f.level, f.code, f.file, f.row, f.column, f.message))
-    return write_table(path, REPORT_HEADERS, rows, fmt=fmt, title="Data quality")
+    return write_table(path, REPORT_HEADERS, rows, store_folder=store_folder, replace=replace, fmt=fmt, title="Data quality")
 
 
-def export_snapshot_report(user: UserSession, snapshot_id: int, path: Path) -> int:
+def export_snapshot_report(user: UserSession, snapshot_id: int, path: Path, *, replace: bool = False) -> int:
     rows = snapshot_findings(user, snapshot_id)
-    count = write_report(path, rows)
+    count = write_report(path, rows, store_folder=user.store.files.folder, replace=replace)
     with user.store.write() as session:
         user.store.audit(
             session, user.username, "export.data-quality-report", object_type="snapshot", object_id=str(snapshot_id),
