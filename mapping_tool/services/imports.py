@@ -109,6 +109,22 @@ def _check_cancel(progress: Any) -> None:
         raise ImportCancelled("The import was cancelled; nothing was changed.")
 
 
+class AlreadyImported(KnownError):
+    """Another import of the same files finished first (checked inside the write transaction,
+    so two imports of one extract at once record it once)."""
+
+    exit_code = 2
+
+
+def _refuse_if_imported(conn, digest: str) -> None:  # type: ignore[no-untyped-def]
+    """Inside the import's write transaction (BEGIN IMMEDIATE: imports run one after another)."""
+    row = conn.execute("SELECT id FROM snapshot WHERE content_hash = ? LIMIT 1", (digest,)).fetchone()
+    if row is not None:
+        raise AlreadyImported(
+            f"These files were imported by another import while this one ran (snapshot {row[0]}); nothing new was added."
+        )
+
+
 def content_hash(files: Sequence[Any]) -> str:
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.name):
@@ -308,6 +324,7 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
     with store.write() as session:
         conn = session.connection().connection.driver_connection
         now = utcnow()
+        _refuse_if_imported(conn, digest)
         snap = Snapshot(
             source="cases21", extract_date=extract.extract_date, imported_at=now, imported_by=user.username,
             school_number=extract.school_number, content_hash=digest,
