@@ -107,8 +107,9 @@ def _key_of(folder: Path) -> bytes:
 @pytest.fixture(scope="session")
 def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("template") / "store"
-    old = {k: os.environ.get(k) for k in ("MAPPING_TOOL_LOG_DIR",)}
+    old = {k: os.environ.get(k) for k in ("MAPPING_TOOL_LOG_DIR", "MAPPING_TOOL_SETTINGS_DIR")}
     os.environ["MAPPING_TOOL_LOG_DIR"] = str(tmp_path_factory.mktemp("template-logs"))
+    os.environ["MAPPING_TOOL_SETTINGS_DIR"] = str(tmp_path_factory.mktemp("template-settings"))
     try:
         _make_template(folder)
     finally:
@@ -130,7 +131,6 @@ def store_dir(template_store: Path, tmp_path: Path) -> Path:
     """A fresh copy of the template store for this test."""
     target = tmp_path / "store"
     shutil.copytree(template_store, target)
-    (target / "smt.signin").unlink(missing_ok=True)
     return target
 
 

@@ -87,6 +87,8 @@ def _sign_in(args: argparse.Namespace, *, allow_must_change: bool = False):  # t
     if password is None:
         password = _secret(ENV_PASSWORD, f"Password for {args.user}: ")
     user = auth.sign_in(folder, args.user, password)
+    for notice in user.notices:  # the data custodian's: what happened to the store meanwhile
+        _err(f"please check: {notice}")
     if user.must_change_password and not allow_must_change:
         auth.sign_out(user)
         raise AuthenticationError(
@@ -112,10 +114,25 @@ def _remembered_password(folder: Path, username: str) -> str | None:
         return None
 
 
-def _with_user(fn: Callable[[argparse.Namespace, object], int], **sign_in_kw: bool) -> Handler:
+def _check_output(args: argparse.Namespace, option: str) -> None:
+    """Refuse a bad output path (inside the store folder, a link, an existing file without
+    ``--force``) before signing in, so a refused command leaves every store file as it was. The
+    service checks again when it writes."""
+    from mapping_tool.services.outputs import check_output_path
+
+    value = getattr(args, option, None)
+    if value:
+        check_output_path(Path(value), store_folder=_store_dir(args), replace=bool(getattr(args, "force", False)))
+
+
+def _with_user(fn: Callable[[argparse.Namespace, object], int], *, output: str | None = None, **sign_in_kw: bool) -> Handler:
+    """Run ``fn(args, user)`` signed in; ``output`` names the option holding a file to write."""
+
     def run(args: argparse.Namespace) -> int:
         from mapping_tool.services import auth
 
+        if output is not None:
+            _check_output(args, output)
         user = _sign_in(args, **sign_in_kw)
         try:
             return fn(args, user)

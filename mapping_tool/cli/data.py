@@ -53,7 +53,7 @@ def cmd_import(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
         if progress.tty:
             print(file=sys.stderr)
         if report is not None and exc.findings:
-            imports.write_report(report, exc.findings)
+            imports.write_report(report, exc.findings, store_folder=user.store.files.folder, replace=args.force)
         errors = [f for f in exc.findings if f.level == "error"]
         for f in errors[:20]:
             print(f"  {f.message}", file=sys.stderr)
@@ -61,7 +61,7 @@ def cmd_import(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
             print(f"  … and {len(errors) - 20} more" + (f" (all in {report})" if report else " (use --report FILE)"), file=sys.stderr)
         raise
     if report is not None:
-        imports.write_report(report, result.warnings)
+        imports.write_report(report, result.warnings, store_folder=user.store.files.folder, replace=args.force)
     what = "Checked (dry run, nothing saved)" if result.dry_run else "Imported"
     if result.unchanged:
         _out(f"These files were already imported (snapshot {result.snapshot_id}); nothing new was added.")
@@ -177,7 +177,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vass", metavar="FILE", help="a VASS results file (pipe-delimited)")
     p.add_argument("--dry-run", action="store_true", help="validate and report only; change nothing")
     p.add_argument("--report", metavar="FILE", help="write the data-quality report (errors and warnings) to FILE (.xlsx or .csv)")
-    p.set_defaults(handler=_with_user(cmd_import))
+    p.add_argument("--force", action="store_true", help="replace the --report FILE if it already exists")
+    p.set_defaults(handler=_with_user(cmd_import, output="report"))
 
     vass_p = sub.add_parser("vass-mapping", help="the saved VASS file column settings (data custodian)")
     vsub = vass_p.add_subparsers(dest="vass_command", metavar="ACTION", required=True, parser_class=_Parser)

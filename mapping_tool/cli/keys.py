@@ -23,7 +23,7 @@ from mapping_tool.errors import AuthenticationError, KnownError, UsageError
 def cmd_backup(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import backup
 
-    result = backup.backup(user, Path(args.out))
+    result = backup.backup(user, Path(args.out), replace=args.force)
     _out(f"Backup written to {result.path} ({result.size:,} bytes, SHA-256 {result.sha256[:16]}…).")
     _out("It is encrypted and carries the key file: keep it somewhere safe, away from this PC.")
     return 0
@@ -63,7 +63,7 @@ def cmd_key_show(args: argparse.Namespace, user) -> int:  # type: ignore[no-unty
 def cmd_key_save_recovery(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import backup
 
-    path = backup.save_recovery_slot(user, Path(args.out))
+    path = backup.save_recovery_slot(user, Path(args.out), replace=args.force)
     _out(f"Saved the recovery key file to {path}. It is useless without the recovery passphrase.")
     return 0
 
@@ -126,7 +126,8 @@ def cmd_key_forget(args: argparse.Namespace, user) -> int:  # type: ignore[no-un
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backup", help="write a consistent encrypted backup (works while the app is open)")
     p.add_argument("--out", required=True, metavar="FILE")
-    p.set_defaults(handler=_with_user(cmd_backup))
+    p.add_argument("--force", action="store_true", help="replace FILE if it already exists")
+    p.set_defaults(handler=_with_user(cmd_backup, output="out"))
 
     p = sub.add_parser("restore", help="replace the store with a backup (the app must be closed)")
     p.add_argument("file", metavar="FILE")
@@ -139,7 +140,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_with_user(cmd_key_show))
     p = ksub.add_parser("save-recovery", help="save the recovery slot alone, to keep away from this PC")
     p.add_argument("--out", required=True, metavar="FILE")
-    p.set_defaults(handler=_with_user(cmd_key_save_recovery))
+    p.add_argument("--force", action="store_true", help="replace FILE if it already exists")
+    p.set_defaults(handler=_with_user(cmd_key_save_recovery, output="out"))
     p = ksub.add_parser("set-recovery", help=f"change the recovery passphrase (${ENV_RECOVERY} or a prompt)")
     p.set_defaults(handler=_with_user(cmd_key_set_recovery))
     p = ksub.add_parser("recover", help="rebuild a lost key file from the saved recovery file and passphrase")

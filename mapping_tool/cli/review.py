@@ -17,15 +17,20 @@ def cmd_students(args: argparse.Namespace, user) -> int:  # type: ignore[no-unty
     from mapping_tool.services import students
 
     fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if Path(args.out).suffix else "csv")
-    count = students.export_students(user, Path(args.out), fmt=fmt, student=args.student)
+    count = students.export_students(user, Path(args.out), fmt=fmt, student=args.student, replace=args.force)
     _out(f"Wrote {count} student{'s' if count != 1 else ''} to {args.out} (only what your role may see; recorded in the audit log).")
+    from mapping_tool.services import flags
+
+    note = flags.partial_note(user)
+    if note:
+        _out(note)
     return 0
 
 
 def cmd_deidentified(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import deidentified
 
-    deidentified.export_summary(user, Path(args.out))
+    deidentified.export_summary(user, Path(args.out), replace=args.force)
     _out(f"Wrote the de-identified summary to {args.out} (counts under 5 suppressed).")
     return 0
 
@@ -57,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument("--format", choices=("csv", "xlsx"))
     p.add_argument("--student", metavar="KEY", help="one student only (non-zero exit when outside your scope)")
-    p.set_defaults(handler=_with_user(cmd_students))
+    p.add_argument("--force", action="store_true", help="replace FILE if it already exists")
+    p.set_defaults(handler=_with_user(cmd_students, output="out"))
 
     rules_p = sub.add_parser("rules", help="the early-leaving risk rules (data custodian sets; each change is a new version)")
     rsub = rules_p.add_subparsers(dest="rules_command", metavar="ACTION", required=True, parser_class=_Parser)
@@ -71,4 +77,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("deidentified", help="de-identified summary counts for regional and central office (Excel)")
     p.add_argument("--out", required=True, metavar="FILE")
-    p.set_defaults(handler=_with_user(cmd_deidentified))
+    p.add_argument("--force", action="store_true", help="replace FILE if it already exists")
+    p.set_defaults(handler=_with_user(cmd_deidentified, output="out"))

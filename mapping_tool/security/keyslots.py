@@ -42,6 +42,40 @@ SCRYPT_P = 1
 KIND_USER = "user"
 KIND_RECOVERY = "recovery"
 
+# Fixed bounds for every field of a slot, checked before anything is derived or decrypted: a key
+# file edited to ask for absurd work (n = 2**40) or memory is damage, never an attempt.
+N_ALLOWED = (2**17, 2**18)
+R_RANGE = (8, 16)
+P_RANGE = (1, 4)
+MAX_SCRYPT_BYTES = 512 * 1024**2  # 128 * n * r
+SALT_BYTES = (16, 64)
+NONCE_BYTES = 12
+WRAPPED_BYTES = KEY_BYTES + 16  # the key and GCM's tag
+MAX_LABEL = 64
+MAX_SLOTS = 1000
+LOCKOUT_ATTEMPTS = (1, 100)
+LOCKOUT_MINUTES = (1, 1440)
+
+
+def _check_sum(fields: dict[str, Any]) -> str:
+    """A plain checksum over what GCM cannot tell from a wrong password (the KDF parameters,
+    salt, nonce and ciphertext): an edit or a flipped bit there is damage. The slot's id, kind,
+    label and store are bound by GCM's associated data instead."""
+    import hashlib
+
+    kdf = fields["kdf"]
+    text = "|".join(str(x) for x in (kdf["n"], kdf["r"], kdf["p"], kdf["salt"], fields["nonce"], fields["wrapped"]))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _bounded_int(value: Any, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 12:
+        raise ValueError(f"{what} is not a number")
+    number = int(value)
+    if not low <= number <= high:
+        raise ValueError(f"{what} out of bounds")
+    return number
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
@@ -102,7 +136,7 @@ class Slot:
         return slot
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "kind": self.kind,
             "label": self.label,
@@ -112,30 +146,50 @@ class Slot:
             "wrapped": _b64(self.wrapped),
             "created": self.created,
         }
+        data["check"] = _check_sum(data)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Slot:
+        """A slot from the file, every field checked against fixed bounds before use; raises
+        ValueError saying what is wrong ("has a nonce of the wrong length")."""
+        if not isinstance(data, dict):
+            raise ValueError("is not a key slot")
         kdf = data["kdf"]
-        if kdf.get("name") != "scrypt" or data.get("cipher") != "AES-256-GCM":
-            raise ValueError("unknown key derivation or cipher")
-        n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
-        if n < SCRYPT_N or r < 8 or p < 1:
-            raise ValueError("key derivation parameters below the floor")
-        slot = cls(
-            id=str(data["id"]),
-            kind=str(data["kind"]),
-            label=str(data["label"]),
-            salt=_unb64(kdf["salt"]),
-            nonce=_unb64(data["nonce"]),
-            wrapped=_unb64(data["wrapped"]),
-            n=n,
-            r=r,
-            p=p,
-            created=str(data.get("created", "")),
+        if not isinstance(kdf, dict) or kdf.get("name") != "scrypt" or data.get("cipher") != "AES-256-GCM":
+            raise ValueError("has an unknown key derivation or cipher")
+        n = _bounded_int(kdf["n"], N_ALLOWED[0], N_ALLOWED[-1], "n")
+        if n not in N_ALLOWED:
+            raise ValueError("has key derivation parameters out of bounds")
+        r = _bounded_int(kdf["r"], *R_RANGE, "r")
+        p = _bounded_int(kdf["p"], *P_RANGE, "p")
+        if 128 * n * r > MAX_SCRYPT_BYTES:
+            raise ValueError("has key derivation parameters out of bounds")
+        for name in ("id", "kind", "label", "nonce", "wrapped"):
+            if not isinstance(data[name], str) or len(data[name]) > 256:
+                raise ValueError(f"has a bad {name}")
+        if not isinstance(kdf["salt"], str) or len(kdf["salt"]) > 256:
+            raise ValueError("has a bad salt")
+        if data["kind"] not in (KIND_USER, KIND_RECOVERY) or not 0 < len(data["label"]) <= MAX_LABEL:
+            raise ValueError("has a bad kind or name")
+        try:
+            salt, nonce, wrapped = _unb64(kdf["salt"]), _unb64(data["nonce"]), _unb64(data["wrapped"])
+        except ValueError:
+            raise ValueError("has a salt, nonce or ciphertext that is not valid base64") from None
+        if not SALT_BYTES[0] <= len(salt) <= SALT_BYTES[1]:
+            raise ValueError("has a salt of the wrong length")
+        if len(nonce) != NONCE_BYTES:
+            raise ValueError("has a nonce of the wrong length")
+        if len(wrapped) != WRAPPED_BYTES:
+            raise ValueError("has a ciphertext of the wrong length")
+        check = data.get("check")
+        if check is not None and check != _check_sum(data):
+            raise ValueError("was edited (its salt, nonce or ciphertext does not match its check)")
+        created = data.get("created", "")
+        return cls(
+            id=data["id"], kind=data["kind"], label=data["label"], salt=salt, nonce=nonce, wrapped=wrapped,
+            n=n, r=r, p=p, created=str(created)[:64] if isinstance(created, str) else "",
         )
-        if slot.kind not in (KIND_USER, KIND_RECOVERY) or len(slot.nonce) != 12:
-            raise ValueError("malformed slot")
-        return slot
 
 
 @dataclass
@@ -201,11 +255,27 @@ class KeySlotFile:
             if int(data.get("version", 0)) != VERSION:
                 raise ValueError("unsupported version")
             lockout = data.get("lockout") or {}
+            if not isinstance(lockout, dict) or not isinstance(data["slots"], list) or len(data["slots"]) > MAX_SLOTS:
+                raise ValueError("malformed")
+            if not isinstance(data["store_id"], str) or len(data["store_id"]) > 64:
+                raise ValueError("malformed store id")
+            slots = []
+            for entry in data["slots"]:
+                try:
+                    slots.append(Slot.from_json(entry))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    label = entry.get("label") if isinstance(entry, dict) else None
+                    who = f"of {label}" if isinstance(label, str) and 0 < len(label) <= MAX_LABEL else "of an account"
+                    why = str(exc) if isinstance(exc, ValueError) and str(exc).startswith(("is ", "has ", "was ")) else "is malformed"
+                    raise KeyFileError(
+                        f"The key file {source} is damaged: the key slot {who} {why}. Restore it from a backup, "
+                        "or use the recovery passphrase (mapping-tool key recover)."
+                    ) from exc
             ksf = cls(
-                store_id=str(uuid.UUID(str(data["store_id"]))),
-                slots=[Slot.from_json(s) for s in data["slots"]],
-                lockout_attempts=int(lockout.get("attempts", 5)),
-                lockout_minutes=int(lockout.get("minutes", 15)),
+                store_id=str(uuid.UUID(data["store_id"])),
+                slots=slots,
+                lockout_attempts=_bounded_int(lockout.get("attempts", 5), *LOCKOUT_ATTEMPTS, "attempts"),
+                lockout_minutes=_bounded_int(lockout.get("minutes", 15), *LOCKOUT_MINUTES, "minutes"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise KeyFileError(

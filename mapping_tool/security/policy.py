@@ -27,6 +27,22 @@ ITEMS = (
 )
 STRICTER = ("custodian_only", "sensitive_label")
 
+# Derived fields and the data items they are computed from: a role that may not see an input may
+# not see what is computed from it. The policy file lists them ("derived"); these are the least
+# it must list (a file that drops one is refused like a widened table).
+REQUIRED_DERIVED: dict[str, tuple[str, ...]] = {
+    "flag_low_attendance": ("attendance_rate",),
+    "flag_unapproved_absences": ("unapproved_absences",),
+    "flag_suspension": ("unapproved_absences",),
+    "flag_below_expected_english": ("vels_achievement",),
+    "flag_below_expected_maths": ("vels_achievement",),
+    "flag_parent_not_in_paid_work": ("occupation_of_parents",),
+    "attendance_rate_change": ("attendance_rate",),
+}
+# Computed from the flags themselves: shown to a role that may see flagged factors, but counting
+# only the flags that role may see (and saying so).
+FROM_FLAGS = ("flag_count", "tier", "new_flags")
+
 # The seed's table, transcribed once: (welfare, HG teacher, YL coordinator, principal class,
 # agency, regional office, central office).
 SEED_TABLE: dict[str, tuple[str, ...]] = {
@@ -53,6 +69,7 @@ class Policy:
     fields: dict[str, str]  # field -> item or stricter rule
     role_titles: dict[str, str]
     narrowing: dict[str, frozenset[str]] = field(default_factory=dict)  # role -> items removed
+    derived: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(REQUIRED_DERIVED))  # field -> input items
 
     def ceiling(self, role: str, item: str) -> str:
         return self.items[item].get(role, NO)
@@ -69,14 +86,28 @@ class Policy:
             return False
         return self.items[item].get(role_name, NO) == Y
 
+    def allows_field(self, role: Role | str, field_name: str) -> bool:
+        """The field's own item, and every item a derived field is computed from."""
+        item = self.fields.get(field_name)
+        if item is None or not self.allows_item(role, item):
+            return False
+        return all(self.allows_item(role, i) for i in self.derived.get(field_name, ()))
+
     def allowed_fields(self, role: Role | str) -> frozenset[str]:
-        return frozenset(f for f, item in self.fields.items() if self.allows_item(role, item))
+        return frozenset(f for f in self.fields if self.allows_field(role, f))
+
+    def hidden_by_inputs(self, role: Role | str) -> tuple[str, ...]:
+        """Derived fields whose own item the role may see but one of whose inputs it may not."""
+        return tuple(
+            f for f in self.derived
+            if f in self.fields and self.allows_item(role, self.fields[f]) and not self.allows_field(role, f)
+        )
 
     def item_of(self, field_name: str) -> str:
         return self.fields[field_name]
 
     def with_narrowing(self, narrowing: dict[str, frozenset[str]]) -> Policy:
-        return Policy(self.items, self.titles, self.fields, self.role_titles, dict(narrowing))
+        return Policy(self.items, self.titles, self.fields, self.role_titles, dict(narrowing), dict(self.derived))
 
 
 def _validate(data: Any, source: str) -> Policy:
@@ -108,7 +139,20 @@ def _validate(data: Any, source: str) -> Policy:
     for name, item in fields.items():
         if item not in ITEMS and item not in STRICTER:
             raise fail(f"assigns the field '{name}' to an unknown item '{item}'")
-    return Policy(items=items, titles=titles, fields=dict(fields), role_titles=dict(data.get("roles", {})))
+    derived_in = data.get("derived")
+    if not isinstance(derived_in, dict):
+        raise fail("does not say which data items the derived fields (flags, counts) are computed from")
+    derived: dict[str, tuple[str, ...]] = {}
+    for name, inputs in derived_in.items():
+        if name not in fields or not isinstance(inputs, list) or any(i not in ITEMS for i in inputs):
+            raise fail(f"lists the derived field '{name}' with unknown inputs")
+        derived[name] = tuple(inputs)
+    for name, inputs in REQUIRED_DERIVED.items():
+        if not set(inputs) <= set(derived.get(name, ())):
+            raise fail(f"lets '{name}' be seen without its inputs ({', '.join(inputs)})")
+    return Policy(
+        items=items, titles=titles, fields=dict(fields), role_titles=dict(data.get("roles", {})), derived=derived
+    )
 
 
 def parse_policy(text: str, source: str = "access_policy.json") -> Policy:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -20,10 +22,16 @@ class VerifyResult:
     entry_id: int | None = None
 
 
-def verify(user: UserSession) -> VerifyResult:
-    """Walk the chain; then compare its end with the anchor kept outside the database."""
+def verify(user: UserSession, *, backups: Sequence[Path] = ()) -> VerifyResult:
+    """Walk the chain; then compare its end with the anchor kept outside the database, with the
+    witnesses kept in this PC's local settings (the highest entry each account has seen) and
+    with the anchor each given backup carries. A log shorter than any of them is reported."""
     user.require(Role.CUSTODIAN, Role.PRINCIPAL)
     store = user.store
+    from mapping_tool.services import witness
+    from mapping_tool.services.backup import backup_anchor
+
+    carried = [backup_anchor(store, Path(b)) for b in backups]  # a bad backup file stops here
     with store.read() as session:
         rows = session.execute(
             select(
@@ -41,12 +49,16 @@ def verify(user: UserSession) -> VerifyResult:
     problem = audit_chain.verify(store.audit_key(), entries)
     if problem is not None:
         return VerifyResult(False, count, problem.message, problem.entry_id)
+    by_id = {r.id: r.hash for r in rows}
+    store_id = store.school.store_id if store.school else ""
+    found = witness.check(by_id, [*carried, *witness.local_witnesses(store_id)])
+    if found is not None:
+        return VerifyResult(False, count, found[0], found[1])
     anchor = store.read_anchor()
     if anchor is None:
         return VerifyResult(False, count, "the anchor file outside the database is missing or unreadable")
     if anchor.get("invalid"):
         return VerifyResult(False, count, "the anchor file outside the database was altered")
-    by_id = {r.id: r.hash for r in rows}
     last_id = int(anchor["last_id"])
     if last_id not in by_id:
         return VerifyResult(
@@ -55,6 +67,8 @@ def verify(user: UserSession) -> VerifyResult:
         )
     if by_id[last_id] != anchor["last_hash"]:
         return VerifyResult(False, count, f"entry {last_id} does not match the anchor kept outside the database", last_id)
+    if rows:
+        witness.record(store_id, user.username, rows[-1].id, rows[-1].hash)
     return VerifyResult(True, count)
 
 
@@ -117,6 +131,7 @@ def export_entries(  # type: ignore[no-untyped-def]
     since: str | None = None,
     until: str | None = None,
     fmt: str | None = None,
+    replace: bool = False,
 ) -> int:
     """The audit log as filtered (or, for one student, who accessed the record, when and what
     they did) to Excel or CSV; the export itself is recorded."""
@@ -126,6 +141,7 @@ def export_entries(  # type: ignore[no-untyped-def]
     count = write_table(
         out, AUDIT_HEADERS,
         ((r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.detail) for r in reversed(rows)),
+        store_folder=user.store.files.folder, replace=replace,
         fmt=fmt, title="Audit log" if not student else f"Access to {student.upper()}",
     )
     with user.store.write() as session:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from mapping_tool.errors import AuthenticationError, StoreError, StoreNotInitialised, UsageError
 from mapping_tool.paths import check_store_location
-from mapping_tool.security import passwords
+from mapping_tool.security import passwords, signin_state
 from mapping_tool.security.keyslots import KeySlotFile, Slot, derive_wrapping_key, new_master_key
 from mapping_tool.security.roles import Role
 from mapping_tool.security.signin_state import SignInState
@@ -208,8 +208,12 @@ def _lockout_until(state: SignInState, username: str) -> datetime | None:
     return until if until > utcnow() else None
 
 
+def _event(action: str, username: str) -> dict[str, str]:
+    return {"at": utcnow().isoformat(timespec="milliseconds") + "Z", "action": action, "user": username}
+
+
 def _record_event(state: SignInState, folder: Path, action: str, username: str) -> None:
-    state.events.append({"at": utcnow().isoformat(timespec="seconds") + "Z", "action": action, "user": username})
+    state.events.append(_event(action, username))
     state.save(folder)
 
 
@@ -221,32 +225,37 @@ def sign_in(folder: Path, username: str, password: str) -> UserSession:
     """
     files = StoreFiles(folder)
     keyfile = _load_keyfile(files)
-    state = SignInState.load(folder)
-    slot = keyfile.user_slot(username.strip())
-    if slot is None:
-        derive_wrapping_key(password, _DUMMY_SLOT_SALT)  # same time as a real attempt
-        _record_event(state, folder, "sign-in.failed", "(unknown user)")
-        raise AuthenticationError(WRONG_CREDENTIALS)
-    who = slot.label.casefold()
-    until = _lockout_until(state, who)
-    if until is not None:
-        raise AuthenticationError(
-            f"This account is locked after {keyfile.lockout_attempts} failed sign-ins. Try again after "
-            f"{until.replace(tzinfo=UTC).astimezone().strftime('%H:%M')}, or ask the data custodian."
-        )
-    key = slot.unwrap(password, keyfile.store_id)
-    if key is None:
-        state.failures[who] = state.failures.get(who, 0) + 1
-        if state.failures[who] >= keyfile.lockout_attempts:
-            state.locked_until[who] = (utcnow() + timedelta(minutes=keyfile.lockout_minutes)).isoformat(timespec="seconds")
-            state.failures.pop(who, None)
-            _record_event(state, folder, "sign-in.failed", slot.label)
-            _record_event(state, folder, "sign-in.locked-out", slot.label)
+    # The whole check runs under the sign-in state's exclusive lock: parallel guesses queue, each
+    # failure is counted and recorded, and the attempt after the limit is refused.
+    with signin_state.locked(folder) as state:
+        slot = keyfile.user_slot(username.strip())
+        if slot is None:
+            derive_wrapping_key(password, _DUMMY_SLOT_SALT)  # same time as a real attempt
+            _record_event(state, folder, "sign-in.failed", "(unknown user)")
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        who = slot.label.casefold()
+        until = _lockout_until(state, who)
+        if until is not None:
+            _record_event(state, folder, "sign-in.refused-locked", slot.label)
             raise AuthenticationError(
-                f"Too many failed sign-ins: this account is locked for {keyfile.lockout_minutes} minutes."
+                f"This account is locked after {keyfile.lockout_attempts} failed sign-ins. Try again after "
+                f"{until.replace(tzinfo=UTC).astimezone().strftime('%H:%M')}, or ask the data custodian."
             )
-        _record_event(state, folder, "sign-in.failed", slot.label)
-        raise AuthenticationError(WRONG_CREDENTIALS)
+        key = slot.unwrap(password, keyfile.store_id)
+        if key is None:
+            state.failures[who] = state.failures.get(who, 0) + 1
+            if state.failures[who] >= keyfile.lockout_attempts:
+                state.locked_until[who] = (utcnow() + timedelta(minutes=keyfile.lockout_minutes)).isoformat(timespec="seconds")
+                state.failures.pop(who, None)
+                state.events.append(_event("sign-in.failed", slot.label))
+                _record_event(state, folder, "sign-in.locked-out", slot.label)
+                raise AuthenticationError(
+                    f"Too many failed sign-ins: this account is locked for {keyfile.lockout_minutes} minutes."
+                )
+            _record_event(state, folder, "sign-in.failed", slot.label)
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        if not state.state_id:  # a first sign-in, or the file was deleted: it gets a new id now
+            state.save(folder)
     store = open_with_key(files, key, keyfile, actor=slot.label)
     try:
         return _finish_sign_in(store, state, slot)
@@ -255,10 +264,99 @@ def sign_in(folder: Path, username: str, password: str) -> UserSession:
         raise
 
 
+STATE_ID_SETTING = "signin_state_id"
+NOTICES_SETTING = "custodian_notices"
+
+
+def _check_state_file(store: OpenStore, session, state: SignInState, actor: str) -> None:  # type: ignore[no-untyped-def]
+    """The store remembers the sign-in state file's id. A different id (the file was deleted,
+    replaced or reset, which also resets failure counts and lockouts) is audited and kept for
+    the data custodian, who is told at their next sign-in."""
+    from mapping_tool.store.models import Setting
+
+    row = session.get(Setting, STATE_ID_SETTING)
+    if row is not None and row.value != state.state_id:
+        what = "replaced" if state.found else "deleted"
+        store.audit(session, actor, "sign-in.state-missing", object_type="store",
+                    detail={"file": "smt.signin", "found": what})
+        add_custodian_notice(
+            session,
+            f"The sign-in state file (smt.signin) was {what} before {utcnow():%d/%m/%Y %H:%M} UTC: failed sign-in "
+            "counts and lockouts recorded before then were lost. Check the audit log and who can write to the store folder.",
+        )
+    if row is None:
+        session.add(Setting(key=STATE_ID_SETTING, value=state.state_id))
+    else:
+        row.value = state.state_id
+
+
+def add_custodian_notice(session, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Keep a notice in the store for the data custodian's next sign-in."""
+    import json
+
+    from mapping_tool.store.models import Setting
+
+    row = session.get(Setting, NOTICES_SETTING)
+    notices = json.loads(row.value) if row is not None else []
+    if text in notices:
+        return
+    notices = [*notices, text][-20:]
+    if row is None:
+        session.add(Setting(key=NOTICES_SETTING, value=json.dumps(notices)))
+    else:
+        row.value = json.dumps(notices)
+
+
+def _take_custodian_notices(store: OpenStore, session, username: str) -> list[str]:  # type: ignore[no-untyped-def]
+    import json
+
+    from mapping_tool.store.models import Setting
+
+    row = session.get(Setting, NOTICES_SETTING)
+    if row is None:
+        return []
+    notices = [str(n) for n in json.loads(row.value)]
+    session.delete(row)
+    store.audit(session, username, "notices.shown", object_type="account", object_id=username, detail={"notices": notices})
+    return notices
+
+
+def _audit_end_problems(store: OpenStore, session) -> list[str]:  # type: ignore[no-untyped-def]
+    """A missing anchor, or a log that no longer reaches a witness kept on this PC."""
+    from mapping_tool.services import witness
+
+    problems = [store.anchor_problem] if store.anchor_problem else []
+    witnesses = witness.local_witnesses(store.school.store_id if store.school else "")
+    if witnesses:
+        conn = session.connection()
+        ids = sorted({w.last_id for w in witnesses})
+        marks = ", ".join("?" for _ in ids)
+        by_id = {int(i): str(h) for i, h in conn.exec_driver_sql(
+            f"SELECT id, hash FROM audit_entry WHERE id IN ({marks})", tuple(ids)).all()}
+        last = conn.exec_driver_sql("SELECT max(id) FROM audit_entry").scalar() or 0
+        found = witness.check(by_id, witnesses, int(last))
+        if found is not None:
+            problems.append(found[0])
+    return problems
+
+
+def _report_audit_end(store: OpenStore, session, actor: str, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    for problem in problems:
+        store.audit(session, actor, "audit.end-problem", object_type="store", detail={"problem": problem})
+        add_custodian_notice(
+            session,
+            f"The audit log may have been cut short: {problem}. Run “audit verify” and compare with your backups.",
+        )
+
+
 def _finish_sign_in(store: OpenStore, state: SignInState, slot: Slot) -> UserSession:
+    flushed = list(state.events)
     with store.write() as session:
         account = session.execute(select(Account).where(Account.username == slot.label)).scalar_one_or_none()
+        end_problems = _audit_end_problems(store, session)
+        _report_audit_end(store, session, slot.label, end_problems)
         _flush_events(store, session, state)
+        _check_state_file(store, session, state, slot.label)
         if account is None or not account.active:
             store.audit(session, slot.label, "sign-in.refused", detail={"reason": "disabled"})
             user = None
@@ -273,16 +371,37 @@ def _finish_sign_in(store: OpenStore, state: SignInState, slot: Slot) -> UserSes
                 display_name=account.display_name,
                 must_change_password=account.must_change_password,
             )
+        if user is not None and user.role is Role.CUSTODIAN:
+            user.notices = _take_custodian_notices(store, session, user.username)
     who = slot.label.casefold()
-    if state.events or who in state.failures or who in state.locked_until:
-        state.events = []
-        state.failures.pop(who, None)
-        state.locked_until.pop(who, None)
-        state.save(store.files.folder)
+    with signin_state.locked(store.files.folder) as current:
+        # only what was flushed into the audit log leaves the file: failures recorded meanwhile stay
+        events = list(current.events)
+        for event in flushed:
+            if event in events:
+                events.remove(event)
+        if events != current.events or who in current.failures or who in current.locked_until:
+            current.events = events
+            current.failures.pop(who, None)
+            current.locked_until.pop(who, None)
+            current.save(store.files.folder)
     if user is None:
         raise AuthenticationError("This account has been disabled by the data custodian.")
+    if not end_problems:
+        _witness(store, user.username)
+    else:
+        store.witness_held = True
     logger.info("signed in (role %s)", user.role.value)
     return user
+
+
+def _witness(store: OpenStore, username: str) -> None:
+    """Keep the log's end in this account's local settings (a witness the folder cannot roll back)."""
+    from mapping_tool.services import witness
+
+    last = store.last_entry()
+    if last is not None and store.school is not None:
+        witness.record(store.school.store_id, username, *last)
 
 
 def _flush_events(store: OpenStore, session, state: SignInState) -> None:  # type: ignore[no-untyped-def]
@@ -313,7 +432,8 @@ def open_with_recovery(folder: Path, passphrase: str, *, keyfile: KeySlotFile | 
     key = slot.unwrap(passphrase, keyfile.store_id)
     if key is None:
         if files.folder.exists():
-            _record_event(SignInState.load(files.folder), files.folder, "recovery.failed", "recovery")
+            with signin_state.locked(files.folder) as state:
+                _record_event(state, files.folder, "recovery.failed", "recovery")
         raise AuthenticationError("The recovery passphrase is not correct.")
     return open_with_key(files, key, keyfile, actor="recovery"), keyfile
 
@@ -354,6 +474,8 @@ def sign_out(user: UserSession) -> None:
     try:
         with user.store.write() as session:
             user.store.audit(session, user.username, "sign-out", object_type="account", object_id=user.username)
+        if not user.store.witness_held:
+            _witness(user.store, user.username)
     finally:
         user.signed_out = True
         user.store.close()

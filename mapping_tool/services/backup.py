@@ -25,9 +25,10 @@ from sqlalchemy import Engine
 
 from mapping_tool import __version__
 from mapping_tool.errors import AuthenticationError, KeyFileError, StoreError, UsageError
-from mapping_tool.security.keyslots import KeySlotFile, write_atomic
+from mapping_tool.security.keyslots import KeySlotFile
 from mapping_tool.security.roles import Role
 from mapping_tool.services.context import OpenStore, UserSession
+from mapping_tool.services.outputs import atomic_output, check_output_path
 from mapping_tool.store import db, migrate
 from mapping_tool.store.files import DB_NAME, KEYS_NAME, InstanceLock, StoreFiles
 
@@ -69,18 +70,24 @@ def _check_copy(path: Path, key: bytes) -> None:
         raise StoreError("The backup copy failed its integrity check, so it was not kept. Try again.")
 
 
-def _write_backup(engine: Engine, key: bytes, files: StoreFiles, out: Path) -> BackupResult:
-    out = out.expanduser().resolve()
-    if out.exists() and out.is_dir():
-        raise UsageError(f"{out} is a folder; give a file name for the backup.")
-    if not out.parent.exists():
-        raise UsageError(f"The folder {out.parent} does not exist.")
-    if out.parent == files.folder.resolve():
-        raise UsageError("Keep backups outside the store folder (use another drive if you can).")
+def _last_entry(copy: Path, key: bytes) -> tuple[int, str] | None:
+    conn = db.connect_raw(copy, key)
+    try:
+        row = conn.execute("SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def _write_backup(
+    engine: Engine, key: bytes, files: StoreFiles, out: Path, *, replace: bool = False, anchor_for=None  # type: ignore[no-untyped-def]
+) -> BackupResult:
+    out = check_output_path(out, store_folder=files.folder, replace=replace)
     work = Path(tempfile.mkdtemp(prefix=".smt-backup-", dir=out.parent))
     try:
         copy = work / DB_NAME
         _vacuum_copy(engine, copy)
+        last = _last_entry(copy, key)
         _check_copy(copy, key)
         for sidecar in (work / (DB_NAME + "-wal"), work / (DB_NAME + "-shm")):
             sidecar.unlink(missing_ok=True)
@@ -95,13 +102,16 @@ def _write_backup(engine: Engine, key: bytes, files: StoreFiles, out: Path) -> B
             "db_sha256": _sha256(copy),
             "db_size": copy.stat().st_size,
         }
+        if anchor_for is not None and last is not None:
+            manifest["anchor"] = anchor_for(*last)  # a witness of the audit log's end at this time
         tmp_zip = work / "backup.zip"
         with zipfile.ZipFile(tmp_zip, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
             zf.writestr(KEYS_NAME, json.dumps(keyfile.to_json(), indent=1))
             zf.write(copy, DB_NAME)
         db.fsync_file(tmp_zip)
-        os.replace(tmp_zip, out)
+        with atomic_output(out, store_folder=files.folder, replace=replace) as tmp_out:
+            os.replace(tmp_zip, tmp_out)
     except OSError as exc:
         raise StoreError(f"The backup could not be written to {out.parent}: {exc.strerror or exc}.") from exc
     except Exception as exc:
@@ -113,11 +123,13 @@ def _write_backup(engine: Engine, key: bytes, files: StoreFiles, out: Path) -> B
     return BackupResult(out, out.stat().st_size, _sha256(out))
 
 
-def backup(user: UserSession, out: Path) -> BackupResult:
+def backup(user: UserSession, out: Path, *, replace: bool = False) -> BackupResult:
     """A consistent encrypted copy, with the key file, while the app may be open."""
     user.require(Role.CUSTODIAN)
     store = user.store
-    result = _write_backup(store.engine, store.master_key_for_custodian(user), store.files, out)
+    result = _write_backup(
+        store.engine, store.master_key_for_custodian(user), store.files, out, replace=replace, anchor_for=store.anchor_for
+    )
     with store.write() as session:
         store.audit(
             session,
@@ -151,6 +163,57 @@ def pre_upgrade_backup(files: StoreFiles, engine: Engine, key: bytes, revision: 
         shutil.rmtree(work, ignore_errors=True)
     logger.info("pre-upgrade backup written for schema %s", revision)
     return target
+
+
+def backup_anchor(store: OpenStore, path: Path):  # type: ignore[no-untyped-def]
+    """The audit anchor a backup of this store carries, as a witness for ``audit verify``."""
+    from mapping_tool.services.witness import Witness
+
+    if not path.is_file() or not zipfile.is_zipfile(path):
+        raise UsageError(f"{path.name} is not a Student Mapping Tool backup.")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path.name} is not a Student Mapping Tool backup.") from exc
+    if manifest.get("format") != BACKUP_FORMAT:
+        raise UsageError(f"{path.name} is not a Student Mapping Tool backup.")
+    if store.school is None or manifest.get("store_id") != store.school.store_id:
+        raise UsageError(f"{path.name} is a backup of another store.")
+    anchor = manifest.get("anchor")
+    if anchor is None:
+        raise UsageError(f"{path.name} carries no audit anchor (it was made by an older version).")
+    if not store.anchor_valid(anchor):
+        raise UsageError(f"The audit anchor in {path.name} was altered.")
+    return Witness(f"the backup {path.name}", int(anchor["last_id"]), str(anchor["last_hash"]))
+
+
+def _check_backup_anchor(manifest: dict, keyfile: KeySlotFile, copy: Path, key: bytes, name: str) -> None:  # type: ignore[type-arg]
+    """A backup's audit log must reach the anchor it was saved with (older backups have none)."""
+    from mapping_tool.security import audit_chain
+    from mapping_tool.services.context import anchor_mac
+
+    anchor = manifest.get("anchor")
+    if anchor is None:
+        return
+    import hmac
+
+    altered = f"{name} is damaged: its audit log does not reach the anchor it was saved with."
+    try:
+        last_id, last_hash = int(anchor["last_id"]), str(anchor["last_hash"])
+        expected = anchor_mac(audit_chain.derive_audit_key(key, b"audit-anchor-v1"), keyfile.store_id, last_id, last_hash)
+        ok = hmac.compare_digest(str(anchor["mac"]), expected)
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise UsageError(altered)
+    conn = db.connect_raw(copy, key)
+    try:
+        row = conn.execute("SELECT hash FROM audit_entry WHERE id = ?", (last_id,)).fetchone()
+    finally:
+        conn.close()
+    if row is None or row[0] != last_hash:
+        raise UsageError(altered)
 
 
 # -- restore ---------------------------------------------------------------------------------
@@ -220,6 +283,7 @@ def restore(folder: Path, backup_file: Path, creds: RestoreCredentials) -> str:
             if creds.recovery_passphrase is None and actor and not _is_custodian(copy, key, actor):
                 raise AuthenticationError("Only the data custodian may restore a backup.")
             _check_copy(copy, key)
+            _check_backup_anchor(manifest, keyfile, copy, key, backup_file.name)
             if files.keys.exists():
                 try:
                     current = KeySlotFile.load(files.keys)
@@ -236,6 +300,11 @@ def restore(folder: Path, backup_file: Path, creds: RestoreCredentials) -> str:
     finally:
         if lock is not None:
             lock.release()
+    from mapping_tool.services import witness
+
+    # A restore rolls the audit log back on purpose: this PC's witnesses of the later log are
+    # kept in the restore's own entry, then start again from the restored log.
+    replaced_witnesses = witness.reset(keyfile.store_id)
     store = OpenStore(files, db.create_store_engine(files.db, key), key)
     try:
         with store.write() as session:
@@ -248,7 +317,8 @@ def restore(folder: Path, backup_file: Path, creds: RestoreCredentials) -> str:
                 "backup.restored",
                 object_type="backup",
                 object_id=backup_file.name,
-                detail={"backup_created": manifest.get("created", ""), "schema": manifest.get("schema", "")},
+                detail={"backup_created": manifest.get("created", ""), "schema": manifest.get("schema", ""),
+                        "witnesses_before": replaced_witnesses},
             )
     finally:
         store.close()
@@ -293,17 +363,17 @@ def show_key(user: UserSession, password: str) -> str:
     return store.master_key_for_custodian(user).hex()
 
 
-def save_recovery_slot(user: UserSession, out: Path) -> Path:
+def save_recovery_slot(user: UserSession, out: Path, *, replace: bool = False) -> Path:
     """The recovery slot alone, to keep away from the PC: useless without the passphrase."""
     user.require(Role.CUSTODIAN)
     store = user.store
     keyfile = KeySlotFile.load(store.files.keys)
     if keyfile.recovery_slot() is None:
         raise KeyFileError("This store has no recovery slot; set a recovery passphrase first.")
-    out = out.expanduser().resolve()
-    if not out.parent.exists():
-        raise UsageError(f"The folder {out.parent} does not exist.")
-    write_atomic(out, json.dumps(keyfile.to_json(only_recovery=True), indent=1).encode("utf-8"))
+    out = check_output_path(out, store_folder=store.files.folder, replace=replace)
+    with atomic_output(out, store_folder=store.files.folder, replace=replace) as tmp:
+        tmp.write_bytes(json.dumps(keyfile.to_json(only_recovery=True), indent=1).encode("utf-8"))
+        db.fsync_file(tmp)
     with store.write() as session:
         store.audit(session, user.username, "key.recovery-saved", object_type="store", detail={"path": str(out)})
     return out

@@ -56,6 +56,8 @@ class OpenStore:
         self._anchor_key = audit_chain.derive_audit_key(self._master_key, b"audit-anchor-v1")
         self._local = threading.local()  # each thread's pending anchor (writes may run on workers)
         self.anchor_broken = False
+        self.anchor_problem = ""  # why the anchor is kept as it is (missing, or not reached)
+        self.witness_held = False  # the log does not reach a witness: keep the witness as evidence
 
     @property
     def _appended(self) -> tuple[int, str] | None:
@@ -135,8 +137,22 @@ class OpenStore:
 
     # -- anchor outside the database --------------------------------------------------------
     def _anchor_mac(self, last_id: int, last_hash: str) -> str:
-        msg = f"{self.school.store_id if self.school else ''}|{last_id}|{last_hash}".encode()
-        return hmac.new(self._anchor_key, msg, hashlib.sha256).hexdigest()
+        return anchor_mac(self._anchor_key, self.school.store_id if self.school else "", last_id, last_hash)
+
+    def anchor_for(self, last_id: int, last_hash: str) -> dict[str, Any]:
+        """An anchor (as written to smt.anchor) for this entry: what a backup carries."""
+        return {"last_id": last_id, "last_hash": last_hash, "mac": self._anchor_mac(last_id, last_hash)}
+
+    def anchor_valid(self, data: Any) -> bool:
+        try:
+            return hmac.compare_digest(str(data["mac"]), self._anchor_mac(int(data["last_id"]), str(data["last_hash"])))
+        except (KeyError, TypeError, ValueError):
+            return False
+
+    def last_entry(self) -> tuple[int, str] | None:
+        with db.read_session(self.engine) as session:
+            row = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+        return (int(row.id), str(row.hash)) if row is not None else None
 
     def _write_anchor(self, last_id: int, last_hash: str) -> None:
         """Record the chain's end outside the database. Not fsynced: after a crash the anchor
@@ -160,10 +176,17 @@ class OpenStore:
 
     def check_anchor(self) -> None:
         """At opening: an anchor the log no longer reaches (entries cut off, or an older file put
-        back) is kept as evidence and never overwritten in this session."""
+        back) is kept as evidence and never overwritten in this session. A missing or unreadable
+        anchor is not silently recreated either (only ``init`` and a restore write a first one):
+        it stays missing, and is reported, until the data custodian restores a backup."""
         anchor = self.read_anchor()
-        if anchor is not None and not self._anchor_consistent(anchor):
+        if anchor is None:
             self.anchor_broken = True
+            self.anchor_problem = "the anchor file outside the database is missing or unreadable"
+            logger.warning("the audit anchor file is missing")
+        elif not self._anchor_consistent(anchor):
+            self.anchor_broken = True
+            self.anchor_problem = "the audit log does not reach the anchor kept outside the database"
             logger.warning("the audit log does not reach its anchor")
 
     def _anchor_consistent(self, anchor: dict[str, Any]) -> bool:
@@ -194,6 +217,11 @@ class OpenStore:
         self.engine.dispose()
 
 
+def anchor_mac(anchor_key: bytes, store_id: str, last_id: int, last_hash: str) -> str:
+    msg = f"{store_id}|{last_id}|{last_hash}".encode()
+    return hmac.new(anchor_key, msg, hashlib.sha256).hexdigest()
+
+
 def audit_fields(
     entry_id: int, at: str, actor: str, action: str, object_type: str, object_id: str, detail: str
 ) -> dict[str, Any]:
@@ -219,6 +247,7 @@ class UserSession:
     display_name: str
     must_change_password: bool = False
     signed_out: bool = False
+    notices: list[str] = field(default_factory=list)  # for the data custodian, shown once after sign-in
 
     def check_active(self) -> None:
         if self.signed_out:

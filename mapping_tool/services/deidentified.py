@@ -81,14 +81,25 @@ CHARACTERISTIC_TITLES = {
 
 
 def build_summary(user: UserSession) -> SummaryTable:
-    user.require(Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE)
-    chars = list(CHARACTERISTIC_TITLES)
-    sums = ", ".join(f"SUM({c})" for c in chars)
+    """Every school role may have de-identified data (the privacy assessment's table); each
+    counts only the students in its own row scope (a home group teacher's groups, a coordinator's
+    year levels), with the same suppression. A count derived from an item the role may not see
+    (its flags' inputs, or flagged factors altogether) is left out."""
+    from mapping_tool.services import students
+
+    user.require(Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE, Role.YEAR_LEVEL_COORDINATOR, Role.HOME_GROUP_TEACHER)
+    policy = students.effective_policy(user)
+    if not policy.allows_item(user.role, "deidentified_data"):
+        raise students.NotVisible("The data custodian has not given your role de-identified summaries.")
+    chars = list(CHARACTERISTIC_TITLES) if policy.allows_item(user.role, "flagged_factors") else []
+    sums = "".join(f", SUM({c})" for c in chars)
+    where, params = students.scope_where(user)
     with user.store.read() as session:
         conn = session.connection().connection.driver_connection
         raw = conn.execute(
-            f"SELECT year_level, COUNT(*), {sums} FROM student WHERE in_extract = 1 AND status IN ('ACTV', 'LVNG', 'INAC') "
-            "GROUP BY year_level ORDER BY year_level"
+            f"SELECT year_level, COUNT(*){sums} FROM student WHERE in_extract = 1 AND status IN ('ACTV', 'LVNG', 'INAC') "
+            f"AND {where} GROUP BY year_level ORDER BY year_level",
+            params,
         ).fetchall()
     totals = {r[0] or "(none)": int(r[1]) for r in raw}
     counts: dict[str, dict[str, int]] = {
@@ -106,14 +117,17 @@ def build_summary(user: UserSession) -> SummaryTable:
     return suppress(counts, totals, features)
 
 
-def export_summary(user: UserSession, out: Path, *, fmt: str | None = None) -> int:
+def export_summary(user: UserSession, out: Path, *, fmt: str | None = None, replace: bool = False) -> int:
     from mapping_tool.services.export import write_table
 
     table = build_summary(user)
     headers = ("Year level", *table.columns)
     rows: list[list[Any]] = [[label, *(SUPPRESSED if v is None else v for v in cells)]
                              for label, cells in zip(table.row_labels, table.cells, strict=True)]
-    count = write_table(out, headers, rows, fmt=fmt or "xlsx", title="De-identified summary")
+    count = write_table(
+        out, headers, rows, store_folder=user.store.files.folder, replace=replace, fmt=fmt or "xlsx",
+        title="De-identified summary",
+    )
     suppressed = sum(1 for cells in table.cells for v in cells if v is None)
     with user.store.write() as session:
         user.store.audit(

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from mapping_tool.errors import StoreError, UsageError
+from mapping_tool.errors import UsageError
+from mapping_tool.services.outputs import atomic_output
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
@@ -42,23 +41,23 @@ def export_format(path: Path, requested: str | None = None) -> str:
     return fmt
 
 
-def write_table(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, fmt: str | None = None, title: str = "Export") -> int:
-    """Write ``rows`` under ``headers``; returns the number of rows written."""
-    path = path.expanduser()
-    if not path.parent.exists():
-        raise UsageError(f"The folder {path.parent} does not exist.")
+def write_table(
+    path: Path,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    store_folder: Path | None,
+    replace: bool = False,
+    fmt: str | None = None,
+    title: str = "Export",
+) -> int:
+    """Write ``rows`` under ``headers``; returns the number of rows written. The path is checked
+    by :mod:`mapping_tool.services.outputs` (never inside ``store_folder``, never through a link,
+    an existing file only when ``replace``) and written to a temp file that is renamed."""
+    path = Path(path).expanduser()
     fmt = export_format(path, fmt)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        count = _write_csv(tmp, headers, rows) if fmt == "csv" else _write_xlsx(tmp, headers, rows, title)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise StoreError(f"The file {path.name} could not be written: {exc.strerror or exc}.") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return count
+    with atomic_output(path, store_folder=store_folder, replace=replace) as tmp:
+        return _write_csv(tmp, headers, rows) if fmt == "csv" else _write_xlsx(tmp, headers, rows, title)
 
 
 def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -385,17 +385,79 @@ def _latest_rows(session, keys, store: OpenStore | None = None) -> tuple[dict[st
 
 
 _BOOLEAN_FIELDS = frozenset((*FLAG_NAMES, "relationships_concern"))
+_FLAG_INPUTS = {
+    "flag_low_attendance": ("attendance_rate", "marked_days", "absent_days", "attendance_rate_change"),
+    "flag_unapproved_absences": ("unapproved_days", "unapproved_days_change"),
+    "flag_suspension": ("internal_suspension_days", "external_suspension_days"),
+    "flag_below_expected_english": (),
+    "flag_below_expected_maths": (),
+    "flag_parent_not_in_paid_work": ("parent_occupation_group",),
+}
+
+
+def hidden_flags(user: UserSession) -> tuple[str, ...]:
+    """The flags this user's role may not see because it may not see what they are computed from
+    (the access policy's derived fields, with the custodian's narrowing)."""
+    policy = students.effective_policy(user)
+    return tuple(f for f in FLAG_NAMES if f in policy.hidden_by_inputs(user.role))
+
+
+def partial_note(user: UserSession) -> str:
+    """What to say beside a flag count or tier that leaves flags out (empty when none are)."""
+    hidden = hidden_flags(user)
+    if not hidden:
+        return ""
+    names = ", ".join(FLAG_TITLES[f].lower() for f in hidden)
+    return f"Flag counts and tiers count only the flags your role may see (not {names})."
+
+
+def _truthy(value: Any) -> bool:
+    return bool(value) and str(value).strip().lower() not in ("false", "0", "no", "nan", "none")
+
+
+def visible_row(row: dict[str, Any], hidden: tuple[str, ...], rules) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """``row`` as a role that may not see the ``hidden`` flags sees it: those flags and their
+    inputs gone, the flag count, new flags and tier computed from the flags that remain."""
+    if not hidden or not row:
+        return row
+    out = {k: v for k, v in row.items() if k not in hidden}
+    for flag in hidden:
+        for name in _FLAG_INPUTS.get(flag, ()):
+            out.pop(name, None)
+    if out.get("flag_count") is not None:
+        out["flag_count"] = max(0, int(row.get("flag_count") or 0) - sum(1 for f in hidden if _truthy(row.get(f))))
+    if "new_flags" in row:
+        out["new_flags"] = ",".join(n for n in str(row.get("new_flags") or "").split(",") if n and n not in hidden)
+    if row.get("tier") and rules is not None:
+        members = {m: _truthy(row.get(m)) for m in (*FLAG_NAMES, "relationships_concern") if m not in hidden}
+        hits = [name for name, group in rules.domains if any(members.get(m, False) for m in group)]
+        if len(hits) >= rules.priority_domains_at_least:
+            out["tier"] = "priority"
+        else:
+            out["tier"] = "monitor" if any(members.values()) else "none"
+        out["tier_domains"] = ",".join(hits)
+    return out
+
+
+def _rules_of_version(session, version: int | None):  # type: ignore[no-untyped-def]
+    row = session.get(RuleVersion, version) if version else None
+    return _rules_from_row(row) if row is not None else None
 
 
 def _load_fields(user: UserSession, keys) -> dict[str, list[Any]]:  # type: ignore[no-untyped-def]
-    """Columns of FIELDS aligned with ``keys`` (None where a student has no flags)."""
+    """Columns of FIELDS aligned with ``keys`` (None where a student has no flags). A role that
+    may not see some flags' inputs gets the flag count, new flags and tier without them."""
+    hidden = hidden_flags(user)
     with user.store.read() as session:
-        found, _, _ = _latest_rows(session, keys, user.store)
+        found, _, version = _latest_rows(session, keys, user.store)
         overrides = {
             o.student_key: o.tier
             for o in session.execute(select(TierOverride).where(TierOverride.active)).scalars()
         }
+        rules = _rules_of_version(session, version) if hidden else None
     rows = [found.get(k) for k in keys]
+    if hidden:
+        rows = [visible_row(r, hidden, rules) if r is not None else None for r in rows]
     columns: dict[str, list[Any]] = {}
     for name in FIELDS:
         if name == "tier_override":
@@ -427,6 +489,7 @@ class StudentFlagsView:
     override: dict[str, Any] | None
     concern_recorded_by: str
     concern_recorded_at: datetime | None
+    partial_note: str = ""  # said when the flag count and tier leave out flags the role may not see
 
 
 def student_flags(user: UserSession, student_key: str, *, audit: bool = True) -> StudentFlagsView:
@@ -448,6 +511,11 @@ def student_flags(user: UserSession, student_key: str, *, audit: bool = True) ->
             select(TierOverride).where(TierOverride.student_key == key, TierOverride.active)
         ).scalar_one_or_none()
     row = rows.get(key, {})
+    hidden = hidden_flags(user)
+    if hidden and row:
+        row = visible_row(row, hidden, _rules_from_row(rule_row) if rule_row is not None else None)
+        if not policy.allows_item(user.role, "vels_achievement"):
+            row = {k: v for k, v in row.items() if not k.startswith(("result_", "semester_", "expected_"))}
     sentences: tuple[str, ...] = ()
     if row and rule_row is not None and snap is not None:
         import pandas as pd
@@ -456,7 +524,11 @@ def student_flags(user: UserSession, student_key: str, *, audit: bool = True) ->
         sentences = tuple(explain(pd.Series(visible), _rules_from_row(rule_row), rule_version=version, extract_date=snap.extract_date))  # type: ignore[arg-type]
         allowed = policy.allowed_fields(user.role)
         sentences = tuple(s for s in sentences if _sentence_allowed(s, allowed))
-    values = {k: v for k, v in row.items() if k in policy.allowed_fields(user.role) or k.startswith(("semester_", "expected_"))}
+    values = {
+        k: v for k, v in row.items()
+        if k in policy.allowed_fields(user.role)
+        or (k.startswith(("semester_", "expected_")) and policy.allows_item(user.role, "vels_achievement"))
+    }
     ov = None
     if override is not None:
         ov = {"tier": override.tier, "reason": override.reason, "by": override.created_by, "at": override.created_at,
@@ -465,6 +537,7 @@ def student_flags(user: UserSession, student_key: str, *, audit: bool = True) ->
     return StudentFlagsView(
         key, snapshot_id, snap.extract_date if snap else None, version, values, sentences, ov,
         concern.recorded_by if concern else "", concern.recorded_at if concern else None,
+        partial_note(user) if hidden else "",
     )
 
 
@@ -482,17 +555,21 @@ def history(user: UserSession, student_key: str, *, audit: bool = True) -> list[
     students.get_student(user, student_key, audit=audit)
     key = student_key.strip().upper()
     allowed = students.effective_policy(user).allowed_fields(user.role)
+    hidden = hidden_flags(user)
     out = []
     with user.store.read() as session:
         snaps = session.execute(select(Snapshot).where(Snapshot.source == "cases21").order_by(Snapshot.id)).scalars().all()
         conn = session.connection().connection.driver_connection
         for snap in snaps:
             row = conn.execute(
-                "SELECT data FROM student_flags WHERE snapshot_id = ? AND student_key = ? ORDER BY rule_version DESC LIMIT 1",
+                "SELECT data, rule_version FROM student_flags WHERE snapshot_id = ? AND student_key = ? "
+                "ORDER BY rule_version DESC LIMIT 1",
                 (snap.id, key),
             ).fetchone()
             if row:
                 data = json.loads(row[0])
+                if hidden:
+                    data = visible_row(data, hidden, _rules_of_version(session, int(row[1])))
                 out.append({"extract_date": snap.extract_date, **{k: v for k, v in data.items() if k in allowed}})
     return out
 

@@ -109,6 +109,22 @@ def _check_cancel(progress: Any) -> None:
         raise ImportCancelled("The import was cancelled; nothing was changed.")
 
 
+class AlreadyImported(KnownError):
+    """Another import of the same files finished first (checked inside the write transaction,
+    so two imports of one extract at once record it once)."""
+
+    exit_code = 2
+
+
+def _refuse_if_imported(conn, digest: str) -> None:  # type: ignore[no-untyped-def]
+    """Inside the import's write transaction (BEGIN IMMEDIATE: imports run one after another)."""
+    row = conn.execute("SELECT id FROM snapshot WHERE content_hash = ? LIMIT 1", (digest,)).fetchone()
+    if row is not None:
+        raise AlreadyImported(
+            f"These files were imported by another import while this one ran (snapshot {row[0]}); nothing new was added."
+        )
+
+
 def content_hash(files: Sequence[Any]) -> str:
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.name):
@@ -308,6 +324,7 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
     with store.write() as session:
         conn = session.connection().connection.driver_connection
         now = utcnow()
+        _refuse_if_imported(conn, digest)
         snap = Snapshot(
             source="cases21", extract_date=extract.extract_date, imported_at=now, imported_by=user.username,
             school_number=extract.school_number, content_hash=digest,
@@ -477,7 +494,9 @@ def snapshot_findings(user: UserSession, snapshot_id: int) -> list[tuple[Any, ..
         return [(f.level, f.code, f.file, f.row, f.column, f.message) for f in rows]
 
 
-def write_report(path: Path, findings: Sequence[Any], *, fmt: str | None = None) -> int:
+def write_report(
+    path: Path, findings: Sequence[Any], *, store_folder: Path | None, replace: bool = False, fmt: str | None = None
+) -> int:
     """The data-quality report (errors and warnings) as CSV or Excel."""
     from mapping_tool.services.export import write_table
 
@@ -487,12 +506,12 @@ def write_report(path: Path, findings: Sequence[Any], *, fmt: str | None = None)
             rows.append(f)
         else:
             rows.append((f.level, f.code, f.file, f.row, f.column, f.message))
-    return write_table(path, REPORT_HEADERS, rows, fmt=fmt, title="Data quality")
+    return write_table(path, REPORT_HEADERS, rows, store_folder=store_folder, replace=replace, fmt=fmt, title="Data quality")
 
 
-def export_snapshot_report(user: UserSession, snapshot_id: int, path: Path) -> int:
+def export_snapshot_report(user: UserSession, snapshot_id: int, path: Path, *, replace: bool = False) -> int:
     rows = snapshot_findings(user, snapshot_id)
-    count = write_report(path, rows)
+    count = write_report(path, rows, store_folder=user.store.files.folder, replace=replace)
     with user.store.write() as session:
         user.store.audit(
             session, user.username, "export.data-quality-report", object_type="snapshot", object_id=str(snapshot_id),

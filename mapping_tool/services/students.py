@@ -143,6 +143,18 @@ def _scope(user: UserSession) -> tuple[str, list[str]] | None:
     return None
 
 
+def scope_where(user: UserSession) -> tuple[str, list[str]]:
+    """The SQL condition (on the student table) and parameters of the user's row scope; "1"
+    for the whole school. For counts that must cover exactly the students the user may see."""
+    scope = _scope(user)
+    if scope is None:
+        return "1", []
+    kind, codes = scope
+    if not codes:
+        return "0", []
+    return f"{kind} IN ({', '.join('?' for _ in codes)})", list(codes)
+
+
 def _query(user: UserSession, fields: Sequence[str], *, key: str | None = None, search: str | None = None):  # type: ignore[no-untyped-def]
     cols = ", ".join(_SQL_COLUMN.get(f, f) for f in fields if f in BASE_FIELDS)
     where, params = [], []
@@ -251,7 +263,9 @@ def get_student(user: UserSession, student_key: str, *, audit: bool = True) -> d
     return dict(zip(cols, rows[0], strict=True))
 
 
-def export_students(user: UserSession, out: Path, *, fmt: str | None = None, student: str | None = None) -> int:
+def export_students(
+    user: UserSession, out: Path, *, fmt: str | None = None, student: str | None = None, replace: bool = False
+) -> int:
     """One row per student the user may see, masked by the policy; audit-logged with contents."""
     from mapping_tool.services.export import write_table
 
@@ -266,7 +280,7 @@ def export_students(user: UserSession, out: Path, *, fmt: str | None = None, stu
         with user.store.write() as session:
             user.store.audit(session, user.username, "export.refused", object_type="student", object_id=student.strip().upper())
         raise NotVisible(f"There is no student {student.strip().upper()} that you may see.")
-    count = write_table(out, cols, rows, fmt=fmt, title="Students")
+    count = write_table(out, cols, rows, store_folder=user.store.files.folder, replace=replace, fmt=fmt, title="Students")
     keys = [r[0] for r in rows]
     with user.store.write() as session:
         user.store.audit(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from html import escape
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -121,6 +123,20 @@ class MainWindow(QMainWindow):
         row.setSpacing(0)
         row.addWidget(self.nav)
         row.addWidget(self.stack, 1)
+        notices = list(getattr(session, "notices", []) or [])
+        self.notice_label: QLabel | None = None
+        if notices:  # for the data custodian: what happened to the store while they were away
+            outer = QWidget()
+            column = QVBoxLayout(outer)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(0)
+            self.notice_label = QLabel("<b>Please check:</b> " + "<br>".join(escape(n) for n in notices))
+            self.notice_label.setWordWrap(True)
+            self.notice_label.setStyleSheet("QLabel { background: #fff4ce; color: #3b2f00; padding: 8px 12px; }")
+            self.notice_label.setAccessibleName("Notices for the data custodian")
+            column.addWidget(self.notice_label)
+            column.addWidget(central, 1)
+            central = outer
         self.setCentralWidget(central)
         self._build_menu()
         self._build_status_bar()

@@ -54,7 +54,25 @@ def print_html(html: str, printer, *, landscape: bool | None = None) -> None:  #
     document(html).print_(printer)
 
 
-def html_to_pdf(html: str, path: Path, *, title: str = "Student Mapping Tool", landscape: bool = False) -> Path:
+def html_to_pdf(
+    html: str,
+    path: Path,
+    *,
+    store_folder: Path | None,
+    replace: bool = False,
+    title: str = "Student Mapping Tool",
+    landscape: bool = False,
+) -> Path:
+    """Write ``html`` as a PDF through :func:`mapping_tool.services.outputs.atomic_output`: never
+    inside the store folder, never through a link, an existing file only when ``replace``."""
+    from mapping_tool.services.outputs import atomic_output
+
+    with atomic_output(path, store_folder=store_folder, replace=replace) as tmp:
+        _write_pdf(html, tmp, title=title, landscape=landscape)
+    return path
+
+
+def _write_pdf(html: str, path: Path, *, title: str, landscape: bool) -> None:
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
@@ -65,7 +83,6 @@ def html_to_pdf(html: str, path: Path, *, title: str = "Student Mapping Tool", l
     writer.setResolution(300)
     document(html).print_(writer)
     del writer
-    return path
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], wraps: Sequence[bool]) -> list[float]:

@@ -333,7 +333,7 @@ def test_no_value_outside_the_whitelist_reaches_the_database_logs_or_report(cust
         warnings = result.warnings
     except imports.ImportRefused as exc:  # a planted value may be invalid; the report still must not quote it
         warnings = exc.findings
-    imports.write_report(report, warnings)
+    imports.write_report(report, warnings, store_folder=None)
     with custodian.store.read() as session:
         conn = session.connection().connection.driver_connection
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]

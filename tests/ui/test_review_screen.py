@@ -269,7 +269,7 @@ def test_home_group_teacher_sees_only_their_home_group_and_no_hidden_columns(qtb
         page.set_column_shown(hidden, True)
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", page.print_html())
     assert "Attend. %" not in headers and "Parent occupation" not in headers
-    assert "Low attend." in headers  # the flag stays: it is a flagged-factors item
+    assert "Low attend." not in headers  # the flag goes with its input (issue 11, item 2)
 
 
 def test_tier_cell_shows_the_override_beside_the_computed_tier(qtbot, welfare) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC
 from enum import IntEnum
-from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -461,16 +459,22 @@ class AdminPage(QWidget):
 
     def backup_now(self) -> None:
         from mapping_tool.services import backup
+        from mapping_tool.ui.save_dialog import ask_save_path
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save a backup", "student-mapping-tool.smtbackup", "Backups (*.smtbackup)")
-        if not path:
+        target = ask_save_path(
+            self, "Save a backup", "student-mapping-tool.smtbackup", "Backups (*.smtbackup)", (".smtbackup",)
+        )
+        if target is None:
             return
         from mapping_tool.ui import worker
 
+        path = str(target.path)
         session = self.session
         self.backup_button.setEnabled(False)
         self._say("Writing the backup… (it is checked before it is kept)")
-        self._backup_job = worker.runner.start(lambda _progress: backup.backup(session, Path(path)), self)
+        self._backup_job = worker.runner.start(
+            lambda _progress: backup.backup(session, target.path, replace=target.replace), self
+        )
 
         def done(_result: object) -> None:
             self.backup_button.setEnabled(True)
@@ -489,10 +493,14 @@ class AdminPage(QWidget):
 
     def save_recovery(self) -> None:
         from mapping_tool.services import backup
+        from mapping_tool.ui.save_dialog import ask_save_path
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery key file", "recovery.smtkey", "Recovery key (*.smtkey)")
-        if path:
-            self._run(lambda: backup.save_recovery_slot(self.session, Path(path)), f"Recovery key file saved to {path}.")
+        target = ask_save_path(self, "Save the recovery key file", "recovery.smtkey", "Recovery key (*.smtkey)", (".smtkey",))
+        if target is not None:
+            self._run(
+                lambda: backup.save_recovery_slot(self.session, target.path, replace=target.replace),
+                f"Recovery key file saved to {target.path}.",
+            )
 
     def show_key(self) -> None:
         from mapping_tool.services import backup

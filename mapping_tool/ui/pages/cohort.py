@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -36,8 +34,9 @@ from mapping_tool.ui.pages.students import FLAG_NAMES, FLAG_TITLES
 
 logger = logging.getLogger(__name__)
 
-# Mirrors deidentified.build_summary's role check (the service enforces it).
-SUMMARY_ROLES = (Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE)
+# Mirrors deidentified.build_summary's role check (the service enforces it): every school role,
+# each with its own row scope.
+SUMMARY_ROLES = (Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE, Role.YEAR_LEVEL_COORDINATOR, Role.HOME_GROUP_TEACHER)
 # The usual capacity rule of thumb for a tiered model: about 15 % need monitoring, 5 % priority.
 RULE_OF_THUMB = {"monitor": 15.0, "priority": 5.0}
 TIER_TITLES = {"none": "No flags", "monitor": "Monitor", "priority": "Priority"}
@@ -86,7 +85,8 @@ class CohortPage(QWidget):
         top.addStretch(1)
         self.summary_button = QPushButton("Save the &de-identified summary…")
         self.summary_button.setToolTip(
-            "Counts by year level for regional and central office: no names, keys, birth dates or home groups; "
+            "Counts by year level of the students you may see, for regional and central office: no names, keys, "
+            "birth dates or home groups; "
             "counts under 5 suppressed"
         )
         self.summary_button.setVisible(session.role in SUMMARY_ROLES)
@@ -244,21 +244,21 @@ class CohortPage(QWidget):
     # -- the de-identified summary -------------------------------------------------------------
     def save_summary(self) -> None:
         from mapping_tool.services import deidentified
+        from mapping_tool.ui.save_dialog import ask_save_path
 
-        path_text, _ = QFileDialog.getSaveFileName(
-            self, "Save the de-identified summary", f"deidentified-summary-{date.today():%d-%m-%Y}.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+        target = ask_save_path(
+            self, "Save the de-identified summary", f"deidentified-summary-{date.today():%d-%m-%Y}.xlsx",
+            "Excel (*.xlsx);;CSV (*.csv)", (".xlsx", ".csv"),
         )
-        if not path_text:
+        if target is None:
             return
-        path = Path(path_text)
-        if path.suffix.lower() not in (".xlsx", ".csv"):
-            path = path.with_suffix(".xlsx")
+        path, replace = target.path, target.replace
         session = self.session
         self.summary_button.setEnabled(False)
         self.message.setText("Saving the summary…")
 
         def work(progress: worker.Progress) -> object:
-            deidentified.export_summary(session, path, fmt=path.suffix.lstrip(".").lower())
+            deidentified.export_summary(session, path, fmt=path.suffix.lstrip(".").lower(), replace=replace)
             return path
 
         self.export_job = worker.runner.start(work, self)

@@ -13,7 +13,6 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -29,7 +28,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -988,13 +986,18 @@ class AuditViewer(QWidget):
             self._say("Type the student's key in the Student key box first.", error=True)
             return
         from mapping_tool.ui.printing import html_to_pdf
+        from mapping_tool.ui.save_dialog import ask_save_path
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save the access report as PDF", f"access-{key}.pdf", "PDF (*.pdf)")
-        if not path:
+        target = ask_save_path(self, "Save the access report as PDF", f"access-{key}.pdf", "PDF (*.pdf)", (".pdf",))
+        if target is None:
             return
+        path = str(target.path)
         try:
             document_html, count = self.student_report(key)
-            html_to_pdf(document_html, Path(path), title=f"Who accessed {key}")
+            html_to_pdf(
+                document_html, target.path, store_folder=self.session.store.files.folder, replace=target.replace,
+                title=f"Who accessed {key}",
+            )
         except KnownError as exc:
             self._say(exc.message, error=True)
             return
@@ -1014,13 +1017,17 @@ class AuditViewer(QWidget):
         from mapping_tool.services import audit
 
         key = self._student_key() or None
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save to Excel", f"access-{key}.xlsx" if key else "audit-log.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+        from mapping_tool.ui.save_dialog import ask_save_path
+
+        target = ask_save_path(
+            self, "Save to Excel", f"access-{key}.xlsx" if key else "audit-log.xlsx", "Excel (*.xlsx);;CSV (*.csv)",
+            (".xlsx", ".csv"),
         )
-        if not path:
+        if target is None:
             return
+        path = str(target.path)
         try:
-            count = audit.export_entries(self.session, Path(path), **self._filters())
+            count = audit.export_entries(self.session, target.path, replace=target.replace, **self._filters())
         except KnownError as exc:
             self._say(exc.message, error=True)
             return

@@ -168,13 +168,17 @@ class ImportsPage(QWidget):
             self.status.setText("Select a snapshot first.")
             return
         snap = self.model.row_at(rows[0].row())
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the data-quality report", f"data-quality-{snap.extract_date:%Y-%m-%d}.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+        from mapping_tool.ui.save_dialog import ask_save_path
+
+        target = ask_save_path(
+            self, "Save the data-quality report", f"data-quality-{snap.extract_date:%Y-%m-%d}.xlsx",
+            "Excel (*.xlsx);;CSV (*.csv)", (".xlsx", ".csv"),
         )
-        if not path:
+        if target is None:
             return
+        path = str(target.path)
         try:
-            count = imports.export_snapshot_report(self.session, snap.id, Path(path))
+            count = imports.export_snapshot_report(self.session, snap.id, target.path, replace=target.replace)
         except KnownError as exc:
             self.status.setText(exc.message)
             return
@@ -469,10 +473,16 @@ class ImportWizard(QDialog):
 
         if self.result is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the data-quality report", "data-quality.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
-        if not path:
+        from mapping_tool.ui.save_dialog import ask_save_path
+
+        target = ask_save_path(
+            self, "Save the data-quality report", "data-quality.xlsx", "Excel (*.xlsx);;CSV (*.csv)", (".xlsx", ".csv")
+        )
+        if target is None:
             return
         try:
-            imports.export_snapshot_report(self.session, self.result.snapshot_id, Path(path))  # type: ignore[attr-defined]
+            imports.export_snapshot_report(  # type: ignore[attr-defined]
+                self.session, self.result.snapshot_id, target.path, replace=target.replace  # type: ignore[attr-defined]
+            )
         except KnownError as exc:
             show_error(self, exc)

@@ -304,6 +304,8 @@ class StudentPanel(QWidget):
         layout.addLayout(grid)
         if "flag_count" in values:
             layout.addWidget(_label(f"Flag count: <b>{values.get('flag_count')}</b>"))
+            if view.partial_note:
+                layout.addWidget(_label(f"<i>{escape(view.partial_note)}</i>"))
         if view.explanations:
             layout.addWidget(_label("<b>Why</b>"))
             for sentence in view.explanations:

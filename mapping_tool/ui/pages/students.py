@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -772,7 +771,10 @@ class StudentsPage(QWidget):
             return
 
         def work(progress: worker.Progress) -> object:
-            return students.list_students(session, fields=wanted, audit=False), students.field_titles()
+            from mapping_tool.services import flags
+
+            table = students.list_students(session, fields=wanted, audit=False)
+            return table, students.field_titles(), flags.partial_note(session)
 
         self.job = worker.runner.start(work, self)
         self.job.finished.connect(lambda result: self._loaded(result, generation))
@@ -781,7 +783,7 @@ class StudentsPage(QWidget):
     def _loaded(self, result: object, generation: int) -> None:
         if generation != self._generation:
             return
-        table, service_titles = result  # type: ignore[misc]
+        table, service_titles, self._note = result  # type: ignore[misc]
         from mapping_tool.services import students
 
         try:
@@ -992,7 +994,9 @@ class StudentsPage(QWidget):
         self.model.set_filter(search=state.search, predicate=filter_predicate(self.model.columns, state))
         total = self.model.total()
         shown = self.model.rowCount()
-        self.count.setText(f"{shown:,} of {total:,} students" if shown != total else f"{total:,} students")
+        text = f"{shown:,} of {total:,} students" if shown != total else f"{total:,} students"
+        note = getattr(self, "_note", "")
+        self.count.setText(f"{text}. {note}" if note else text)
         if not self._restoring and self._shown is not None:
             save_filter(self.session, state, self.shown_columns())
 
@@ -1138,26 +1142,28 @@ class StudentsPage(QWidget):
             self.printed.emit()
         dialog.deleteLater()
 
-    def _ask_path(self, title: str, name: str, filters: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
-        return Path(path) if path else None
+    def _ask_path(self, title: str, name: str, filters: str, suffixes: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        from mapping_tool.ui.save_dialog import ask_save_path
+
+        return ask_save_path(self, title, name, filters, suffixes)
 
     def save_pdf(self) -> None:
         if not self.model.rowCount():
             self._say("There are no students in the list to save.")
             return
-        path = self._ask_path("Save the list as PDF", f"students-{date.today():%d-%m-%Y}.pdf", "PDF (*.pdf)")
-        if path is None:
+        target = self._ask_path("Save the list as PDF", f"students-{date.today():%d-%m-%Y}.pdf", "PDF (*.pdf)", (".pdf",))
+        if target is None:
             return
-        if path.suffix.lower() != ".pdf":
-            path = path.with_suffix(".pdf")
+        path, replace, folder = target.path, target.replace, self.session.store.files.folder
         html = self.print_html()
         columns, rows = self._view_contents()
 
         def work(progress: worker.Progress) -> object:
             from mapping_tool.ui import printing
 
-            printing.html_to_pdf(html, path, title="Students for review", landscape=True)
+            printing.html_to_pdf(
+                html, path, store_folder=folder, replace=replace, title="Students for review", landscape=True
+            )
             return path
 
         self._run_file_job(work, lambda p: self._file_done(p, "print.students", {"to": "pdf", "path": str(path)}, columns, rows))
@@ -1166,18 +1172,20 @@ class StudentsPage(QWidget):
         if not self.model.rowCount():
             self._say("There are no students in the list to export.")
             return
-        path = self._ask_path("Export the list to Excel", f"students-{date.today():%d-%m-%Y}.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
-        if path is None:
+        target = self._ask_path(
+            "Export the list to Excel", f"students-{date.today():%d-%m-%Y}.xlsx", "Excel (*.xlsx);;CSV (*.csv)",
+            (".xlsx", ".csv"),
+        )
+        if target is None:
             return
-        if path.suffix.lower() not in (".xlsx", ".csv"):
-            path = path.with_suffix(".xlsx")
+        path, replace, folder = target.path, target.replace, self.session.store.files.folder
         columns, rows = self._view_contents()
         file_columns, headers, table = self.export_table(columns, rows)
 
         def work(progress: worker.Progress) -> object:
             from mapping_tool.services.export import write_table
 
-            write_table(path, headers, table, title="Students")
+            write_table(path, headers, table, store_folder=folder, replace=replace, title="Students")
             return path
 
         detail = {"path": str(path), "format": path.suffix.lstrip(".").lower()}
