@@ -373,3 +373,17 @@ class TierOverride(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     cleared_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+# --- h11-import: replaced students (issue 11, item 12) -----------------------------------------
+class ReplacedStudent(Base):
+    """A CASES21 key that came back belonging to another child (birth date and name both
+    changed). The earlier child's record and everything the tool holds about them now live
+    under ``retired_key`` (never merged with the new child's)."""
+
+    __tablename__ = "replaced_students"
+
+    retired_key: Mapped[str] = mapped_column(String(12), primary_key=True)
+    student_key: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshot.id", ondelete="CASCADE"), nullable=False)
+    replaced_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
