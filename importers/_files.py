@@ -142,15 +142,24 @@ class FieldCounter:
         nl = np.flatnonzero(buf == self._nl)
         sp = np.flatnonzero(buf == self._sep)
         ends = nl
+        inside = np.zeros(0, dtype=np.int64)  # delimiters inside each quoted stretch
+        owner = np.zeros(0, dtype=np.int64)  # ... and the record holding it
         if self._odd or b'"' in chunk:
             q = np.flatnonzero(buf == 34)
             base = 1 if self._odd else 0
             ends = nl[((np.searchsorted(q, nl) + base) & 1) == 0]
-            sp = sp[((np.searchsorted(q, sp) + base) & 1) == 0]
-            self._odd = bool((len(q) + base) & 1)
+            # quoted stretches (open, close) in this chunk; a stretch still open runs to its end
+            bounds = np.concatenate(([-1], q)) if base else q
+            opens, closes = bounds[0::2], bounds[1::2]
+            if len(closes) < len(opens):
+                closes = np.append(closes, len(buf))
+            inside = np.searchsorted(sp, closes) - np.searchsorted(sp, opens)
+            owner = np.searchsorted(ends, np.maximum(opens, 0))
+            self._odd = bool(len(bounds) & 1)
+        taken = np.bincount(owner, weights=inside, minlength=len(ends) + 1).astype(np.int64)
         if len(ends):
             cuts = np.searchsorted(sp, ends)
-            seps = np.diff(cuts, prepend=0)
+            seps = np.diff(cuts, prepend=0) - taken[: len(ends)]
             seps[0] += self._rec_fields - 1
             starts = np.concatenate(([0], ends[:-1] + 1))
             lens = ends - starts
@@ -162,10 +171,10 @@ class FieldCounter:
             lines[1:] = self._line0 + np.searchsorted(nl, ends[:-1], side="right")
             self._records(lines, seps + 1, blank)
             self._rec_line = self._line0 + int(np.searchsorted(nl, ends[-1], side="right"))
-            self._rec_fields = 1 + len(sp) - int(cuts[-1])
+            self._rec_fields = 1 + len(sp) - int(cuts[-1]) - int(taken[-1])
             self._rec_len = len(buf) - int(ends[-1]) - 1
         else:
-            self._rec_fields += len(sp)
+            self._rec_fields += len(sp) - int(taken[-1])
             self._rec_len += len(buf)
         self._line0 += len(nl)
         self._last = int(buf[-1])

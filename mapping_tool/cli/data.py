@@ -47,8 +47,18 @@ def cmd_import(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
     report = Path(args.report) if args.report else None
     try:
         result = imports.import_cases21(
-            user, Path(args.cases21), vass=Path(args.vass) if args.vass else None, dry_run=args.dry_run, progress=progress
+            user, Path(args.cases21), vass=Path(args.vass) if args.vass else None, dry_run=args.dry_run,
+            accept_warnings=args.accept_warnings, progress=progress,
         )
+    except imports.ImportNeedsConfirmation as exc:
+        if progress.tty:
+            print(file=sys.stderr)
+        for notice in exc.notices:
+            print(f"  {notice}", file=sys.stderr)
+        raise UsageError(
+            "This refresh looks implausible and was not imported; check the extract, and if it is right run the "
+            "command again with --accept-warnings."
+        ) from None
     except imports.ImportRefused as exc:
         if progress.tty:
             print(file=sys.stderr)
@@ -72,6 +82,11 @@ def cmd_import(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
             f"{result.gone} no longer in the extract), {result.row_counts.get('attendance', 0):,} attendance days, "
             f"in {result.seconds:.1f} s."
         )
+    for notice in result.notices:
+        _out(("Needs --accept-warnings: " if result.dry_run else "Confirmed: ") + notice)
+    for key, retired in result.replaced:
+        if retired:
+            _out(f"Student key {key} now belongs to a different child; the earlier child is kept as {retired}.")
     if result.warnings:
         _out(f"{len(result.warnings)} data-quality warnings" + (f": see {report}" if report else " (--report FILE lists them)"))
     return 0
@@ -176,6 +191,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cases21", required=True, metavar="DIR", help="the eduHub folder (ST_<school>.csv, SXAB_<school>.csv, ...)")
     p.add_argument("--vass", metavar="FILE", help="a VASS results file (pipe-delimited)")
     p.add_argument("--dry-run", action="store_true", help="validate and report only; change nothing")
+    p.add_argument(
+        "--accept-warnings", action="store_true",
+        help="import an implausible refresh (over 10%% of students vanish, a key now names another child) anyway",
+    )
     p.add_argument("--report", metavar="FILE", help="write the data-quality report (errors and warnings) to FILE (.xlsx or .csv)")
     p.add_argument("--force", action="store_true", help="replace the --report FILE if it already exists")
     p.set_defaults(handler=_with_user(cmd_import, output="report"))

@@ -44,6 +44,23 @@ class ImportCancelledError(KnownError):
     exit_code = 3
 
 
+class ImportNeedsConfirmation(ImportRefused):
+    """The refresh looks implausible (many students vanish, a key now names another child):
+    nothing is imported until the custodian confirms (the window's tick box, the CLI's
+    ``--accept-warnings``)."""
+
+    def __init__(self, notices: Sequence[str]) -> None:
+        super().__init__(
+            "This refresh looks implausible and was not imported: " + " ".join(notices)
+            + " Check the extract; if it is right, confirm to import it anyway."
+        )
+        self.notices = tuple(notices)
+
+
+#: More than this share of the current students vanishing at once needs confirmation.
+VANISH_LIMIT = 0.10
+
+
 @dataclass(frozen=True)
 class ImportResult:
     snapshot_id: int | None
@@ -60,6 +77,10 @@ class ImportResult:
     row_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     vass_unmatched: int = 0
+    #: implausible-refresh warnings the custodian confirmed (or, in a dry run, would have to)
+    notices: tuple[str, ...] = ()
+    #: keys that now belong to another child: (key, retired key of the earlier child)
+    replaced: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +169,10 @@ class PreparedImport:
     gone: int
     vass_unmatched: int
     seconds: float
+    #: implausible-refresh warnings that need confirmation before the import is applied
+    notices: tuple[str, ...] = ()
+    #: keys whose birth date and name both changed: another child under the same key
+    replaced: tuple[str, ...] = ()
 
     @property
     def errors(self) -> tuple[Any, ...]:
@@ -218,16 +243,65 @@ def prepare_cases21(
     with store.read() as session:
         same = session.execute(select(Snapshot.id).where(Snapshot.content_hash == digest)).scalar()
     added, changed, gone = _diff(store, extract.students) if not any(f.level == "error" for f in findings) else (0, 0, 0)
+    notices: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    if not any(f.level == "error" for f in findings) and same is None:
+        current, replaced = _plausibility(store, extract.students)
+        notices = _notices(current, gone, replaced)
     if progress is not None:
         progress.report(1.0, "Checked")
     return PreparedImport(
         extract=extract, vass_results=vass_results, files=files, findings=tuple(findings), digest=digest,
         row_counts=row_counts, already_snapshot=same, added=added, changed=changed, gone=gone,
-        vass_unmatched=vass_unmatched, seconds=time.perf_counter() - started,
+        vass_unmatched=vass_unmatched, seconds=time.perf_counter() - started, notices=notices, replaced=replaced,
     )
 
 
-def apply_import(user: UserSession, prepared: PreparedImport, *, progress: Any = None) -> ImportResult:
+def _norm(value: Any) -> str:
+    return " ".join(str(value or "").split()).upper()
+
+
+def _plausibility(store, students) -> tuple[int, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """(students now in the store's latest extract, keys that now name a different child).
+
+    A different child: the birth date AND the name (surname or first name) both changed. One
+    of them alone is a correction, and the record is updated as usual."""
+    new_rows = {r[0]: r for r in _student_rows(students)}
+    with store.read() as session:
+        conn = session.connection().connection.driver_connection
+        current = conn.execute("SELECT COUNT(*) FROM student WHERE in_extract = 1").fetchone()[0]
+        old = conn.execute("SELECT student_key, surname, first_name, birth_date FROM student").fetchall()
+    replaced = []
+    for key, surname, first_name, birth in old:
+        new = new_rows.get(key)
+        if new is None or not birth or not new[5] or str(birth)[:10] == str(new[5])[:10]:
+            continue
+        if _norm(surname) != _norm(new[1]) or _norm(first_name) != _norm(new[2]):
+            replaced.append(key)
+    return int(current), tuple(sorted(replaced))
+
+
+def _notices(current: int, gone: int, replaced: Sequence[str]) -> tuple[str, ...]:
+    out = []
+    if current and gone > VANISH_LIMIT * current:
+        out.append(
+            f"{gone:,} of the {current:,} current students ({100 * gone / current:.0f}%) are not in this extract; "
+            f"more than {VANISH_LIMIT:.0%} vanishing at once usually means a partial or wrong extract."
+        )
+    if replaced:
+        shown = ", ".join(replaced[:10]) + (f" and {len(replaced) - 10:,} more" if len(replaced) > 10 else "")
+        one = len(replaced) == 1
+        out.append(
+            f"{len(replaced):,} student key{'' if one else 's'} ({shown}) now belong{'s' if one else ''} to a different "
+            "child (another birth date and name). If imported, each is treated as a new student: the earlier child "
+            "is kept, marked as replaced, with everything recorded about them, and nothing is merged."
+        )
+    return tuple(out)
+
+
+def apply_import(
+    user: UserSession, prepared: PreparedImport, *, accept_warnings: bool = False, progress: Any = None
+) -> ImportResult:
     """Apply a prepared import in one transaction; refused (and audited) when it has errors."""
     import importers
 
@@ -261,16 +335,25 @@ def apply_import(user: UserSession, prepared: PreparedImport, *, progress: Any =
             )
         return ImportResult(snapshot_id=same, added=0, changed=0, gone=0, unchanged=True, dry_run=False,
                             seconds=prepared.seconds + time.perf_counter() - started, **common)  # type: ignore[arg-type]
+    if prepared.notices and not accept_warnings:
+        with store.write() as session:
+            store.audit(
+                session, user.username, "import.unconfirmed", object_type="extract", object_id=extract.school_number,
+                detail={"files": [f.name for f in prepared.files], "notices": list(prepared.notices)},
+            )
+        raise ImportNeedsConfirmation(prepared.notices)
     try:
-        snapshot_id, added, changed, gone = _write(
+        snapshot_id, added, changed, gone, replaced = _write(
             user, extract, prepared.vass_results, prepared.files, prepared.warnings, prepared.digest,
             prepared.row_counts, _Progress(progress, 0.0, 1.0),
+            notices=prepared.notices, confirmed_replaced=prepared.replaced,
         )
     except importers.ImportCancelled:
         raise ImportCancelledError("The import was cancelled; nothing was changed.") from None
     logger.info("import done: %d students, %d attendance rows", len(extract.students), len(extract.attendance))
     return ImportResult(snapshot_id=snapshot_id, added=added, changed=changed, gone=gone, unchanged=False,
-                        dry_run=False, seconds=prepared.seconds + time.perf_counter() - started, **common)  # type: ignore[arg-type]
+                        dry_run=False, seconds=prepared.seconds + time.perf_counter() - started,
+                        notices=prepared.notices, replaced=replaced, **common)  # type: ignore[arg-type]
 
 
 def import_cases21(
@@ -280,9 +363,11 @@ def import_cases21(
     vass: Path | None = None,
     vass_mapping: Any = None,
     dry_run: bool = False,
+    accept_warnings: bool = False,
     progress: Any = None,
 ) -> ImportResult:
-    """Validate and import; raises ImportRefused (nothing changed) when validation fails."""
+    """Validate and import; raises ImportRefused (nothing changed) when validation fails, and
+    ImportNeedsConfirmation for an implausible refresh unless ``accept_warnings``."""
     prepared = prepare_cases21(user, folder, vass=vass, vass_mapping=vass_mapping, progress=_Progress(progress, 0.0, 0.55))
     if dry_run:
         if prepared.errors:
@@ -294,8 +379,9 @@ def import_cases21(
             students_in_extract=len(extract.students), added=prepared.added, changed=prepared.changed, gone=prepared.gone,
             unchanged=prepared.already_snapshot is not None, dry_run=True, files=prepared.files, warnings=prepared.warnings,
             row_counts=prepared.row_counts, seconds=prepared.seconds, vass_unmatched=prepared.vass_unmatched,
+            notices=prepared.notices, replaced=tuple((k, "") for k in prepared.replaced),
         )
-    return apply_import(user, prepared, progress=_Progress(progress, 0.55, 1.0))
+    return apply_import(user, prepared, accept_warnings=accept_warnings, progress=_Progress(progress, 0.55, 1.0))
 
 
 def _student_rows(frame) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
@@ -316,10 +402,46 @@ def _diff(store, students) -> tuple[int, int, int]:  # type: ignore[no-untyped-d
     return added, changed, gone
 
 
-def _write(user, extract, vass_results, files, warnings, digest, row_counts, progress) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+#: Tables the import replaces wholesale, or that do not hold a student's own records.
+_NOT_RETIRED = frozenset({
+    "student", "attendance", "strand_result", "domain_result", "vass_result", "import_finding", "replaced_students",
+})
+
+
+def _retire(session, conn, keys: Sequence[str], sid: int, now: Any) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Move each earlier child to a retired key: their student row (no longer in the extract)
+    and every row the tool holds about them, in every table with a student_key column (so
+    notes, overrides, interventions and referrals stay with the right child)."""
+    from mapping_tool.store.models import ReplacedStudent
+    from mapping_tool.store.schema import metadata
+
+    tables = [t.name for t in metadata.sorted_tables if "student_key" in t.c and t.name not in _NOT_RETIRED]
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(student)").fetchall()]
+    rest = ", ".join(c for c in columns if c not in ("student_key", "in_extract"))
+    out = []
+    for key in keys:
+        n = conn.execute("SELECT COUNT(*) FROM replaced_students WHERE student_key = ?", (key,)).fetchone()[0]
+        retired = f"{key}~{n + 1}"
+        for name in tables:
+            conn.execute(f'UPDATE "{name}" SET student_key = ? WHERE student_key = ?', (retired, key))
+        conn.execute(
+            f"INSERT INTO student (student_key, in_extract, {rest}) SELECT ?, 0, {rest} FROM student WHERE student_key = ?",
+            (retired, key),
+        )
+        conn.execute("DELETE FROM student WHERE student_key = ?", (key,))
+        session.add(ReplacedStudent(retired_key=retired, student_key=key, snapshot_id=sid, replaced_at=now))
+        out.append((key, retired))
+    session.flush()
+    return out
+
+
+def _write(user, extract, vass_results, files, warnings, digest, row_counts, progress, *, notices=(), confirmed_replaced=()):  # type: ignore[no-untyped-def]
     store = user.store
     student_rows = _student_rows(extract.students)
     added, changed, gone = _diff(store, extract.students)  # again: the store may have moved on
+    _, replaced_keys = _plausibility(store, extract.students)
+    if set(replaced_keys) - set(confirmed_replaced):
+        raise ImportNeedsConfirmation(_notices(0, 0, replaced_keys))
     progress.report(0.05, "Saving students")
     with store.write() as session:
         conn = session.connection().connection.driver_connection
@@ -338,6 +460,12 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
         session.add(snap)
         session.flush()
         sid = snap.id
+        replaced = _retire(session, conn, replaced_keys, sid, now)
+        for key, retired in replaced:
+            store.audit(
+                session, user.username, "import.student_replaced", object_type="student", object_id=key,
+                detail={"retired_key": retired, "snapshot": sid},
+            )
         keys = [r[0] for r in student_rows]
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_keys (student_key TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM import_keys")
@@ -396,12 +524,13 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
                 "extract_date": extract.extract_date.isoformat(),
                 "files": [{"name": f.name, "size": f.size, "sha256": f.sha256, "rows": f.rows} for f in files],
                 "added": added, "changed": changed, "gone": gone, "warnings": len(warnings),
+                "confirmed": list(notices), "replaced": [k for k, _ in replaced],
             },
         )
         progress.report(0.95, "Committing")
         _check_cancel(progress)  # the last moment Cancel can still undo everything
     progress.report(1.0, "Done")
-    return sid, added, changed, gone
+    return sid, added, changed, gone, tuple(replaced)
 
 
 def _column_values(series) -> list[Any]:  # type: ignore[no-untyped-def]

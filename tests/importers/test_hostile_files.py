@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import random
 import re
 import zipfile
 from pathlib import Path
@@ -281,3 +282,33 @@ def test_dates_mixing_real_dates_and_day_first_text_that_cannot_be_repaired_are_
         "(such as 25/02/2026), so a spreadsheet application read these dates month-first and "
         "some are wrong; import the CSV files from eduHub instead."
     )
+
+
+def test_the_field_counter_agrees_with_pythons_csv_reader_in_any_chunking() -> None:
+    rng = random.Random(11)
+    for _ in range(200):
+        rows = []
+        for _ in range(rng.randint(1, 25)):
+            cells = [
+                rng.choice(["a", '"x,y"', '"q""\nz"', "", "bb"])
+                for _ in range(rng.choice([3, 3, 3, 2, 5]))
+            ]
+            rows.append(",".join(cells))
+            if rng.random() < 0.1:
+                rows.append("")
+        newline = rng.choice(["\n", "\r\n"])
+        data = (newline.join(rows) + rng.choice(["", newline])).encode()
+        counter = _files.FieldCounter(",", b"\n")
+        step = rng.randint(1, 20)
+        for i in range(0, len(data), step):
+            counter.feed(data[i : i + step])
+        counter.finish()
+        reader = csv.reader(io.StringIO(data.decode(), newline=""))
+        records, previous = [], 0
+        for row in reader:
+            start, previous = previous + 1, reader.line_num
+            if row:
+                records.append((start, len(row)))
+        header = records[0][1]
+        assert counter.header == header
+        assert counter.bad == [(line, n) for line, n in records[1:] if n != header]

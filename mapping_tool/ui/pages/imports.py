@@ -6,6 +6,7 @@ wizard shows what was found, a progress bar with a working Cancel, and a summary
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import UTC
 from enum import IntEnum
@@ -14,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -264,6 +266,10 @@ class ImportWizard(QDialog):
         self.found.setWordWrap(True)
         self.found.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.found)
+        self.confirm = QCheckBox("I have checked the extract and it is right: &import it anyway")
+        self.confirm.setVisible(False)
+        self.confirm.toggled.connect(lambda _on: self._show(self.PAGE_CHECK))
+        layout.addWidget(self.confirm)
         self.findings_label = QLabel()
         self.findings_label.setWordWrap(True)
         layout.addWidget(self.findings_label)
@@ -315,6 +321,8 @@ class ImportWizard(QDialog):
             self.next_button.setText("&Check the files")
         elif page == self.PAGE_CHECK:
             can = self.prepared is not None and not self.prepared.errors and self.prepared.already_snapshot is None
+            if can and self.prepared.notices:  # an implausible refresh needs the tick first
+                can = self.confirm.isChecked()
             self.next_button.setText("&Import")
             self.next_button.setEnabled(can)
         elif page == self.PAGE_DONE:
@@ -408,6 +416,15 @@ class ImportWizard(QDialog):
                 f"<p><b>Ready to import.</b> {p.added:,} students will be added, {p.changed:,} changed and "  # type: ignore[attr-defined]
                 f"{p.gone:,} marked as no longer in the extract (they are kept).</p>"  # type: ignore[attr-defined]
             )
+            if p.notices:  # type: ignore[attr-defined]
+                items = "".join(f"<li>{html.escape(n)}</li>" for n in p.notices)  # type: ignore[attr-defined]
+                verdict = verdict.replace("<b>Ready to import.</b>", "<b>Ready to import once you confirm.</b>")
+                verdict += (
+                    "<p style='color:#a00'><b>This refresh looks implausible. Check the extract before importing "
+                    f"it:</b></p><ul>{items}</ul>"
+                )
+        self.confirm.setChecked(False)
+        self.confirm.setVisible(bool(p.notices) and not p.errors and p.already_snapshot is None)  # type: ignore[attr-defined]
         self.found.setText(
             f"<p>School <b>{p.school_number}</b> ({school.school_name if school else ''}), extract of "  # type: ignore[attr-defined]
             f"<b>{p.extract_date:%d/%m/%Y}</b>: {p.row_counts['students']:,} students, "  # type: ignore[attr-defined]
@@ -427,11 +444,12 @@ class ImportWizard(QDialog):
     def start_import(self) -> None:
         prepared = self.prepared
         session = self.session
+        accept = self.confirm.isChecked()
 
         def work(progress: worker.Progress) -> object:
             from mapping_tool.services import imports
 
-            return imports.apply_import(session, prepared, progress=progress)  # type: ignore[arg-type]
+            return imports.apply_import(session, prepared, accept_warnings=accept, progress=progress)  # type: ignore[arg-type]
 
         self._show(self.PAGE_RUN)
         self.cancel_button.setEnabled(True)
