@@ -111,7 +111,8 @@ def measure_chart(
     ax.set_title(title, fontsize=9, loc="left")
     if ys:
         ax.plot(xs, ys, marker="o", color=bar, linewidth=1.5, markersize=5)
-        span = (max(ys) - min(ys)) or 1.0
+        with_line = ys + ([threshold] if threshold is not None else [])
+        span = (max(with_line) - min(with_line)) or max(abs(max(with_line)) * 0.1, 1.0)
         for x, y in zip(xs, ys, strict=True):
             ax.annotate(f"{_fmt(y)}{unit}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center",
                         fontsize=8, color=text)

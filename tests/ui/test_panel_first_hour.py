@@ -152,3 +152,14 @@ def test_the_mouse_wheel_over_a_chart_scrolls_the_panel(qtbot) -> None:  # type:
     assert not event.isAccepted()
     QApplication.sendEvent(area.viewport(), event)
     assert bar.value() > 0
+
+
+def test_a_value_label_never_runs_into_the_title(qtbot) -> None:  # type: ignore[no-untyped-def]
+    chart = measure_chart("Attendance", [date(2026, 9, 1)], [98.4], unit="%", threshold=90.0, threshold_text="flag below 90%")
+    qtbot.addWidget(chart)
+    chart.resize(190, 175)
+    chart.draw()
+    renderer = chart.figure.canvas.get_renderer()
+    ax = chart.figure.axes[0]
+    [label] = [t for t in ax.texts if t.get_text() == "98.4%"]
+    assert label.get_window_extent(renderer).y1 <= ax.title.get_window_extent(renderer).y0
