@@ -57,6 +57,10 @@ class ChartCanvas(FigureCanvasQTAgg):
         ax.title.set_color(text)
         return ax
 
+    def wheelEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        """The charts do not zoom: the mouse wheel scrolls the panel they sit in."""
+        event.ignore()
+
     def describe(self, name: str, description: str) -> None:
         self.setAccessibleName(name)
         self.setAccessibleDescription(description)
@@ -91,7 +95,13 @@ def measure_chart(
     x labels are the extract dates (dd/mm/yyyy); a dashed, labelled line marks the threshold."""
     # fixed margins: constrained layout costs a second draw, and the panel draws eight of these
     canvas = ChartCanvas(3.6, 1.75, parent, layout=None)
-    canvas.figure.subplots_adjust(left=0.15, right=0.96, top=0.80, bottom=0.17)
+    # No y-axis numbers (each point carries its value, the threshold line its words), so that a
+    # narrow chart never shows a clipped "0.0" for 10.0; a long title takes two lines.
+    if len(title) > 20 and " " in title:
+        cut = title.rfind(" ", 0, 21)
+        title = title[:cut] + "\n" + title[cut + 1:] if cut > 0 else title
+    two_lines = "\n" in title
+    canvas.figure.subplots_adjust(left=0.05, right=0.96, top=0.68 if two_lines else 0.80, bottom=0.17)
     ax = canvas.axes()
     _, text, bar, reference = _palette_colours()
     labels = [d.strftime("%d/%m/%Y") for d in dates]
@@ -101,7 +111,8 @@ def measure_chart(
     ax.set_title(title, fontsize=9, loc="left")
     if ys:
         ax.plot(xs, ys, marker="o", color=bar, linewidth=1.5, markersize=5)
-        span = (max(ys) - min(ys)) or 1.0
+        with_line = ys + ([threshold] if threshold is not None else [])
+        span = (max(with_line) - min(with_line)) or max(abs(max(with_line)) * 0.1, 1.0)
         for x, y in zip(xs, ys, strict=True):
             ax.annotate(f"{_fmt(y)}{unit}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center",
                         fontsize=8, color=text)
@@ -110,10 +121,15 @@ def measure_chart(
                 ax.text(x, 0.04, "no figure", transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7, color=text)
         low = min(ys + ([threshold] if threshold is not None else []))
         high = max(ys + ([threshold] if threshold is not None else []))
-        ax.set_ylim(low - span * 0.25, high + span * 0.45)
+        bottom = low - span * 0.25
+        if low >= 0:  # days, percentages and levels are never negative: neither is the axis
+            bottom = max(0.0, bottom)
+        # room above the highest point for its value label, below the title
+        ax.set_ylim(bottom, high + span * 0.6)
     else:
         ax.text(0.5, 0.5, "No figure recorded", transform=ax.transAxes, ha="center", va="center", fontsize=8, color=text)
-        ax.set_yticks([])
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
     if threshold is not None and ys:
         ax.axhline(threshold, color=reference, linestyle="--", linewidth=1)
         # named in words just above the line, inside the plot (never cut off at the edge)
@@ -123,6 +139,7 @@ def measure_chart(
     ax.set_xticklabels(labels, fontsize=7, rotation=30 if len(labels) > 3 else 0, ha="right" if len(labels) > 3 else "center")
     ax.set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
     ax.margins(x=0.15)
+    title = title.replace("\n", " ")
     pairs = "; ".join(f"{lab}: {'no figure' if n is None else _fmt(n) + unit}" for lab, n in zip(labels, numbers, strict=True))
     canvas.describe(f"Chart: {title}", f"{title} at each extract: {pairs}." + (f" {threshold_text}." if threshold_text else ""))
     return canvas

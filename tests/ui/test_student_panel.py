@@ -89,7 +89,11 @@ def test_panel_says_what_interventions_and_referrals_will_hold(qtbot, login) -> 
     assert "Consent-backed referrals" in text
 
 
-def test_the_relationships_concern_persists_and_raises_the_tier(qtbot, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_relationships_concern_persists_and_raises_the_tier(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.student_panel import ConcernDialog
+
+    asked: list[tuple[str, bool]] = []
+    monkeypatch.setattr(ConcernDialog, "ask", classmethod(lambda cls, parent, name, concern: asked.append((name, concern)) or "Isolated at lunch"))
     welfare = login(WELFARE)
     # flagged in one domain that is not engagement: a concern adds the engagement domain
     row = next(r for r in _rows(welfare) if r["tier"] == "monitor" and not r["flag_suspension"] and not r["relationships_concern"])
@@ -103,7 +107,9 @@ def test_the_relationships_concern_persists_and_raises_the_tier(qtbot, login) ->
     assert view.values["tier"] == "priority"
     assert view.values["flag_count"] == row["flag_count"] + 1
     assert panel.concern.isChecked()
-    assert f"Recorded by {WELFARE} on " in panel.concern_note.text()
+    assert "Recorded by Wren Welfare" in panel.concern_note.text() and WELFARE + " on" not in panel.concern_note.text()
+    assert asked[0][1] is True and asked[0][0]  # asked first, with the student's name
+    assert any("Relationships concern recorded: Isolated at lunch" in (n.text or "") for n in notes.list_notes(welfare, key))
     assert "Computed tier: <b>priority</b>" in panel.tier_label.text()
     # and it is kept: a fresh sign-in sees it
     again = _panel(qtbot, login(CUSTODIAN), key)
@@ -128,7 +134,7 @@ def test_an_override_needs_a_reason_and_shows_beside_the_computed_tier(qtbot, lo
     assert panel.tier_message.isVisibleTo(panel)
     assert "Give a reason" in panel.tier_message.text()
     assert flags.list_overrides(welfare) == []
-    panel.reason.setText("Attendance plan agreed with family")
+    panel.reason.setPlainText("Attendance plan agreed with family")
     with qtbot.waitSignal(page.loaded, timeout=10000):  # the table reloads with the new tier
         qtbot.mouseClick(panel.override_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.tier_label is not None and "Override" in panel.tier_label.text(), timeout=10000)

@@ -10,16 +10,18 @@ and record the view in the audit log), on a worker thread; the panel only shows 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -101,6 +103,7 @@ class PanelData:
     history: list[dict[str, Any]]
     notes: list[Any]  # notes.NoteView
     thresholds: dict[str, Any]
+    staff: dict[str, str] = field(default_factory=dict)  # user name -> the person's name
 
 
 def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-def]
@@ -117,7 +120,10 @@ def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-
         thresholds = {}
     import matplotlib.figure  # noqa: F401  (warm the import off the UI thread)
 
-    return PanelData(view.student_key, record, view, history, note_views, thresholds)
+    from mapping_tool.services.people import staff_names
+
+    who = [session.username, view.concern_recorded_by, str(view.override["by"]) if view.override else "", *(n.author for n in note_views)]
+    return PanelData(view.student_key, record, view, history, note_views, thresholds, staff_names(session, who))
 
 
 def _muted(html: str) -> QLabel:
@@ -210,6 +216,8 @@ class StudentPanel(QWidget):
 
     # -- loading ----------------------------------------------------------------------------
     def show_student(self, key: str) -> None:
+        # the same student again (after a save): keep the place in the panel
+        self._keep_scroll = self.scroll.verticalScrollBar().value() if key == self.key and self.data is not None else None
         self.key = key
         self.status.setText("Loading…")
         self.title.setText(f"<h3>{escape(key)}</h3>")
@@ -230,6 +238,11 @@ class StudentPanel(QWidget):
         self.status.setText("")
         self._render(self.data)  # type: ignore[arg-type]
         self.scroll.setFocus()
+        keep = getattr(self, "_keep_scroll", None)
+        if keep:
+            bar = self.scroll.verticalScrollBar()
+            bar.setValue(keep)
+            QTimer.singleShot(0, lambda: bar.setValue(keep))  # once the new body is laid out
         self.shown.emit(self.data.key)  # type: ignore[union-attr]
 
     def _load_failed(self, exc: object) -> None:
@@ -319,11 +332,12 @@ class StudentPanel(QWidget):
         self.concern.setEnabled(allowed)
         if not allowed:
             self.concern.setToolTip("Your role may not record this.")
-        self.concern.toggled.connect(self.set_concern)
+        self.concern.toggled.connect(self._concern_toggled)
         layout.addWidget(self.concern)
         who = ""
         if view.concern_recorded_by:
-            who = f"Recorded by {escape(view.concern_recorded_by)} on {local_time(view.concern_recorded_at)}."
+            person = data.staff.get(view.concern_recorded_by, view.concern_recorded_by)
+            who = f"Recorded by {escape(person)} on {local_time(view.concern_recorded_at)}."
         else:
             who = "Not recorded by anyone yet."
         self.concern_note = _muted(f"{who} It counts toward the flag count and the engagement domain of the tier.")
@@ -343,7 +357,7 @@ class StudentPanel(QWidget):
         if override:
             text += (
                 f"<br>Override: <b>{escape(str(override['tier']))}</b> — “{escape(str(override['reason']))}” "
-                f"(by {escape(str(override['by']))}, {local_time(override['at'])}; the computed tier was "
+                f"(by {escape(data.staff.get(str(override['by']), str(override['by'])))}, {local_time(override['at'])}; the computed tier was "
                 f"{escape(str(override.get('computed_then') or 'none'))} then)."
             )
             if override.get("computed_then") and override.get("computed_then") != tier:
@@ -361,17 +375,20 @@ class StudentPanel(QWidget):
         self.tier_box.setCurrentIndex(max(0, self.tier_box.findData(override["tier"] if override else tier)))
         tier_label = QLabel("Set t&ier:")
         tier_label.setBuddy(self.tier_box)
-        self.reason = QLineEdit()
-        self.reason.setPlaceholderText("Reason (required, kept with the override)")
+        # a reason is a sentence or two: a box of three lines under the tier, not one narrow line
+        self.reason = QPlainTextEdit()
+        self.reason.setPlaceholderText("Reason (required, kept with the override and shown beside the computed tier)")
         self.reason.setAccessibleName("Reason for the override")
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(self.reason.fontMetrics().lineSpacing() * 3 + 14)
         self.override_button = QPushButton("O&verride")
         self.override_button.clicked.connect(self.override)
-        self.reason.returnPressed.connect(self.override)
         row.addWidget(tier_label)
         row.addWidget(self.tier_box)
-        row.addWidget(self.reason, 1)
+        row.addStretch(1)
         row.addWidget(self.override_button)
         layout.addLayout(row)
+        layout.addWidget(self.reason)
         if override:
             self.clear_override_button = QPushButton("Clear the override")
             self.clear_override_button.clicked.connect(self.clear_override)
@@ -452,7 +469,7 @@ class StudentPanel(QWidget):
             body = escape(note.display_text).replace("\n", "<br>")
             if note.text is None:
                 body = f"<i>{body}</i>"
-            label = _label(f"<small>{local_time(note.created_at)} · {escape(note.author)}</small>{tag}<br>{body}")
+            label = _label(f"<small>{local_time(note.created_at)} · {escape(self.data.staff.get(note.author, note.author) if self.data else note.author)}</small>{tag}<br>{body}")
             label.setFrameShape(QFrame.Shape.StyledPanel)
             label.setContentsMargins(6, 4, 6, 4)
             self.note_labels.append(label)
@@ -475,8 +492,22 @@ class StudentPanel(QWidget):
         if self.key:
             self.reload()
 
-    def set_concern(self, concern: bool) -> None:
-        from mapping_tool.services import flags
+    def _concern_toggled(self, concern: bool) -> None:
+        """A tick (or Alt+R) asks first, with a note of what the concern is; cancelling undoes it."""
+        assert self.concern is not None
+        name = self.title.text()
+        record = self.data.record if self.data is not None else {}
+        name = " ".join(str(record.get(f) or "") for f in ("first_name", "surname")).strip() or (self.key or "")
+        note = ConcernDialog.ask(self, name, concern)
+        if note is None:
+            self.concern.blockSignals(True)
+            self.concern.setChecked(not concern)
+            self.concern.blockSignals(False)
+            return
+        self.set_concern(concern, note)
+
+    def set_concern(self, concern: bool, note: str = "") -> None:
+        from mapping_tool.services import flags, notes
 
         key, session = self.key, self.session
         assert key is not None and self.concern is not None
@@ -487,13 +518,19 @@ class StudentPanel(QWidget):
             self.changed.emit(key)
             self.reload()
 
-        self._run(lambda: flags.set_relationships_concern(session, key, concern), done)
+        def work() -> None:
+            flags.set_relationships_concern(session, key, concern)
+            if note.strip():
+                what = "Relationships concern recorded" if concern else "Relationships concern cleared"
+                notes.add_note(session, key, f"{what}: {note.strip()}", sensitive=False)
+
+        self._run(work, done)
 
     def override(self) -> None:
         from mapping_tool.services import flags
 
         assert self.tier_box is not None and self.reason is not None and self.tier_message is not None
-        reason = self.reason.text().strip()
+        reason = self.reason.toPlainText().strip()
         if not reason:
             self.tier_message.setText("Give a reason for the override: it is kept with it and shown beside the computed tier.")
             self.tier_message.show()
@@ -549,3 +586,55 @@ class StudentPanel(QWidget):
             self.shown.emit(key)
 
         self._run(work, done)
+
+
+class ConcernDialog(QDialog):
+    """Confirms a relationships concern (a single key press must not record one) and takes a
+    note of what it is, kept with the student's notes."""
+
+    def __init__(self, name: str, concern: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.concern = concern
+        self.setWindowTitle("Relationships concern")
+        layout = QVBoxLayout(self)
+        if concern:
+            intro = (f"Record that staff have a concern about <b>{escape(name)}</b>'s relationships? It counts "
+                     "toward the flag count and the engagement domain of the tier. Say briefly what the concern is:")
+        else:
+            intro = f"Clear the relationships concern for <b>{escape(name)}</b>? You may say why:"
+        label = QLabel(intro)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        self.note = QPlainTextEdit()
+        self.note.setAccessibleName("Note about the concern")
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(self.note.fontMetrics().lineSpacing() * 4 + 14)
+        label.setBuddy(self.note)
+        layout.addWidget(self.note)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.hide()
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Record the concern" if concern else "Clear the concern")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(440, 240)
+
+    def accept(self) -> None:
+        if self.concern and not self.note.toPlainText().strip():
+            self.message.setText("Write a short note of what the concern is: it is kept with the student's notes.")
+            self.message.show()
+            self.note.setFocus()
+            return
+        super().accept()
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, name: str, concern: bool) -> str | None:
+        """The note, or None when cancelled. Tests replace this."""
+        dialog = cls(name, concern, parent)
+        try:
+            return dialog.note.toPlainText().strip() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            dialog.deleteLater()
