@@ -8,7 +8,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIST=$(cd "${1:-$ROOT/build/dist/StudentMappingTool}" && pwd)
-OUT=${2:-$ROOT/build/msi}
+mkdir -p "${2:-$ROOT/build/msi}"
+OUT=$(cd "${2:-$ROOT/build/msi}" && pwd)
 PY=$(command -v python3 || command -v python)
 VERSION=$("$PY" -c 'import re,sys; print(re.search(r"__version__ = \"([^\"]+)\"", open(sys.argv[1], encoding="utf-8").read()).group(1))' "$ROOT/mapping_tool/__init__.py")
 MSI="$OUT/StudentMappingTool-$VERSION.msi"
