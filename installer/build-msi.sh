@@ -8,7 +8,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIST=$(cd "${1:-$ROOT/build/dist/StudentMappingTool}" && pwd)
-OUT=${2:-$ROOT/build/msi}
+mkdir -p "${2:-$ROOT/build/msi}"
+OUT=$(cd "${2:-$ROOT/build/msi}" && pwd)
 PY=$(command -v python3 || command -v python)
 VERSION=$("$PY" -c 'import re,sys; print(re.search(r"__version__ = \"([^\"]+)\"", open(sys.argv[1], encoding="utf-8").read()).group(1))' "$ROOT/mapping_tool/__init__.py")
 MSI="$OUT/StudentMappingTool-$VERSION.msi"
@@ -28,7 +29,9 @@ if command -v wixl >/dev/null 2>&1; then
   wixl --arch x64 -D Version="$VERSION" -D DocsDir=docs -o "$MSI" "$ROOT/installer/StudentMappingTool.wxs" files.wxs
 elif command -v candle >/dev/null 2>&1 && command -v light >/dev/null 2>&1; then
   candle -nologo -arch x64 -dVersion="$VERSION" -dDocsDir=docs -out obj/ "$ROOT/installer/StudentMappingTool.wxs" files.wxs
-  light -nologo -cultures:en-us -out "$MSI" obj/StudentMappingTool.wixobj obj/files.wixobj
+  # ICE38/43/57 expect an HKCU key path for Start-menu shortcuts, which suits per-user installs only;
+  # this package is per machine (ALLUSERS=1), so its shortcut component keys on HKLM instead.
+  light -nologo -sice:ICE38 -sice:ICE43 -sice:ICE57 -out "$MSI" obj/StudentMappingTool.wixobj obj/files.wixobj
 else
   echo "build-msi: neither wixl (Linux: apt-get install wixl msitools) nor WiX 3 (candle, light) is installed" >&2
   exit 1

@@ -64,7 +64,7 @@ FILES=$(find "$APPDIR" -type f | wc -l)
 # -- the frozen program, tested as shipped ----------------------------------------------------
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-export QT_QPA_PLATFORM=offscreen PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring
+export QT_QPA_PLATFORM=offscreen
 export MAPPING_TOOL_LOG_DIR="$WORK/logs" MAPPING_TOOL_SETTINGS_DIR="$WORK/settings"
 export MAPPING_TOOL_MACHINE_DIR="$WORK/machine" MAPPING_TOOL_USER_DATA_DIR="$WORK/user"
 export MAPPING_TOOL_STORE="$WORK/store"
@@ -82,6 +82,7 @@ SELFTEST_S=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $s0}")
 grep -q '^SELFTEST OK' "$WORK/selftest.txt" || { echo "build-frozen: the frozen self-test failed" >&2; exit 1; }
 
 say "smoke run against the frozen program"
+export PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring  # never the build machine's own keyring
 PW=tangerine-orbit-lantern-57
 MAPPING_TOOL_PASSWORD=$PW MAPPING_TOOL_RECOVERY_PASSPHRASE="velvet harbour quietly juggles seven comets" \
   "$APP" init --school-number 8123 --school-name "Smoke Test College" --principal "Pat Principal" --custodian custodian
