@@ -950,7 +950,7 @@ def _attendance_days(user: UserSession, session: Session, snapshot_id: int | Non
     or rule change (loading 1.2 million rows takes longer than evaluating them)."""
     import pandas as pd
 
-    from risk_factors import half_day_counts
+    from risk_factors.measures import half_day_counts
 
     fingerprint = (snapshot_id, rule_id)
     cached = getattr(user.store, "_iv_days", None)
