@@ -223,3 +223,24 @@ def test_half_day_counts_rate_the_year_as_the_measures_do() -> None:
         assert result.students[0].after == pytest.approx(measures.loc[key, "attendance_rate"])
     assert counts.suspension.tolist() == [0, 0, 1, 0]
     assert counts.unapproved.tolist() == [1, 0, 1, 1]
+
+
+def test_unapproved_rate_and_suspension_days_windows() -> None:
+    """unapproved_rate = unapproved half-days as a % of marked half-days; suspension_days =
+    suspension half-days x 0.5; both in the same windows as the attendance rate."""
+    rows = [("P", d, 2, 1, 1, 0) for d in BEFORE_DAYS] + [("P", d, 2, 2, 0, 2) for d in AFTER_DAYS]
+    for key in ("A", "B"):
+        rows += [(key, d, 2, 0, 0, 0) for d in BEFORE_DAYS + AFTER_DAYS]
+    frame = pd.DataFrame(rows, columns=["key", "date", "marked", "absent", "unapproved", "suspension"])
+    days = AttendanceDays(frame["key"], frame["date"], *(frame[c].to_numpy() for c in
+                                                         ("marked", "absent", "unapproved", "suspension")))
+    maps = [MappingRow(1, "P", "X", S, None)]
+    year = {"P": "09", "A": "09", "B": "09"}
+    un = evaluate_programme("X", "unapproved_rate", maps, latest=LATEST, weeks=1, days=days, year_level=year,
+                            population=["A", "B"])
+    assert (un.students[0].before, un.students[0].after) == (pytest.approx(50.0), pytest.approx(0.0))
+    assert un.students[0].comparisons == ("A", "B") and un.difference == pytest.approx(-50.0)
+    sus = evaluate_programme("X", "suspension_days", maps, latest=LATEST, weeks=1, days=days, year_level=year,
+                             population=["A", "B"])
+    assert (sus.students[0].before, sus.students[0].after) == (0.0, 6.0)
+    assert sus.difference == pytest.approx(6.0)
