@@ -39,6 +39,7 @@ from interventions.stats import mean_interval
 __all__ = [
     "COMPARISONS",
     "AttendanceDays",
+    "ComparisonPool",
     "MappingRow",
     "ProgrammeResult",
     "StudentResult",
@@ -132,7 +133,7 @@ class AttendanceDays:
         self, student_keys: pd.Series | Sequence[str], dates: pd.Series | Sequence[dt.date],
         marked: np.ndarray, absent: np.ndarray, unapproved: np.ndarray, suspension: np.ndarray,
     ) -> None:
-        codes, uniques = pd.factorize(pd.Series(student_keys, dtype=object))
+        codes, uniques = pd.factorize(pd.Series(student_keys))
         self.index = pd.Index(np.asarray(uniques, dtype=object).astype(str), dtype=object)
         sid = codes.astype(np.int64)
         d = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]").view(np.int64) // _NS_PER_DAY
@@ -148,9 +149,34 @@ class AttendanceDays:
 
         self._marked, self._absent = cum(marked), cum(absent)
         self._unapproved, self._suspension = cum(unapproved), cum(suspension)
+        self._positions: dict[str, int] | None = None
+        self._school_days: np.ndarray | None = None
+        self._outside: np.ndarray | None = None
+        self._entry = self._exit = np.zeros(0, dtype=np.int64)
+        self._day_sorted = (self._key % self._span) - (1 << 30)
+        self._marked_rows = np.asarray(marked, dtype=np.int64)[order]
+
+    def use_school_days(self, school_days: np.ndarray, entry: dict[str, int | None], exit_: dict[str, int | None]) -> None:
+        """The attendance holds absence rows only (nothing present): as the measures do, the
+        half-days marked are two for each school day (sorted day numbers) between the student's
+        entry and exit dates, plus any marked half-day recorded on another day."""
+        self._school_days = np.asarray(school_days, dtype=np.int64)
+        keys = list(self.index)
+        lo, hi = np.iinfo(np.int64).min // 4, np.iinfo(np.int64).max // 4
+        self._entry = np.array([entry.get(k) if entry.get(k) is not None else lo for k in keys], dtype=np.int64)
+        self._exit = np.array([exit_.get(k) if exit_.get(k) is not None else hi for k in keys], dtype=np.int64)
+        sid = self._key // self._span
+        on_school = np.isin(self._day_sorted, self._school_days)
+        inside = (self._day_sorted >= self._entry[sid]) & (self._day_sorted <= self._exit[sid]) if len(sid) else on_school
+        outside = np.where(on_school & inside, 0, self._marked_rows)
+        self._outside = np.zeros(len(outside) + 1, dtype=np.int64)
+        np.cumsum(outside, out=self._outside[1:])
 
     def sid(self, keys: Sequence[str]) -> np.ndarray:
-        return self.index.get_indexer(pd.Index(list(keys), dtype=object)).astype(np.int64)
+        if self._positions is None:
+            self._positions = {k: i for i, k in enumerate(self.index)}
+        get = self._positions.get
+        return np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
 
     def window(self, sid: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
         """Half-days (marked, absent, unapproved, suspension) of students ``sid`` over the days
@@ -163,6 +189,14 @@ class AttendanceDays:
         out = []
         for cum in (self._marked, self._absent, self._unapproved, self._suspension):
             out.append(np.where(valid, cum[b] - cum[a], 0))
+        if self._school_days is not None and self._outside is not None:
+            safe = np.where(sid >= 0, sid, 0)
+            first = np.maximum(np.asarray(lo, dtype=np.int64), self._entry[safe] if len(self._entry) else lo)
+            last = np.minimum(np.asarray(hi, dtype=np.int64), self._exit[safe] if len(self._exit) else hi)
+            possible = np.clip(np.searchsorted(self._school_days, last, side="right")
+                               - np.searchsorted(self._school_days, first, side="left"), 0, None)
+            extra = np.where(valid, self._outside[b] - self._outside[a], 0)
+            out[0] = np.where(sid >= 0, 2 * possible + extra, 0)
         return tuple(out)
 
 
@@ -192,20 +226,35 @@ def _windows(start: dt.date, end: dt.date | None, latest: dt.date, weeks: int) -
     return s - 7 * weeks, s - 1, s, after_end
 
 
+class ComparisonPool:
+    """What every programme's comparison search shares (build once per evaluation): the
+    population by year level in key order, and every mapping's student and dates."""
+
+    def __init__(self, all_mappings: Sequence[MappingRow], days: AttendanceDays, year_level: Mapping[str, str],
+                 population: Sequence[str]) -> None:
+        # every student as an integer code in key order (so a stable sort keeps ties in key order)
+        everyone = sorted(set(population) | {m.student_key for m in all_mappings})
+        code = {k: i for i, k in enumerate(everyone)}
+        self.by_year: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        groups: dict[str, list[str]] = {}
+        for key in sorted(set(population)):
+            groups.setdefault(year_level.get(key, ""), []).append(key)
+        for yl, keys in groups.items():
+            self.by_year[yl] = (np.array(keys, dtype=object), np.array([code[k] for k in keys], dtype=np.int64),
+                                days.sid(keys))
+        self.m_codes = np.array([code[m.student_key] for m in all_mappings], dtype=np.int64)
+        self.m_start = np.array([_day(m.start) for m in all_mappings], dtype=np.int64)
+        self.m_end = np.array([_day(m.end) if m.end else np.iinfo(np.int64).max for m in all_mappings], dtype=np.int64)
+        self.empty = (np.array([], dtype=object), np.array([], dtype=np.int64), np.array([], dtype=np.int64))
+
+
 def _evaluate_rates(
     measure: str, mappings: Sequence[MappingRow], all_mappings: Sequence[MappingRow], days: AttendanceDays,
     year_level: Mapping[str, str], population: Sequence[str], latest: dt.date, weeks: int,
+    pool: ComparisonPool | None = None,
 ) -> list[StudentResult]:
-    pop_sorted = sorted(set(population))
-    by_year: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    groups: dict[str, list[str]] = {}
-    for key in pop_sorted:
-        groups.setdefault(year_level.get(key, ""), []).append(key)
-    for yl, keys in groups.items():
-        by_year[yl] = (np.array(keys, dtype=object), days.sid(keys))
-    m_keys = np.array([m.student_key for m in all_mappings], dtype=object)
-    m_start = np.array([_day(m.start) for m in all_mappings], dtype=np.int64)
-    m_end = np.array([_day(m.end) if m.end else np.iinfo(np.int64).max for m in all_mappings], dtype=np.int64)
+    pool = pool or ComparisonPool(all_mappings, days, year_level, population)
+    by_year, m_codes, m_start, m_end, empty = pool.by_year, pool.m_codes, pool.m_start, pool.m_end, pool.empty
 
     results: list[StudentResult] = []
     for m in mappings:
@@ -232,10 +281,10 @@ def _evaluate_rates(
             results.append(not_measured(REASON_NO_AFTER, before, None, after_days))
             continue
         # comparison students: same year level, in the population, in no overlapping mapping
-        cand_keys, cand_sid = by_year.get(year_level.get(m.student_key, ""), (np.array([], dtype=object), np.array([], dtype=np.int64)))
+        cand_keys, cand_codes, cand_sid = by_year.get(year_level.get(m.student_key, ""), empty)
         lo, hi = _day(m.start) - 7 * weeks, _day(m.start) + 7 * weeks
-        busy = set(m_keys[(m_start <= hi) & (m_end >= lo)].tolist()) if len(m_keys) else set()
-        keep = np.array([k not in busy for k in cand_keys], dtype=bool) if len(cand_keys) else np.zeros(0, dtype=bool)
+        busy = m_codes[(m_start <= hi) & (m_end >= lo)]
+        keep = ~np.isin(cand_codes, busy)
         c_keys, c_sid = cand_keys[keep], cand_sid[keep]
         n = len(c_sid)
         c_before = _value(measure, *days.window(c_sid, np.full(n, b_lo), np.full(n, b_hi)))
@@ -313,18 +362,19 @@ def evaluate_programme(
     programme: str, measure: str, mappings: Sequence[MappingRow], *, latest: dt.date, weeks: int = 8,
     all_mappings: Sequence[MappingRow] = (), days: AttendanceDays | None = None,
     year_level: Mapping[str, str] | None = None, population: Sequence[str] = (),
-    series: Mapping[str, Sequence[tuple[dt.date, float]]] | None = None,
+    series: Mapping[str, Sequence[tuple[dt.date, float]]] | None = None, pool: ComparisonPool | None = None,
 ) -> ProgrammeResult:
     """One programme's evaluation (see the module docstring). ``all_mappings``: every mapping of
     every programme (for excluding comparison students); ``days``: the attendance; ``series``:
-    results or flag counts for the other measures."""
+    results or flag counts for the other measures; ``pool``: a :class:`ComparisonPool` of the same
+    ``all_mappings``, ``days``, ``year_level`` and ``population`` shared by several programmes."""
     if weeks < 1:
         raise ValueError("weeks must be at least 1")
     if measure in RATE_MEASURES:
         if days is None:
             raise ValueError("the rate measures need the attendance days")
         rows = _evaluate_rates(measure, mappings, all_mappings or mappings, days, year_level or {},
-                               population, latest, weeks)
+                               population, latest, weeks, pool)
     else:
         rows = _evaluate_series(measure, mappings, series or {}, latest)
     measured = [r for r in rows if r.measured]

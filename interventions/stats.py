@@ -3,6 +3,7 @@ incomplete beta function (Lentz's continued fraction), inverted by bisection."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 __all__ = ["mean_interval", "t_cdf", "t_quantile"]
@@ -53,6 +54,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.lru_cache(maxsize=256)
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t (0 < p < 1, df > 0), to about 1e-12."""
     if not 0.0 < p < 1.0 or df <= 0:

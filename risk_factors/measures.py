@@ -48,6 +48,7 @@ __all__ = [
     "compute_measures",
     "half_day_counts",
     "measure_columns",
+    "school_day_numbers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -282,6 +283,14 @@ def _school_days(
     all_days = np.arange(start, end + 1, dtype=np.int64)
     weekday = (all_days + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0
     return all_days[weekday < 5], source
+
+
+def school_day_numbers(
+    calendar: pd.DataFrame | None, rules: RiskRules, first: dt.date, last: dt.date
+) -> np.ndarray:
+    """Sorted day numbers (days since 1970) of the school days in [first, last], as the
+    absence-rows-only rule counts them: the calendar's school days, else Monday to Friday."""
+    return _school_days(calendar, rules, _day_number(first), _day_number(last))[0]
 
 
 def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:

@@ -244,3 +244,26 @@ def test_unapproved_rate_and_suspension_days_windows() -> None:
                              population=["A", "B"])
     assert (sus.students[0].before, sus.students[0].after) == (0.0, 6.0)
     assert sus.difference == pytest.approx(6.0)
+
+
+def test_absence_rows_only_count_the_school_days_as_marked() -> None:
+    """When nothing present is recorded, the half-days marked are the school days (as the measures
+    count them): two a weekday between entry and exit, plus marked rows on other days."""
+    from risk_factors.measures import school_day_numbers
+
+    rows = [("P", BEFORE_DAYS[0], 2, 2), ("P", BEFORE_DAYS[1], 2, 2), ("P", AFTER_DAYS[0], 1, 1),
+            ("P", dt.date(2026, 3, 8), 2, 2)]  # a Sunday: marked on a day that is not a school day
+    frame = pd.DataFrame(rows, columns=["key", "date", "marked", "absent"])
+    zeros = np.zeros(len(frame), dtype=np.int64)
+    days = AttendanceDays(frame["key"], frame["date"], frame["marked"].to_numpy(), frame["absent"].to_numpy(),
+                          zeros, zeros)
+    epoch = dt.date(1970, 1, 1)
+    days.use_school_days(school_day_numbers(None, load_default_rules(), dt.date(2026, 1, 1), LATEST),
+                         {"P": None}, {"P": (dt.date(2026, 3, 13) - epoch).days})
+    result = evaluate_programme("X", "attendance_rate", [MappingRow(1, "P", "X", S, None)], latest=LATEST, weeks=1,
+                                days=days, year_level={}, population=[])
+    p = result.students[0]
+    # before 02/03-08/03: 5 weekdays (10 half-days) + the Sunday's 2; 6 absent -> 50 %
+    assert p.before == pytest.approx((12 - 6) / 12 * 100)
+    # after 09/03-16/03 but the student left on 13/03: 5 weekdays (10 half-days), 1 absent -> 90 %
+    assert p.after == pytest.approx(90.0)
