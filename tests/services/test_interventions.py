@@ -430,3 +430,9 @@ def test_cli_student_outside_scope_is_refused(store: Path, capsys, monkeypatch: 
         assert _mapping_rows(user) == before
     finally:
         auth.sign_out(user)
+
+
+def test_packed_dates_decode_to_day_numbers() -> None:
+    days = [dt.date(1970, 1, 1), dt.date(2024, 2, 29), dt.date(2026, 3, 1), dt.date(1999, 12, 31)]
+    decoded = iv._day_numbers("".join(d.isoformat() for d in days))  # noqa: SLF001
+    assert decoded.tolist() == [(d - dt.date(1970, 1, 1)).days for d in days]
