@@ -107,11 +107,13 @@ def level(value: float | None, measure: str) -> str:
 
 
 def change(value: float | None, measure: str) -> str:
-    """A change or a difference, signed, in points for rates."""
+    """A change or a difference, signed, in points for rates ("0.0", never "-0.0")."""
     if value is None:
         return ""
+    if abs(value) < 0.05:
+        value = 0.0
     if measure in RATE_MEASURES:
-        return f"{value:+.1f} points"
+        return f"{value:+.1f} points" if value else "0.0 points"
     if measure == "suspension_days":
         return f"{value:+.1f} days"
     if measure == "flag_count":
@@ -174,6 +176,7 @@ def plain_table(name: str) -> QTableView:
     hh = table.horizontalHeader()
     hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     hh.setHighlightSections(False)
+    hh.setStretchLastSection(True)
     return table
 
 

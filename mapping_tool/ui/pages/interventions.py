@@ -408,8 +408,8 @@ def evaluation_html(session: Any, evaluations: list[Any], images: dict[str, byte
             ]
             table = "".join(f"<tr><td>{escape(a)}</td><td>{b if a.startswith('Difference') else escape(b)}</td></tr>"
                             for a, b in rows)
-            image = f"<img src='chart-{_slug(e.intervention)}.png' width='360'>" if e.intervention in images else ""
-            parts.append(f"<table width='100%'><tr><td width='50%'>{image}</td><td><table class='list' cellspacing='0'>"
+            image = f"<img src='chart-{_slug(e.intervention)}.png' width='320'>" if e.intervention in images else ""
+            parts.append(f"<table width='100%'><tr><td width='50%'>{image}</td><td><table class='list' width='100%' cellspacing='0'>"
                          f"{table}</table></td></tr></table>")
         parts.append("<p><b>Read with care:</b></p><ul>" + "".join(f"<li>{escape(w)}</li>" for w in e.warnings) + "</ul>")
         if e.which_to_read:
@@ -512,6 +512,7 @@ class EvaluationTab(_Tab):
         self.list = QListWidget()
         self.list.setAccessibleName("Programmes evaluated")
         self.list.setMinimumWidth(150)
+        self.list.setMaximumWidth(320)
         self.list.setWordWrap(True)
         self.list.setSpacing(2)
         splitter.addWidget(self.list)
@@ -662,8 +663,7 @@ class EvaluationTab(_Tab):
         self.student_table.setModel(self.student_model)
         self.student_model.set_rows([])
         self.student_table.setMinimumHeight(self.student_table.verticalHeader().defaultSectionSize() * 7)
-        layout.addWidget(self.student_table)
-        layout.addStretch(1)
+        layout.addWidget(self.student_table, 1)  # the rest of the height on a large screen
         self.scroll.setWidget(self.body)
         session, name, weeks = self.session, e.intervention, e.weeks
 

@@ -69,6 +69,15 @@ def local_time(value: Any) -> str:
     return lt(value)
 
 
+def _table(headers: list[str], widths: list[int], rows: list[list[str]]) -> str:
+    """A ruled table with fixed shares of the page: the words get the room, short columns do not
+    squeeze names."""
+    head = "".join(f"<th width='{w}%'>{escape(h)}</th>" for h, w in zip(headers, widths, strict=True))
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return (f"<table class='list' width='100%' cellspacing='0' cellpadding='2'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
 class MeetingTab(_Tab):
     recorded = Signal(object)  # a DecisionView
     exported = Signal(object)
@@ -136,6 +145,7 @@ class MeetingTab(_Tab):
         self.who = QLabel()
         self.who.setTextFormat(Qt.TextFormat.RichText)
         self.who.setWordWrap(True)
+        self.who.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.who)
         self.kinds = QButtonGroup(self)
         self.map_radio = QRadioButton("Map to a &programme:")
@@ -175,6 +185,7 @@ class MeetingTab(_Tab):
         row3.addWidget(self.sensitive)
         row3.addWidget(self.record_button)
         layout.addLayout(row3)
+        layout.addStretch(1)
         self.text.returnPressed.connect(self.record)
         self.record_button.clicked.connect(self.record)
         self.kinds.idToggled.connect(lambda *_: self._kind_changed())
@@ -217,8 +228,9 @@ class MeetingTab(_Tab):
         if meeting_id is None:
             self.meeting.addItem("Today's (starts with the first decision)", None)
         for m in self.meetings:
-            title = f" — {m.title}" if m.title else ""
-            self.meeting.addItem(f"{local_time(m.started_at)} by {m.started_by}{title}", m.id)
+            self.meeting.addItem(f"{local_time(m.started_at)}, {m.started_by}", m.id)
+            if m.title:
+                self.meeting.setItemData(self.meeting.count() - 1, m.title, Qt.ItemDataRole.ToolTipRole)
         self.meeting.setCurrentIndex(max(0, self.meeting.findData(meeting_id)))
         self.meeting.blockSignals(False)
         wanted = self.programme.currentData()
@@ -384,15 +396,13 @@ class MeetingTab(_Tab):
             if d.sensitive:
                 detail = f"[Sensitive] {detail}"
             rows.append([d.student_name or d.student_key, kind, detail, d.decided_by, local_time(d.decided_at)])
-        html = printing.table_html(title, meta, ["Student", "Decision", "Programme, note or reason", "By", "At"], rows,
-                                   wrap=[True, False, True, False, False])
+        parts = [f"<h2>{escape(title)}</h2>", *(f"<p class='meta'>{escape(line)}</p>" for line in meta)]
+        parts.append(_table(["Student", "Decision", "Programme, note or reason", "By", "At"], [20, 15, 39, 11, 15], rows))
         if recap.undecided:
             undecided = [[a.student_name or a.student_key, a.year_level, a.tier, "; ".join(a.reasons)] for a in recap.undecided]
-            extra = printing.table_html("Still to decide", [], ["Student", "Year", "Tier", "Why on the agenda"], undecided,
-                                        wrap=[True, False, False, True])
-            body = extra.split("<body>", 1)[1].rsplit("</body>", 1)[0]
-            html = html.replace("</body>", f"<br>{body}</body>")
-        return html
+            parts.append("<h2>Still to decide</h2>")
+            parts.append(_table(["Student", "Year", "Tier", "Why on the agenda"], [22, 7, 10, 61], undecided))
+        return f"<html><head><style type='text/css'>{printing.TABLE_STYLE}</style></head><body>{''.join(parts)}</body></html>"
 
     def _recap_keys(self) -> list[str]:
         recap = self.recap_data
