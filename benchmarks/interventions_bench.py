@@ -132,7 +132,14 @@ def main() -> None:
         loop = QEventLoop()
         t0 = time.perf_counter()
         page = InterventionsPage(user)
-        page.catalogue.loaded.connect(loop.quit)
+
+        def watch(page=page, loop=loop) -> None:  # type: ignore[no-untyped-def]
+            page.catalogue.loaded.connect(loop.quit)
+
+        if hasattr(page, "catalogue"):
+            watch()
+        else:  # the tabs are built just after the page shows
+            page.built.connect(watch)
         page.resize(1400, 800)
         page.show()
         QTimer.singleShot(10000, loop.quit)

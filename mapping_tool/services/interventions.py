@@ -1332,17 +1332,19 @@ def capacity(user: UserSession) -> list[CapacityRow]:
     for key, measure in current:
         covered.setdefault(measure, set()).add(key)
     show = students.effective_policy(user).allows_item(user.role, "flagged_factors")
+    demand: dict[str, int] = {}
+    if show:
+        for measure in {p.measure for p in progs}:
+            names = MEASURE_FLAGS.get(measure, ())
+            taken = covered.get(measure, set())
+            if names:
+                demand[measure] = sum(1 for k, r in rows.items() if k not in taken and any(r.get(n) for n in names))
+            else:
+                demand[measure] = sum(1 for k, r in rows.items() if k not in taken and (r.get("flag_count") or 0) > 0)
     out = []
     for p in progs:
-        demand = 0
-        if show:
-            names = MEASURE_FLAGS.get(p.measure, ())
-            for k, r in rows.items():
-                hit = any(r.get(n) for n in names) if names else int(r.get("flag_count") or 0) > 0
-                if hit and k not in covered.get(p.measure, set()):
-                    demand += 1
         free = None if p.capacity is None else max(p.capacity - p.participants, 0)
-        out.append(CapacityRow(p.name, p.measure, p.capacity, p.participants, free, demand))
+        out.append(CapacityRow(p.name, p.measure, p.capacity, p.participants, free, demand.get(p.measure, 0)))
     return out
 
 

@@ -436,3 +436,16 @@ def test_packed_dates_decode_to_day_numbers() -> None:
     days = [dt.date(1970, 1, 1), dt.date(2024, 2, 29), dt.date(2026, 3, 1), dt.date(1999, 12, 31)]
     decoded = iv._day_numbers("".join(d.isoformat() for d in days))  # noqa: SLF001
     assert decoded.tolist() == [(d - dt.date(1970, 1, 1)).days for d in days]
+
+
+def test_capacity_is_seats_against_flagged_students_with_no_intervention_for_the_measure(cust) -> None:  # type: ignore[no-untyped-def]
+    iv.add_programme(cust, "Mentoring", kind="mentoring", measure="attendance_rate", capacity=5)
+    iv.add_programme(cust, "Breakfast club", kind="wellbeing", measure="attendance_rate")
+    table = students.list_students(cust, fields=("student_key", "flag_low_attendance"), audit=False)
+    flagged = [k for k, f in table.rows if f]
+    assert len(flagged) >= 3
+    iv.assign(cust, "Mentoring", flagged[:2], start=START)
+    rows = {r.programme: r for r in iv.capacity(cust)}
+    assert (rows["Mentoring"].seats, rows["Mentoring"].participants, rows["Mentoring"].free_seats) == (5, 2, 3)
+    assert rows["Mentoring"].demand == rows["Breakfast club"].demand == len(flagged) - 2
+    assert rows["Breakfast club"].seats is None and rows["Breakfast club"].free_seats is None
