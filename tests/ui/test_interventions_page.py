@@ -387,3 +387,60 @@ def test_inputs_are_named_and_mnemonics_unique(qtbot, mapped) -> None:  # type: 
         letters = _mnemonics(dialog)
         assert len(letters) == len(set(letters)), type(dialog).__name__
     settle(qtbot)
+
+
+def test_history_and_import_from_the_catalogue(qtbot, mapped, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    welfare, keys = mapped
+    iv.update_programme(welfare, "Peer mentoring", capacity=12)
+    page = _page(qtbot, welfare)
+    cat = page.catalogue
+    cat.table.setCurrentIndex(cat.model.index([r[0] for r in _texts(cat.model)].index("Peer mentoring"), 0))
+    settle(qtbot)
+    cat.show_history()
+    settle(qtbot)
+    assert cat.history.isVisible()
+    assert "Version 1" in cat.history.text() and "Version 2" in cat.history.text() and "12" in cat.history.text()
+    free = [k for k in _lowest_attendance(welfare, 20) if k not in keys][:2]
+    # one bad row (an unknown programme): nothing imported, the report says which row and why
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"student key,programme,start,end,status\n{free[0]},Peer mentoring,03/08/2026,,active\n"
+                   f"{free[1]},Chess club,03/08/2026,,active\n", encoding="utf-8")
+    cat.import_mappings(bad)
+    settle(qtbot)
+    assert cat.message.text().startswith("Nothing was imported")
+    assert cat.report_dialog is not None and cat.report_dialog.isVisible()
+    assert "Row 3" in cat.report_text.toPlainText() and "Chess club" in cat.report_text.toPlainText()
+    assert iv.list_mappings(welfare, programme="Peer mentoring") == []
+    cat.report_dialog.reject()
+    good = tmp_path / "good.csv"
+    good.write_text(f"student key,programme,start,end,status\n{free[0]},Peer mentoring,03/08/2026,,active\n"
+                    f"{free[1]},Peer mentoring,03/08/2026,,active\n", encoding="utf-8")
+    cat.import_mappings(good)
+    settle(qtbot)
+    assert cat.message.text().startswith("Imported 2 mappings from good.csv")
+    assert {m.student_key for m in iv.list_mappings(welfare, programme="Peer mentoring")} == set(free)
+    assert next(r for r in _texts(cat.model) if r[0] == "Peer mentoring")[2] == "2"  # the catalogue reloaded
+
+
+def test_an_outcome_note_from_the_student_panel(qtbot, mapped) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import notes
+    from mapping_tool.ui.pages.intervention_widgets import OutcomeDialog
+    from mapping_tool.ui.pages.student_panel import StudentPanel
+
+    welfare, keys = mapped
+    panel = StudentPanel(welfare)
+    qtbot.addWidget(panel)
+    panel.show()
+    with qtbot.waitSignal(panel.shown, timeout=10000):
+        panel.show_student(keys[1])
+    panel.outcome_buttons[0].click()
+    dialog = panel.dialog
+    assert isinstance(dialog, OutcomeDialog)
+    dialog.submit()
+    assert dialog.message.text() == "Write the note first."
+    dialog.text.setPlainText("Attending every morning since the mentor started")
+    with qtbot.waitSignal(panel.shown, timeout=10000):
+        dialog.submit()
+    texts = [n.display_text for n in notes.list_notes(welfare, keys[1])]
+    assert any(MENTORING in t and "Attending every morning" in t for t in texts)
+    assert any("Attending every morning" in lab.text() for lab in panel.note_labels)

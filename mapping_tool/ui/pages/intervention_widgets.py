@@ -526,3 +526,65 @@ def shortcut(widget: QWidget, keys: QKeySequence | QKeySequence.StandardKey | st
     action.triggered.connect(slot)
     widget.addAction(action)
     return action
+
+
+class OutcomeDialog(ServiceDialog):
+    """An outcome note on a student's participation: a student note (with its sensitive label),
+    named after the programme."""
+
+    def __init__(self, session: Any, mapping: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, "Outcome note", parent)
+        self.mapping = mapping
+        who = mapping.student_name or mapping.student_key
+        intro = QLabel(f"<b>{escape(who)}</b> in <b>{escape(mapping.programme)}</b>"
+                       + (f" — goal: {escape(mapping.goal_text)}" if mapping.goal_text else ""))
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        intro.setWordWrap(True)
+        self.form.addRow(intro)
+        self.text = QPlainTextEdit()
+        self.text.setTabChangesFocus(True)
+        self.text.setAccessibleName("Outcome note")
+        self.text.setPlaceholderText("What happened: attendance since, what worked, what is next")
+        self.text.setFixedHeight(self.fontMetrics().height() * 6)
+        self.form.addRow(self.text)
+        self.sensitive = QCheckBox("&Sensitive (read only by you, the data custodian, principal class and welfare staff)")
+        self.form.addRow(self.sensitive)
+        self.setMinimumWidth(480)
+        self.finish_layout()
+
+    def call(self) -> Callable[[], object] | None:
+        text = self.text.toPlainText().strip()
+        if not text:
+            say(self.message, "Write the note first.")
+            self.text.setFocus()
+            return None
+        session, mapping_id, sensitive = self.session, self.mapping.id, self.sensitive.isChecked()
+        return lambda: iv().add_outcome_note(session, mapping_id, text, sensitive=sensitive)
+
+
+def history_text(versions: Sequence[Any]) -> str:
+    """Each change to a programme in words: who, when, what (old → new)."""
+    from mapping_tool.ui.pages.student_panel import local_time
+
+    lines = []
+    for v in versions:
+        when = f"{local_time(v.changed_at)} by {v.changed_by}"
+        if v.version == 1:
+            lines.append(f"Version 1, {when}: added")
+            continue
+        parts = []
+        for field, pair in v.changes.items():
+            old, new = (list(pair) + [None, None])[:2] if isinstance(pair, list | tuple) else (None, pair)
+            parts.append(f"{field.replace('_', ' ')} {_word(old)} → {_word(new)}")
+        lines.append(f"Version {v.version}, {when}: " + ("; ".join(parts) or "changed"))
+    return "\n".join(lines)
+
+
+def _word(value: object) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"  # an ISO date kept in the history
+    return str(value)

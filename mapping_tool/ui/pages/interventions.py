@@ -182,7 +182,11 @@ class CatalogueTab(_Tab):
         self.starter_button = QPushButton("Add the &starter set")
         self.starter_button.setToolTip("Add the starter programmes the school does not have yet (a school edits them)")
         self.show_retired = QCheckBox("Show re&tired")
-        for b in (self.add_button, self.edit_button, self.retire_button, self.restore_button, self.starter_button):
+        self.import_button = QPushButton("Im&port mappings…")
+        self.import_button.setToolTip("Existing participation from a spreadsheet (csv or xlsx): long form (student key, "
+                                      "programme, start, end, status) or the old workbook's grid (a column per programme)")
+        for b in (self.add_button, self.edit_button, self.retire_button, self.restore_button, self.starter_button,
+                  self.import_button):
             buttons.addWidget(b)
             b.setVisible(editor)
         buttons.addStretch(1)
@@ -199,6 +203,14 @@ class CatalogueTab(_Tab):
         lower_layout.setContentsMargins(0, 4, 0, 0)
         self.detail = _rich("")
         lower_layout.addWidget(self.detail)
+        self.history_button = QPushButton("Change histor&y")
+        self.history_button.setToolTip("Every change to the programme: who, when, what")
+        self.history = _muted("")
+        self.history.hide()
+        history_row = QHBoxLayout()
+        history_row.addWidget(self.history, 1)
+        history_row.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignTop)
+        lower_layout.addLayout(history_row)
         part_row = QHBoxLayout()
         self.part_title = QLabel("<b>Taking part</b>")
         part_row.addWidget(self.part_title, 1)
@@ -225,7 +237,10 @@ class CatalogueTab(_Tab):
         self.starter_button.clicked.connect(self.add_starter)
         self.show_retired.toggled.connect(lambda _on: self.load())
         self.end_button.clicked.connect(self.end_participation)
+        self.history_button.clicked.connect(self.show_history)
+        self.import_button.clicked.connect(self.import_mappings)
         self.part_job: worker.Job | None = None
+        self.report_dialog: QDialog | None = None
 
     def _cells(self, p: Any) -> list[str]:
         cap = self.capacity.get(p.name)
@@ -293,6 +308,7 @@ class CatalogueTab(_Tab):
             f"<br>{escape(p.description) if p.description else '<i>No description.</i>'}"
         )
         self.part_title.setText(f"<b>Taking part in {escape(p.name)}</b>")
+        self.history.hide()
         session, name = self.session, p.name
         job = worker.runner.start(lambda progress: iv().list_mappings(session, programme=name), self)
         self.part_job = job
@@ -332,6 +348,72 @@ class CatalogueTab(_Tab):
             say(self.message, "That student's participation has already ended.")
             return
         self._open(EndDialog(self.session, mapping, self))
+
+    def show_history(self) -> None:
+        from mapping_tool.ui.pages.intervention_widgets import history_text
+
+        p = self.current()
+        if p is None:
+            return
+        session, name = self.session, p.name
+
+        def done(versions: object) -> None:
+            self.history.setText(escape(history_text(versions)).replace("\n", "<br>"))  # type: ignore[arg-type]
+            self.history.show()
+
+        self.run(lambda: iv().programme_history(session, name), done)
+
+    def import_mappings(self, path: Path | None = None) -> None:
+        """All or nothing: one bad row refuses the file, and the report by row says which."""
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import mappings", "", "Spreadsheets (*.xlsx *.csv)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        session, file = self.session, path
+        say(self.message, "Importing…")
+
+        def done(result: object) -> None:
+            rows = result.rows  # type: ignore[attr-defined]
+            already = sum(1 for r in rows if r.outcome == "already mapped")
+            say(self.message, f"Imported {result.added} mapping{'s' if result.added != 1 else ''} from {file.name} "  # type: ignore[attr-defined]
+                f"({'the workbook grid' if result.form == 'grid' else 'one row per mapping'})"  # type: ignore[attr-defined]
+                + (f"; {already} were already there." if already else "."))
+            self.changed.emit()
+
+        def failed(exc: object) -> None:
+            report = getattr(exc, "report", ())
+            self._failed(exc)
+            if report:
+                self.show_report(str(getattr(exc, "message", "")), report)
+
+        job = worker.runner.start(lambda progress: iv().import_mappings(session, file), self)
+        self.action_job = job
+        job.finished.connect(done)
+        job.failed.connect(failed)
+
+    def show_report(self, message: str, report: Any) -> None:
+        from PySide6.QtWidgets import QDialogButtonBox, QPlainTextEdit
+
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Import refused: nothing was imported")
+        dialog.resize(640, 420)
+        box = QVBoxLayout(dialog)
+        head = QLabel(message)
+        head.setWordWrap(True)
+        box.addWidget(head)
+        text = QPlainTextEdit()
+        text.setReadOnly(True)
+        text.setAccessibleName("Report by row")
+        text.setPlainText("\n".join(f"Row {r.row}: {r.student_key or '(no key)'} · {r.programme or '(no programme)'} — {r.outcome}"
+                                     for r in report))
+        box.addWidget(text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        box.addWidget(buttons)
+        self.report_dialog = dialog
+        self.report_text = text
+        dialog.open()
 
     def retire(self) -> None:
         p = self.current()

@@ -216,6 +216,7 @@ class StudentPanel(QWidget):
         self.charts: dict[str, Any] = {}
         self.intervention_labels: list[QLabel] = []
         self.end_buttons: list[QPushButton] = []
+        self.outcome_buttons: list[QPushButton] = []
         self.assign_button: QPushButton | None = None
         self.dialog: QWidget | None = None
 
@@ -438,6 +439,7 @@ class StudentPanel(QWidget):
         box, layout = _section("Interventions")
         self.intervention_labels = []
         self.end_buttons = []
+        self.outcome_buttons = []
         found = data.interventions
         if isinstance(found, str) or found is None:
             layout.addWidget(_muted(escape(found or "Interventions are not available.")))
@@ -482,17 +484,24 @@ class StudentPanel(QWidget):
             if e is not None and e.goal_met is not None:
                 label.setAccessibleDescription(f"Goal met: {'yes' if e.goal_met else 'no'}")
             self.intervention_labels.append(label)
+            row = QHBoxLayout()
+            row.addWidget(label, 1)
+            buttons = QVBoxLayout()
             if m.status in ("planned", "active"):
-                row = QHBoxLayout()
-                row.addWidget(label, 1)
                 end = QPushButton("End…")
                 end.setAccessibleName(f"End participation in {m.programme}")
                 end.clicked.connect(lambda _c=False, m=m: self.end_intervention(m))
                 self.end_buttons.append(end)
-                row.addWidget(end, 0, Qt.AlignmentFlag.AlignTop)
-                layout.addLayout(row)
-            else:
-                layout.addWidget(label)
+                buttons.addWidget(end)
+            outcome = QPushButton("Outcome…")
+            outcome.setAccessibleName(f"Add an outcome note for {m.programme}")
+            outcome.setToolTip("Add an outcome note (kept with the student's notes)")
+            outcome.clicked.connect(lambda _c=False, m=m: self.outcome_note(m))
+            self.outcome_buttons.append(outcome)
+            buttons.addWidget(outcome)
+            buttons.addStretch(1)
+            row.addLayout(buttons)
+            layout.addLayout(row)
         self.assign_button = QPushButton("Add to a pro&gramme…")
         self.assign_button.clicked.connect(self.add_intervention)
         layout.addWidget(self.assign_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -517,6 +526,13 @@ class StudentPanel(QWidget):
         from mapping_tool.ui.pages.intervention_widgets import EndDialog
 
         self.dialog = EndDialog(self.session, mapping, self)
+        self.dialog.done_with.connect(lambda _r: self._intervention_changed())
+        self.dialog.open()
+
+    def outcome_note(self, mapping: Any) -> None:
+        from mapping_tool.ui.pages.intervention_widgets import OutcomeDialog
+
+        self.dialog = OutcomeDialog(self.session, mapping, self)
         self.dialog.done_with.connect(lambda _r: self._intervention_changed())
         self.dialog.open()
 
