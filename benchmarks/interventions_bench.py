@@ -66,9 +66,12 @@ def build(work: Path, students: int) -> Path:
         start = date(2026, 3, 2) + timedelta(days=7 * (i % 20))
         iv.assign(user, f"Programme {i + 1:02d}", chosen, start=start, review=start + timedelta(weeks=10), goal_target=90)
     with user.store.read() as s:
-        rows = s.connection().connection.driver_connection.execute("SELECT count(*) FROM attendance").fetchone()[0]
+        conn = s.connection().connection.driver_connection
+        rows = conn.execute("SELECT count(*) FROM attendance").fetchone()[0]
+        current = conn.execute("SELECT count(*) FROM student WHERE in_extract = 1").fetchone()[0]
     auth.sign_out(user)
-    print(f"built the store in {time.perf_counter() - t0:.1f} s: {len(keys)} students, {rows:,} attendance rows, "
+    print(f"built the store in {time.perf_counter() - t0:.1f} s: {current} students in the latest extract "
+          f"({len(keys)} on file), {rows:,} attendance rows, "
           f"30 programmes, 600 mappings ({work})")
     return store
 
@@ -118,7 +121,7 @@ def main() -> None:
     print(f"meeting agenda ({len(items)} students): median {ms(statistics.median(ag))}")
 
     try:
-        from PySide6.QtCore import QEventLoop, QTimer
+        from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 
         from mapping_tool.ui.app import make_app
         from mapping_tool.ui.pages.interventions import InterventionsPage
@@ -146,6 +149,8 @@ def main() -> None:
         loop.exec()
         app.processEvents()
         opens.append(time.perf_counter() - t0)
+        QThreadPool.globalInstance().waitForDone()  # the other tabs' loads, before the page goes
+        app.processEvents()
         page.close()
         page.deleteLater()
         app.processEvents()
