@@ -444,3 +444,32 @@ def test_an_outcome_note_from_the_student_panel(qtbot, mapped) -> None:  # type:
     texts = [n.display_text for n in notes.list_notes(welfare, keys[1])]
     assert any(MENTORING in t and "Attending every morning" in t for t in texts)
     assert any("Attending every morning" in lab.text() for lab in panel.note_labels)
+
+
+def test_a_teacher_sees_counts_not_figures_and_nothing_of_a_sensitive_programme(qtbot, mapped, login) -> None:  # type: ignore[no-untyped-def]
+    welfare, keys = mapped
+    table = students.list_students(welfare, audit=False)
+    rows = [dict(zip(table.columns, r, strict=True)) for r in table.rows]
+    in_07a = [r["student_key"] for r in rows if r.get("home_group") == "07A" and r["student_key"] not in keys]
+    others = [r["student_key"] for r in rows if r.get("home_group") != "07A" and r["student_key"] not in keys]
+    iv.assign(welfare, "Navigator referral", [in_07a[0], *others[:2]], start=START)
+    iv.add_programme(welfare, "Family counselling", kind="wellbeing", measure="flag_count", sensitive=True)
+    iv.assign(welfare, "Family counselling", [in_07a[1]], start=START)
+    teacher = login(HGT)
+    page = _page(qtbot, teacher)
+    assert "Family counselling" not in [r[0] for r in _texts(page.catalogue.model)]
+    page.tabs.setCurrentIndex(1)
+    settle(qtbot)
+    ev = page.evaluation
+    names = [ev.list.item(i).text() for i in range(ev.list.count())]
+    assert "Family counselling" not in names
+    ev.list.setCurrentRow(names.index("Navigator referral"))
+    settle(qtbot)
+    e = next(x for x in iv.evaluate(teacher) if x.intervention == "Navigator referral")
+    assert e.figures_hidden
+    labels = " ".join(lab.text() for lab in ev.body.findChildren(QLabel))
+    assert "figures are not shown to you" in labels and ev.chart is None and ev.figure_labels == {}
+    assert [lab.text() for lab in ev.warning_labels] == [f"⚠ {w}" for w in e.warnings]  # warnings still shown
+    page.tabs.setCurrentIndex(2)
+    settle(qtbot)
+    assert "Family counselling" not in page.grid.model.HEADERS
