@@ -1126,8 +1126,11 @@ def _series(session: Session, measure: str, rules: Any, keys: set[str]) -> dict[
     return out
 
 
-def _compute(user: UserSession, weeks: int, programme: str | None) -> tuple[list[Any], _EvalData]:
-    """(programme results, data) for the programmes the user may know of."""
+def _compute(user: UserSession, weeks: int, programme: str | None,
+             only_keys: set[str] | None = None) -> tuple[list[Any], _EvalData]:
+    """(programme results, data) for the programmes the user may know of; with ``only_keys``,
+    only those students' mappings are evaluated (the per-student rows; the programme figures
+    of such a result are not used)."""
     with user.store.read() as session:
         if programme:
             wanted = _programme_row(session, user, programme).id
@@ -1142,6 +1145,10 @@ def _compute(user: UserSession, weeks: int, programme: str | None) -> tuple[list
         results = []
         for p in visible:
             maps = data.by_programme.get(p.id, [])
+            if only_keys is not None:
+                maps = [m for m in maps if m.student_key in only_keys]
+                if not maps:
+                    continue
             if data.latest is None:
                 results.append((p, None))
                 continue
@@ -1201,7 +1208,8 @@ def evaluate(user: UserSession, *, weeks: int | None = None, programme: str | No
 
 def _student_rows(user: UserSession, weeks: int, programme: str | None, key: str | None,
                   roster: _Roster) -> list[StudentEvaluation]:
-    results, data = _compute(user, weeks, programme)
+    only = {key} if key else (None if user.role in WHOLE_SCHOOL else set(roster.info))
+    results, data = _compute(user, weeks, programme, only)
     maps = {m.id: m for m in data.all_mappings}
     out = []
     for p, res in results:
