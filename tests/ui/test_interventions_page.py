@@ -380,10 +380,16 @@ def test_inputs_are_named_and_mnemonics_unique(qtbot, mapped) -> None:  # type: 
             assert unnamed_inputs(tab) == [], page.tabs.tabText(i)
         letters = _mnemonics(tab) + tab_letters + ["f", "h"]  # the File and Help menus
         assert len(letters) == len(set(letters)), (page.tabs.tabText(i), sorted(letters))
-    for dialog in (ProgrammeDialog(welfare), AssignDialog(welfare, [(keys[0], "A student")]),
-                   EndDialog(welfare, iv.list_mappings(welfare)[0])):
+    from mapping_tool.ui.pages.intervention_widgets import MappingDialog, OutcomeDialog
+
+    mapping = iv.list_mappings(welfare)[0]
+    for dialog in (ProgrammeDialog(welfare), AssignDialog(welfare, [(keys[0], "A student")]), EndDialog(welfare, mapping),
+                   MappingDialog(welfare, mapping), OutcomeDialog(welfare, mapping)):
         qtbot.addWidget(dialog)
-        assert unnamed_inputs(dialog) == [], type(dialog).__name__
+        if isinstance(dialog, OutcomeDialog):  # one text box, named
+            assert dialog.text.accessibleName() == "Outcome note"
+        else:
+            assert unnamed_inputs(dialog) == [], type(dialog).__name__
         letters = _mnemonics(dialog)
         assert len(letters) == len(set(letters)), type(dialog).__name__
     settle(qtbot)
@@ -423,8 +429,10 @@ def test_history_and_import_from_the_catalogue(qtbot, mapped, tmp_path: Path) ->
 
 
 def test_an_outcome_note_from_the_student_panel(qtbot, mapped) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QDate
+
     from mapping_tool.services import notes
-    from mapping_tool.ui.pages.intervention_widgets import OutcomeDialog
+    from mapping_tool.ui.pages.intervention_widgets import MappingDialog, OutcomeDialog
     from mapping_tool.ui.pages.student_panel import StudentPanel
 
     welfare, keys = mapped
@@ -444,6 +452,19 @@ def test_an_outcome_note_from_the_student_panel(qtbot, mapped) -> None:  # type:
     texts = [n.display_text for n in notes.list_notes(welfare, keys[1])]
     assert any(MENTORING in t and "Attending every morning" in t for t in texts)
     assert any("Attending every morning" in lab.text() for lab in panel.note_labels)
+    # change the review date and the goal: the panel shows them
+    panel.change_buttons[0].click()
+    change_dialog = panel.dialog
+    assert isinstance(change_dialog, MappingDialog)
+    change_dialog.submit()
+    assert change_dialog.message.text() == "Nothing was changed."
+    change_dialog.review.setDate(QDate(2026, 10, 12))
+    change_dialog.goal.setValue(92)
+    with qtbot.waitSignal(panel.shown, timeout=10000):
+        change_dialog.submit()
+    mapping = iv.list_mappings(welfare, student_key=keys[1])[0]
+    assert mapping.review == date(2026, 10, 12) and mapping.goal_target == 92
+    assert "review 12/10/2026" in " ".join(lab.text() for lab in panel.intervention_labels)
 
 
 def test_a_teacher_sees_counts_not_figures_and_nothing_of_a_sensitive_programme(qtbot, mapped, login) -> None:  # type: ignore[no-untyped-def]

@@ -588,3 +588,46 @@ def _word(value: object) -> str:
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"  # an ISO date kept in the history
     return str(value)
+
+
+class MappingDialog(ServiceDialog):
+    """Change a student's participation: the review date, the goal's target, who is responsible."""
+
+    def __init__(self, session: Any, mapping: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, "Change participation", parent)
+        self.mapping = mapping
+        who = mapping.student_name or mapping.student_key
+        intro = QLabel(f"<b>{escape(who)}</b> in <b>{escape(mapping.programme)}</b>, since {day(mapping.start)}.")
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        intro.setWordWrap(True)
+        self.form.addRow(intro)
+        self.review = date_edit(mapping.review or mapping.start + timedelta(weeks=8), "Review date")
+        self.goal = QDoubleSpinBox()
+        self.goal.setRange(-1, 1000)
+        self.goal.setDecimals(1)
+        self.goal.setSpecialValueText("no target")
+        self.goal.setValue(mapping.goal_target if mapping.goal_target is not None else -1)
+        self.responsible = QLineEdit(mapping.responsible)
+        self.responsible.setPlaceholderText("User name of the staff member responsible")
+        self.form.addRow("&Review on:", self.review)
+        self.form.addRow("&Goal target:", self.goal)
+        self.form.addRow("Res&ponsible staff:", self.responsible)
+        self.finish_layout()
+
+    def call(self) -> Callable[[], object] | None:
+        m = self.mapping
+        review = from_qdate(self.review.date())
+        goal = self.goal.value() if self.goal.value() >= 0 else None
+        responsible = self.responsible.text().strip()
+        changes: dict[str, Any] = {}
+        if review != m.review:
+            changes["review"] = review
+        if goal is not None and goal != m.goal_target:
+            changes["goal_target"] = goal
+        if responsible and responsible != m.responsible:
+            changes["responsible"] = responsible
+        if not changes:
+            say(self.message, "Nothing was changed.")
+            return None
+        session = self.session
+        return lambda: iv().update_mapping(session, m.id, **changes)

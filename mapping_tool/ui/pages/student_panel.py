@@ -217,6 +217,7 @@ class StudentPanel(QWidget):
         self.intervention_labels: list[QLabel] = []
         self.end_buttons: list[QPushButton] = []
         self.outcome_buttons: list[QPushButton] = []
+        self.change_buttons: list[QPushButton] = []
         self.assign_button: QPushButton | None = None
         self.dialog: QWidget | None = None
 
@@ -439,6 +440,7 @@ class StudentPanel(QWidget):
         box, layout = _section("Interventions")
         self.intervention_labels = []
         self.end_buttons = []
+        self.change_buttons = []
         self.outcome_buttons = []
         found = data.interventions
         if isinstance(found, str) or found is None:
@@ -493,6 +495,11 @@ class StudentPanel(QWidget):
                 end.clicked.connect(lambda _c=False, m=m: self.end_intervention(m))
                 self.end_buttons.append(end)
                 buttons.addWidget(end)
+                edit = QPushButton("Change…")
+                edit.setAccessibleName(f"Change the review date, goal or responsible staff for {m.programme}")
+                edit.clicked.connect(lambda _c=False, m=m: self.change_intervention(m))
+                self.change_buttons.append(edit)
+                buttons.addWidget(edit)
             outcome = QPushButton("Outcome…")
             outcome.setAccessibleName(f"Add an outcome note for {m.programme}")
             outcome.setToolTip("Add an outcome note (kept with the student's notes)")
@@ -526,6 +533,13 @@ class StudentPanel(QWidget):
         from mapping_tool.ui.pages.intervention_widgets import EndDialog
 
         self.dialog = EndDialog(self.session, mapping, self)
+        self.dialog.done_with.connect(lambda _r: self._intervention_changed())
+        self.dialog.open()
+
+    def change_intervention(self, mapping: Any) -> None:
+        from mapping_tool.ui.pages.intervention_widgets import MappingDialog
+
+        self.dialog = MappingDialog(self.session, mapping, self)
         self.dialog.done_with.connect(lambda _r: self._intervention_changed())
         self.dialog.open()
 
