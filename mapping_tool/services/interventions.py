@@ -1162,6 +1162,16 @@ def _compute(user: UserSession, weeks: int, programme: str | None,
     return results, data
 
 
+def prepare_evaluation(user: UserSession) -> None:
+    """Load the attendance for evaluating (a few seconds on a large school, once per open store
+    until the next import): a screen may call it on the worker before the first evaluation."""
+    user.check_active()
+    with user.store.read() as session:
+        data, (snap_id, rule_id) = _load(user, session)
+        if data.latest is not None:
+            _attendance_days(user, session, snap_id, rule_id, data.rules)
+
+
 def _sees_all(user: UserSession, keys: set[str], roster: _Roster | None) -> bool:
     if user.role in WHOLE_SCHOOL:
         return True
@@ -1580,6 +1590,6 @@ __all__ = [
     "StudentEvaluation", "StudentInterventions", "add_outcome_note", "add_programme", "agenda", "assign", "capacity",
     "end_mapping", "evaluate", "evaluate_students", "evaluation_weeks", "export_evaluation", "get_programme", "grid",
     "import_mappings", "list_mappings", "list_meetings", "list_programmes", "load_starter_catalogue",
-    "participant_counts", "programme_history", "recap", "record_decision", "remove_programme", "restore_programme",
+    "participant_counts", "prepare_evaluation", "programme_history", "recap", "record_decision", "remove_programme", "restore_programme",
     "set_evaluation_weeks", "start_meeting", "student_interventions", "update_mapping", "update_programme",
 ]

@@ -449,3 +449,21 @@ def test_capacity_is_seats_against_flagged_students_with_no_intervention_for_the
     assert (rows["Mentoring"].seats, rows["Mentoring"].participants, rows["Mentoring"].free_seats) == (5, 2, 3)
     assert rows["Mentoring"].demand == rows["Breakfast club"].demand == len(flagged) - 2
     assert rows["Breakfast club"].seats is None and rows["Breakfast club"].free_seats is None
+
+
+def test_a_refresh_never_touches_mappings_and_the_evaluation_follows_the_new_extract(cust, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from importers.demo import generate_demo_extract
+    from mapping_tool.services import imports
+
+    iv.add_programme(cust, "Mentoring", kind="mentoring", measure="attendance_rate")
+    iv.assign(cust, "Mentoring", _keys(cust, status="ACTV")[:3], start=START)
+    before_rows = _mapping_rows(cust)
+    (first,) = iv.evaluate(cust, programme="Mentoring")
+    first_snapshot = cust.store._iv_days[0][0]  # noqa: SLF001
+    generate_demo_extract(tmp_path / "later", students=80, extract_date=dt.date(2026, 10, 16), years=1, seed=3)
+    imports.import_cases21(cust, tmp_path / "later")
+    assert _mapping_rows(cust) == before_rows
+    iv.prepare_evaluation(cust)
+    assert cust.store._iv_days[0][0] != first_snapshot  # noqa: SLF001 - the new extract's attendance
+    (second,) = iv.evaluate(cust, programme="Mentoring")
+    assert second.participants == first.participants == 3
