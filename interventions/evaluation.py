@@ -295,7 +295,8 @@ def _evaluate_rates(
             results.append(not_measured(REASON_NO_COMPARISON, before, after, after_days))
             continue
         # nearest before-values; candidates are in key order, so a stable sort breaks ties by key
-        pick = np.argsort(np.abs(c_before - before), kind="stable")[:COMPARISONS]
+        # (distances rounded to 1e-9 so that equal distances from float rates tie exactly)
+        pick = np.argsort(np.round(np.abs(c_before - before), 9), kind="stable")[:COMPARISONS]
         comp_change = float(np.mean(c_after[pick] - c_before[pick]))
         change = after - before
         results.append(StudentResult(

@@ -267,3 +267,21 @@ def test_absence_rows_only_count_the_school_days_as_marked() -> None:
     assert p.before == pytest.approx((12 - 6) / 12 * 100)
     # after 09/03-16/03 but the student left on 13/03: 5 weekdays (10 half-days), 1 absent -> 90 %
     assert p.after == pytest.approx(90.0)
+
+
+def test_equal_distances_from_float_rates_tie_by_key() -> None:
+    """Candidates 33.3 points above and below (float rates, whose distances need not be exactly
+    equal in floating point) are the same distance: the tie goes by key."""
+    spec_rows: list[tuple[str, dt.date, int, int]] = []
+    # P: 3 marked, 2 absent before (33.3 %); Z: 3 marked, 1 absent (66.7 %); Y: 3 marked, 3 absent (0 %)
+    for key, absent in (("P", 2), ("Z", 1), ("Y", 3)):
+        spec_rows += [(key, BEFORE_DAYS[0], 2, min(absent, 2)), (key, BEFORE_DAYS[1], 1, max(absent - 2, 0))]
+        spec_rows += [(key, AFTER_DAYS[0], 2, 0)]
+    frame = pd.DataFrame(spec_rows, columns=["key", "date", "marked", "absent"])
+    zeros = np.zeros(len(frame), dtype=np.int64)
+    days = AttendanceDays(frame["key"], frame["date"], frame["marked"].to_numpy(), frame["absent"].to_numpy(),
+                          zeros, zeros)
+    result = evaluate_programme("X", "attendance_rate", [MappingRow(1, "P", "X", S, None)], latest=LATEST, weeks=1,
+                                days=days, year_level={"P": "09", "Y": "09", "Z": "09"}, population=["Y", "Z"])
+    assert result.students[0].before == pytest.approx(100 / 3)
+    assert result.students[0].comparisons == ("Y", "Z")
