@@ -328,6 +328,9 @@ def test_meeting_mode_is_keyboard_first_and_prints_a_recap(qtbot, mapped, tmp_pa
     page.activateWindow()
     qtbot.waitUntil(page.isActiveWindow, timeout=5000)  # shortcuts work in the active window
     meeting.table.setFocus()
+    qtbot.keyClick(meeting.table, Qt.Key.Key_Return)  # Enter: to the decision
+    assert meeting.none_radio.hasFocus()
+    meeting.table.setFocus()
     qtbot.keyClick(meeting.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     settle(qtbot)
     meetings = iv.list_meetings(welfare)
@@ -494,3 +497,22 @@ def test_a_teacher_sees_counts_not_figures_and_nothing_of_a_sensitive_programme(
     page.tabs.setCurrentIndex(2)
     settle(qtbot)
     assert "Family counselling" not in page.grid.model.HEADERS
+
+
+def test_the_custodian_keeps_a_new_window_as_the_school_setting(qtbot, mapped, login) -> None:  # type: ignore[no-untyped-def]
+    from tests.support import CUSTODIAN
+
+    custodian = login(CUSTODIAN)
+    page = _page(qtbot, custodian, tab=1)
+    ev = page.evaluation
+    assert ev.weeks.value() == iv.evaluation_weeks(custodian) == 8
+    assert ev.save_weeks.isVisible()
+    ev.weeks.setValue(6)
+    ev.save_weeks.setChecked(True)
+    ev.recalculate()
+    settle(qtbot)
+    assert iv.evaluation_weeks(custodian) == 6
+    assert {e.weeks for e in ev.evaluations} == {6}
+    welfare, _keys = mapped
+    other = _page(qtbot, welfare, tab=1)
+    assert not other.evaluation.save_weeks.isVisible() and other.evaluation.weeks.value() == 6
