@@ -43,10 +43,13 @@ from risk_factors.errors import InputError
 from risk_factors.rules import RiskRules
 
 __all__ = [
+    "HalfDayCounts",
     "MeasureFinding",
     "MeasureResult",
     "compute_measures",
+    "half_day_counts",
     "measure_columns",
+    "school_day_numbers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -202,6 +205,67 @@ def _code_tables(
     return known, curriculum, pre_approved
 
 
+def _half(
+    code: np.ndarray,
+    appr: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rules: RiskRules,
+) -> tuple[np.ndarray, ...]:
+    """The one definition of a half-day: (marked, absent, unapproved, unknown code, internal
+    suspension, external suspension) as boolean arrays over ``code``."""
+    known, curriculum, pre_approved = tables
+    marked = code > 0
+    c = np.where(marked, code, 0)
+    absent = marked & (code >= 200) & ~curriculum[c]
+    unapproved = absent & ((appr == _APPROVAL_N) | ((appr == _APPROVAL_BLANK) & ~pre_approved[c]))
+    unknown = marked & ~known[c]
+    internal = code == rules.internal_suspension_code
+    external = code == rules.external_suspension_code
+    return marked, absent, unapproved, unknown, internal, external
+
+
+@dataclass(frozen=True, eq=False)
+class HalfDayCounts:
+    """Per attendance row, the number of half-days (0, 1 or 2) of each kind, by the measures'
+    own definition (used by the intervention evaluation to rate any window of days)."""
+
+    marked: np.ndarray
+    absent: np.ndarray
+    unapproved: np.ndarray
+    suspension: np.ndarray  # internal or external
+
+
+def half_day_counts(
+    attendance: pd.DataFrame, absence_types: pd.DataFrame, rules: RiskRules
+) -> HalfDayCounts:
+    """Classify every row of ``attendance`` as :func:`compute_measures` does (marked: code above
+    0; absent: 200 or more and not CURRICULUM; unapproved by the approval flag or, blank, by
+    PRE_APPROVED; suspension: the internal or external suspension code)."""
+    _require(
+        attendance,
+        "attendance",
+        ("student_key", "date", "am_code", "am_approved", "pm_code", "pm_approved"),
+    )
+    _require(absence_types, "absence types", ("code", "curriculum", "pre_approved"))
+    am = attendance["am_code"].to_numpy().astype(np.int64)
+    pm = attendance["pm_code"].to_numpy().astype(np.int64)
+    top = max(
+        int(am.max()) if len(am) else 0,
+        int(pm.max()) if len(pm) else 0,
+        rules.internal_suspension_code,
+        rules.external_suspension_code,
+    )
+    tables = _code_tables(absence_types, top)
+    h_am = _half(am, _approval(attendance["am_approved"]), tables, rules)
+    h_pm = _half(pm, _approval(attendance["pm_approved"]), tables, rules)
+
+    def count(i: int) -> np.ndarray:
+        return h_am[i].astype(np.int8) + h_pm[i].astype(np.int8)
+
+    suspension = (h_am[4] | h_am[5]).astype(np.int8) + (h_pm[4] | h_pm[5]).astype(np.int8)
+    return HalfDayCounts(count(0), count(1), count(2), suspension)
+
+
 def _school_days(
     calendar: pd.DataFrame | None, rules: RiskRules, start: int, end: int
 ) -> tuple[np.ndarray, str]:
@@ -220,6 +284,14 @@ def _school_days(
     all_days = np.arange(start, end + 1, dtype=np.int64)
     weekday = (all_days + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0
     return all_days[weekday < 5], source
+
+
+def school_day_numbers(
+    calendar: pd.DataFrame | None, rules: RiskRules, first: dt.date, last: dt.date
+) -> np.ndarray:
+    """Sorted day numbers (days since 1970) of the school days in [first, last], as the
+    absence-rows-only rule counts them: the calendar's school days, else Monday to Friday."""
+    return _school_days(calendar, rules, _day_number(first), _day_number(last))[0]
 
 
 def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -414,19 +486,8 @@ def compute_measures(
     )
     known, curriculum, pre_approved = _code_tables(absence_types, top)
 
-    def half(code: np.ndarray, appr: np.ndarray) -> tuple[np.ndarray, ...]:
-        marked = code > 0
-        c = np.where(marked, code, 0)
-        absent = marked & (code >= 200) & ~curriculum[c]
-        unapproved = absent & (
-            (appr == _APPROVAL_N) | ((appr == _APPROVAL_BLANK) & ~pre_approved[c])
-        )
-        unknown = marked & ~known[c]
-        internal = code == rules.internal_suspension_code
-        external = code == rules.external_suspension_code
-        return marked, absent, unapproved, unknown, internal, external
-
-    h_am, h_pm = half(am, am_appr), half(pm, pm_appr)
+    tables = (known, curriculum, pre_approved)
+    h_am, h_pm = _half(am, am_appr, tables, rules), _half(pm, pm_appr, tables, rules)
 
     def per_student(i: int) -> np.ndarray:
         weights = h_am[i].astype(np.int8) + h_pm[i].astype(np.int8)

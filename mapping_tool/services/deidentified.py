@@ -107,6 +107,7 @@ def build_summary(user: UserSession) -> SummaryTable:
     }
     features = [CHARACTERISTIC_TITLES[c] for c in chars]
     import mapping_tool.services.flags  # noqa: F401  (registers the flag and tier counts)
+    import mapping_tool.services.interventions  # noqa: F401  (registers the participant counts)
 
     for counter in _feature_counters:
         extra = counter(user)

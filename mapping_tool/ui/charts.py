@@ -184,3 +184,66 @@ def bar_chart(
     parts = "; ".join(f"{lab}: {c:,} ({s:.1f} %)" for lab, c, s in zip(labels, counts, shares, strict=True))
     canvas.describe(f"Chart: {title}", f"{title}, of {total:,} students: {parts}.")
     return canvas
+
+
+def evaluation_chart(
+    title: str,
+    before: float | None,
+    after: float | None,
+    comparison_before: float | None,
+    comparison_after: float | None,
+    *,
+    unit: str = "",
+    participants_label: str = "Participants",
+    comparison_label: str = "Similar students",
+    parent: QWidget | None = None,
+) -> ChartCanvas:
+    """A programme's evaluation: before and after for its participants beside the same for their
+    comparison students (similar students not in a programme). Every bar carries its figure and
+    its name ("Before", "After") so that colour and hatching are never the only signal."""
+    canvas = ChartCanvas(4.3, 2.5, parent)
+    ax = canvas.axes()
+    _, text, bar, reference = _palette_colours()
+    groups = ((participants_label, before, after, bar), (comparison_label, comparison_before, comparison_after, reference))
+    xs, heights, colours, hatches, names = [], [], [], [], []
+    for g, (_label, b, a, colour) in enumerate(groups):
+        for k, (value, name) in enumerate(((b, "Before"), (a, "After"))):
+            number = _number(value)
+            xs.append(g * 2.6 + k * 1.0)
+            heights.append(number)
+            colours.append(colour)
+            hatches.append("" if k == 0 else "//")
+            names.append(name)
+    shown = [h for h in heights if h is not None]
+    if not shown:
+        ax.text(0.5, 0.5, "No figures to show", transform=ax.transAxes, ha="center", va="center", fontsize=9, color=text)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        top = max(shown)
+        for x, h, colour, hatch in zip(xs, heights, colours, hatches, strict=True):
+            if h is None:
+                ax.text(x, 0.02, "no figure", transform=ax.get_xaxis_transform(), ha="center", fontsize=7, color=text)
+                continue
+            ax.bar(x, h, width=0.8, color=colour, alpha=0.55 if not hatch else 0.95, hatch=hatch, edgecolor=text, linewidth=0.5)
+            ax.text(x, h + (abs(top) or 1) * 0.02, f"{_fmt(h)}{unit}", ha="center", va="bottom", fontsize=8, color=text)
+        ax.set_xticks(xs)
+        ax.set_xticklabels(names, fontsize=8)
+        for g, (label, *_rest) in enumerate(groups):
+            ax.text(g * 2.6 + 0.5, -0.2, label, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=9,
+                    color=text, fontweight="bold")
+        low = min(0.0, min(shown))
+        ax.set_ylim(low, max(top * 1.18, 1.0))
+        ax.set_xlim(-0.7, 2.6 + 1.7)
+    ax.set_title(title, fontsize=9, loc="left")
+
+    def words(value: float | None) -> str:
+        number = _number(value)
+        return "no figure" if number is None else f"{_fmt(number)}{unit}"
+
+    canvas.describe(
+        f"Chart: {title}",
+        f"{participants_label}: before {words(before)}, after {words(after)}. "
+        f"{comparison_label}: before {words(comparison_before)}, after {words(comparison_after)}.",
+    )
+    return canvas

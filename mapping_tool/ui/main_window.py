@@ -153,15 +153,7 @@ class MainWindow(QMainWindow):
         s = self.session
         return {
             PAGE_STUDENTS: lambda: _students_page(s),
-            PAGE_INTERVENTIONS: lambda: PlaceholderPage(
-                "Interventions",
-                "Map flagged students to interventions and evaluate them over later refreshes.",
-                [
-                    "The school's catalogue of interventions and programs",
-                    "Each student's interventions with goals, responsible staff, dates and outcome notes",
-                    "Evaluation: each student's measures before and after, and a program's change beside a comparison group",
-                ],
-            ),
+            PAGE_INTERVENTIONS: lambda: _interventions_page(s),
             PAGE_REFERRALS: lambda: PlaceholderPage(
                 "Referrals",
                 "Consent-backed referrals to outside agencies (the privacy assessment's Attachment 3).",
@@ -373,6 +365,12 @@ def _students_page(session) -> QWidget:  # type: ignore[no-untyped-def]
     from mapping_tool.ui.pages.students import StudentsPage
 
     return StudentsPage(session)
+
+
+def _interventions_page(session) -> QWidget:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.interventions import InterventionsPage
+
+    return InterventionsPage(session)
 
 
 def _imports_page(session) -> QWidget:  # type: ignore[no-untyped-def]

@@ -81,11 +81,11 @@ def test_panel_shows_identity_flags_with_explanations_and_charts(qtbot, login, s
     assert (WELFARE, "student.viewed", row["student_key"]) in audit_actions(school_dir, store_key)
 
 
-def test_panel_says_what_interventions_and_referrals_will_hold(qtbot, login) -> None:  # type: ignore[no-untyped-def]
+def test_panel_shows_no_interventions_yet_and_what_referrals_will_hold(qtbot, login) -> None:  # type: ignore[no-untyped-def]
     welfare = login(WELFARE)
     panel = _panel(qtbot, welfare, _rows(welfare)[0]["student_key"])
     text = " ".join(lab.text() for lab in panel.body.findChildren(type(panel.title)))
-    assert "interventions and programs" in text and "coming update" in text
+    assert "Not in any programme yet." in text and panel.assign_button is not None
     assert "Consent-backed referrals" in text
 
 

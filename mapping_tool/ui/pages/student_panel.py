@@ -71,11 +71,6 @@ IDENTITY = (
     ("status", "Status"), ("gender", "Gender"), ("birth_date", "Birth date"), ("entry_date", "Entry date"),
     ("exit_date", "Exit date"),
 )
-INTERVENTIONS_TEXT = (
-    "This student's interventions and programs — goals, responsible staff, start and end dates and outcome "
-    "notes, with their measures before and after — will be listed here when the Interventions section arrives "
-    "in a coming update."
-)
 SENSITIVE_TEXT = (
     "A sensitive note is read only by you, the data custodian, principal class and welfare staff; "
     "others who see this student see that it exists, so they know to ask."
@@ -104,6 +99,7 @@ class PanelData:
     notes: list[Any]  # notes.NoteView
     thresholds: dict[str, Any]
     staff: dict[str, str] = field(default_factory=dict)  # user name -> the person's name
+    interventions: Any = None  # interventions.StudentInterventions, or the sentence why not shown
 
 
 def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-def]
@@ -123,7 +119,18 @@ def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-
     from mapping_tool.services.people import staff_names
 
     who = [session.username, view.concern_recorded_by, str(view.override["by"]) if view.override else "", *(n.author for n in note_views)]
-    return PanelData(view.student_key, record, view, history, note_views, thresholds, staff_names(session, who))
+    return PanelData(view.student_key, record, view, history, note_views, thresholds,
+                     staff_names(session, who), load_interventions(session, view.student_key))
+
+
+def load_interventions(session, key: str) -> Any:  # type: ignore[no-untyped-def]
+    """The student's interventions with their evaluation; refused: the sentence, shown in place."""
+    from mapping_tool.services import interventions
+
+    try:
+        return interventions.student_interventions(session, key)
+    except KnownError as exc:
+        return exc.message
 
 
 def _muted(html: str) -> QLabel:
@@ -213,6 +220,12 @@ class StudentPanel(QWidget):
         self.explanation_labels: list[QLabel] = []
         self.flag_labels: dict[str, QLabel] = {}
         self.charts: dict[str, Any] = {}
+        self.intervention_labels: list[QLabel] = []
+        self.end_buttons: list[QPushButton] = []
+        self.outcome_buttons: list[QPushButton] = []
+        self.change_buttons: list[QPushButton] = []
+        self.assign_button: QPushButton | None = None
+        self.dialog: QWidget | None = None
 
     # -- loading ----------------------------------------------------------------------------
     def show_student(self, key: str) -> None:
@@ -275,9 +288,10 @@ class StudentPanel(QWidget):
         layout.addWidget(_label(" &nbsp;·&nbsp; ".join(facts)))
         layout.addWidget(self._flags_section(data))
         layout.addWidget(self._tier_section(data))
+        layout.addWidget(self._interventions_section(data))
         layout.addWidget(self._measures_section(data))
         layout.addWidget(self._notes_section(data))
-        for title, text in (("Interventions", INTERVENTIONS_TEXT), ("Referrals", REFERRALS_TEXT)):
+        for title, text in (("Referrals", REFERRALS_TEXT),):
             box, box_layout = _section(title)
             box_layout.addWidget(_muted(escape(text)))
             layout.addWidget(box)
@@ -430,6 +444,135 @@ class StudentPanel(QWidget):
         if not shown:
             layout.addWidget(_label("Your role does not see this student's measures."))
         return box
+
+    def _interventions_section(self, data: PanelData) -> QGroupBox:
+        """Each programme the student is (or was) in, with dates, goal and responsible staff, and
+        its evaluation beside similar students; "Add to a programme" maps the student."""
+        from mapping_tool.ui.pages.intervention_widgets import (
+            STATUS_WORDS,
+            change,
+            day,
+            level,
+            yes_no,
+        )
+
+        box, layout = _section("Interventions")
+        self.intervention_labels = []
+        self.end_buttons = []
+        self.change_buttons = []
+        self.outcome_buttons = []
+        found = data.interventions
+        if isinstance(found, str) or found is None:
+            layout.addWidget(_muted(escape(found or "Interventions are not available.")))
+            return box
+        evaluations = {e.mapping_id: e for e in found.evaluations}
+        if not found.mappings:
+            layout.addWidget(_muted("Not in any programme yet."))
+        for m in found.mappings:
+            status = STATUS_WORDS.get(m.status, m.status)
+            dates = f"since {day(m.start)}" if not m.end else f"{day(m.start)} to {day(m.end)}"
+            if m.status == "planned":
+                dates = f"from {day(m.start)}"
+            parts = [f"<b>{escape(m.programme)}</b> — {escape(status)} {dates}"]
+            if m.status == "withdrawn" and m.reason:
+                parts[0] += f" ({escape(m.reason)})"
+            extra = []
+            if m.review and m.status in ("planned", "active"):
+                extra.append(f"review {day(m.review)}")
+            if m.responsible:
+                extra.append(f"responsible: {escape(m.responsible)}")
+            if extra:
+                parts[0] += " · " + " · ".join(extra)
+            if m.goal_text:
+                parts.append(f"Goal: {escape(m.goal_text)}")
+            e = evaluations.get(m.id)
+            if e is not None:
+                if e.before is not None and e.after is not None:
+                    figures = (f"Before {level(e.before, e.measure)} → after {level(e.after, e.measure)} "
+                               f"(change {change(e.change, e.measure)}")
+                    if e.difference is not None:
+                        figures += (f"; similar students {change(e.comparison_change, e.measure)}; "
+                                    f"<b>difference {change(e.difference, e.measure)}</b>")
+                    figures += ")"
+                    parts.append(figures)
+                if e.goal_met is not None:
+                    parts.append(f"Goal met: <b>{yes_no(e.goal_met)}</b>")
+                if e.note:
+                    parts.append(f"<i>{escape(e.note)}</i>")
+            label = _label("<br>".join(parts))
+            label.setFrameShape(QFrame.Shape.StyledPanel)
+            label.setContentsMargins(6, 4, 6, 4)
+            if e is not None and e.goal_met is not None:
+                label.setAccessibleDescription(f"Goal met: {'yes' if e.goal_met else 'no'}")
+            self.intervention_labels.append(label)
+            row = QHBoxLayout()
+            row.addWidget(label, 1)
+            buttons = QVBoxLayout()
+            if m.status in ("planned", "active"):
+                end = QPushButton("End…")
+                end.setAccessibleName(f"End participation in {m.programme}")
+                end.clicked.connect(lambda _c=False, m=m: self.end_intervention(m))
+                self.end_buttons.append(end)
+                buttons.addWidget(end)
+                edit = QPushButton("Change…")
+                edit.setAccessibleName(f"Change the review date, goal or responsible staff for {m.programme}")
+                edit.clicked.connect(lambda _c=False, m=m: self.change_intervention(m))
+                self.change_buttons.append(edit)
+                buttons.addWidget(edit)
+            outcome = QPushButton("Outcome…")
+            outcome.setAccessibleName(f"Add an outcome note for {m.programme}")
+            outcome.setToolTip("Add an outcome note (kept with the student's notes)")
+            outcome.clicked.connect(lambda _c=False, m=m: self.outcome_note(m))
+            self.outcome_buttons.append(outcome)
+            buttons.addWidget(outcome)
+            buttons.addStretch(1)
+            row.addLayout(buttons)
+            layout.addLayout(row)
+        self.assign_button = QPushButton("Add to a pro&gramme…")
+        self.assign_button.clicked.connect(self.add_intervention)
+        layout.addWidget(self.assign_button, 0, Qt.AlignmentFlag.AlignLeft)
+        if any(e.difference is not None for e in found.evaluations):
+            layout.addWidget(_muted("The difference is the student's change minus that of up to 5 similar students "
+                                    "(same year level, nearest before-figure) over the same dates: it compares, it does "
+                                    "not prove cause."))
+        return box
+
+    def add_intervention(self) -> None:
+        from mapping_tool.ui.pages.intervention_widgets import AssignDialog
+
+        if self.key is None or self.data is None:
+            return
+        r = self.data.record
+        name = ", ".join(p for p in (str(r.get("surname") or ""), str(r.get("first_name") or "")) if p)
+        self.dialog = AssignDialog(self.session, [(self.key, name)], self)
+        self.dialog.done_with.connect(lambda _r: self._intervention_changed())
+        self.dialog.open()
+
+    def end_intervention(self, mapping: Any) -> None:
+        from mapping_tool.ui.pages.intervention_widgets import EndDialog
+
+        self.dialog = EndDialog(self.session, mapping, self)
+        self.dialog.done_with.connect(lambda _r: self._intervention_changed())
+        self.dialog.open()
+
+    def change_intervention(self, mapping: Any) -> None:
+        from mapping_tool.ui.pages.intervention_widgets import MappingDialog
+
+        self.dialog = MappingDialog(self.session, mapping, self)
+        self.dialog.done_with.connect(lambda _r: self._intervention_changed())
+        self.dialog.open()
+
+    def outcome_note(self, mapping: Any) -> None:
+        from mapping_tool.ui.pages.intervention_widgets import OutcomeDialog
+
+        self.dialog = OutcomeDialog(self.session, mapping, self)
+        self.dialog.done_with.connect(lambda _r: self._intervention_changed())
+        self.dialog.open()
+
+    def _intervention_changed(self) -> None:
+        if self.key:
+            self.changed.emit(self.key)
+            self.reload()
 
     def _notes_section(self, data: PanelData) -> QGroupBox:
         box, layout = _section("Notes")

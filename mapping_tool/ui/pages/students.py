@@ -577,6 +577,7 @@ class StudentsPage(QWidget):
     loaded = Signal()
     exported = Signal(object)  # the path written (Excel or PDF)
     printed = Signal()
+    assigned = Signal(object)  # students were mapped to a programme (list of MappingView)
 
     def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
@@ -664,6 +665,9 @@ class StudentsPage(QWidget):
         self.clear_button = QPushButton("&Clear filters")
         row2.addWidget(self.clear_button)
         row2.addStretch(1)
+        self.assign_button = QPushButton("Add to &intervention…")
+        self.assign_button.setToolTip("Map the selected students to a programme (select rows with Shift or Ctrl)")
+        row2.addWidget(self.assign_button)
         self.count = QLabel()
         self.count.setAccessibleName("Students shown")
         row2.addWidget(self.count)
@@ -685,7 +689,8 @@ class StudentsPage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicatorShown(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # several rows may be selected, for "Add to intervention"
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         # Tab leaves the table (arrows move in it); Ctrl+Shift+S sorts by the current column
@@ -732,6 +737,7 @@ class StudentsPage(QWidget):
         self.new_only.toggled.connect(self.apply_filter)
         self.clear_button.clicked.connect(self.clear_filters)
         self.open_button.clicked.connect(self.open_selected)
+        self.assign_button.clicked.connect(self.add_to_intervention)
         self.print_button.clicked.connect(self.print_list)
         self.pdf_button.clicked.connect(self.save_pdf)
         self.excel_button.clicked.connect(self.export_excel)
@@ -1062,6 +1068,38 @@ class StudentsPage(QWidget):
             self.splitter.setSizes([int(total * 0.55), int(total * 0.45)])
         self.panel.show_student(key)
         self.student_opened.emit(key)
+
+    def selected_students(self) -> list[tuple[str, str]]:
+        """(key, "Surname, First") of the selected rows, in the table's order."""
+        model = self.table.selectionModel()
+        rows = sorted({i.row() for i in model.selectedRows()}) if model is not None else []
+        out = []
+        for row in rows:
+            values = self.model.row_values(row)
+            name = ", ".join(str(values.get(c) or "") for c in ("surname", "first_name") if values.get(c))
+            out.append((str(values.get("student_key")), name))
+        return out
+
+    def add_to_intervention(self) -> None:
+        """Map the selected rows of the filtered list to a programme (all or nothing)."""
+        from mapping_tool.ui.pages.intervention_widgets import AssignDialog
+
+        chosen = self.selected_students()
+        if not chosen:
+            self._say("Select the students first: filter the list, then select rows (Shift or Ctrl for several, "
+                      "Ctrl+A for all shown).")
+            return
+        self.assign_dialog = AssignDialog(self.session, chosen, self)
+        self.assign_dialog.done_with.connect(self._assigned)
+        self.assign_dialog.open()
+
+    def _assigned(self, mappings: object) -> None:
+        count = len(mappings) if isinstance(mappings, list) else 0  # type: ignore[arg-type]
+        programme = mappings[0].programme if count else ""  # type: ignore[index]
+        self._say(f"Added {count} student{'s' if count != 1 else ''} to {programme}.")
+        if self.panel.isVisible() and self.panel.key:
+            self.panel.reload()
+        self.assigned.emit(mappings)
 
     def _panel_closed(self) -> None:
         self.panel.hide()
