@@ -21,7 +21,8 @@ class VerifyResult:
 
 
 def verify(user: UserSession) -> VerifyResult:
-    """Walk the chain; then compare its end with the anchor kept outside the database."""
+    """Walk the chain; compare its end with the anchor kept outside the database; then check each
+    file note of a disclosure against the digest the chain recorded when it was written."""
     user.require(Role.CUSTODIAN, Role.PRINCIPAL)
     store = user.store
     with store.read() as session:
@@ -55,6 +56,12 @@ def verify(user: UserSession) -> VerifyResult:
         )
     if by_id[last_id] != anchor["last_hash"]:
         return VerifyResult(False, count, f"entry {last_id} does not match the anchor kept outside the database", last_id)
+    from mapping_tool.services.referrals import check_file_notes
+
+    with store.read() as session:
+        note_problem = check_file_notes(session)  # each file note against the digest the chain holds
+    if note_problem is not None:
+        return VerifyResult(False, count, note_problem[1])
     return VerifyResult(True, count)
 
 
