@@ -15,6 +15,7 @@ import pytest
 from mapping_tool.errors import AuthenticationError, KnownError, PermissionDenied
 from mapping_tool.services import audit, auth, referrals, students
 from mapping_tool.ui.forms import html_to_pdf
+from tests.referral_support import current_school
 from tests.support import (
     CUSTODIAN,
     CUSTODIAN_PASSWORD,
@@ -29,23 +30,6 @@ from tests.support import (
 )
 
 TODAY = date.today()
-
-
-def current_school(template_store: Path, root: Path, *, students_count: int = 40, seed: int = 21, extract_date: date | None = None) -> Path:
-    """A store with a demo extract dated today (so it is not stale) imported."""
-    from importers.demo import generate_demo_extract
-    from mapping_tool.services import imports
-
-    folder = root / "store"
-    shutil.copytree(template_store, folder)
-    (folder / "smt.signin").unlink(missing_ok=True)
-    generate_demo_extract(root / "eduhub", students=students_count, extract_date=extract_date or TODAY, years=1, seed=seed)
-    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
-    try:
-        imports.import_cases21(user, root / "eduhub")
-    finally:
-        auth.sign_out(user)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +271,7 @@ def test_ciss_needs_designated_staff_and_views(school: Path, tmp_path: Path) -> 
 
 
 def test_stale_extract_is_refused_unless_a_reason(template_store: Path, tmp_path: Path) -> None:
-    folder = current_school(template_store, tmp_path, extract_date=TODAY - timedelta(days=45), students_count=20)
+    folder = current_school(template_store, tmp_path, extract_date=TODAY - timedelta(days=45), students=20)
     key = a_student(folder)
     custodian = signed(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
