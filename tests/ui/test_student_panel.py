@@ -86,7 +86,7 @@ def test_panel_says_what_interventions_and_referrals_will_hold(qtbot, login) -> 
     panel = _panel(qtbot, welfare, _rows(welfare)[0]["student_key"])
     text = " ".join(lab.text() for lab in panel.body.findChildren(type(panel.title)))
     assert "interventions and programs" in text and "coming update" in text
-    assert "Consent-backed referrals" in text
+    assert "No referrals or consents for this student." in text  # the Referrals section has arrived
 
 
 def test_the_relationships_concern_persists_and_raises_the_tier(qtbot, login) -> None:  # type: ignore[no-untyped-def]

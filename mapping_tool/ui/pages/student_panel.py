@@ -264,12 +264,21 @@ class StudentPanel(QWidget):
         layout.addWidget(self._tier_section(data))
         layout.addWidget(self._measures_section(data))
         layout.addWidget(self._notes_section(data))
-        for title, text in (("Interventions", INTERVENTIONS_TEXT), ("Referrals", REFERRALS_TEXT)):
+        for title, text in (("Interventions", INTERVENTIONS_TEXT),):
             box, box_layout = _section(title)
             box_layout.addWidget(_muted(escape(text)))
             layout.addWidget(box)
+        layout.addWidget(self._referrals_section(data))
         layout.addStretch(1)
         self.scroll.setWidget(self.body)  # deletes the previous one
+
+    def _referrals_section(self, data: PanelData) -> QGroupBox:
+        from mapping_tool.ui.pages.referrals import StudentReferralsSection
+
+        box, box_layout = _section("Referrals")
+        self.referrals_section = StudentReferralsSection(self.session, data.key, box)
+        box_layout.addWidget(self.referrals_section)
+        return box
 
     def _flags_section(self, data: PanelData) -> QGroupBox:
         view = data.flags
