@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -205,8 +205,9 @@ class FileNoteData:
             basis += f" (consent record {self.consent_id})"
         elif self.grounds:
             basis += f". Grounds: {self.grounds}"
+        local = self.created_at.replace(tzinfo=UTC).astimezone()  # stored in UTC, read in local time
         out = [
-            ("When", self.created_at.strftime("%d/%m/%Y %H:%M")),
+            ("When", local.strftime("%d/%m/%Y %H:%M")),
             ("Student", self.student_key),
         ]
         if self.corrects:

@@ -414,9 +414,12 @@ class ReferralWizard(QWizard):
             self.views.addItem(text, value)
         self.views_note = QLineEdit()
         self.views_note.setAccessibleName("Views note")
+        self.views_note.setPlaceholderText("Why the views were not sought (required then), or a note")
         for w in (self.use_consent, self.consent, self.use_exception, self.basis, self.grounds, self.views, self.views_note):
             layout.addWidget(w)
         layout.addStretch(1)
+        self.use_consent.toggled.connect(self._basis_changed)
+        self._basis_changed()
         self.addPage(second)
 
         third = QWizardPage()
@@ -447,6 +450,12 @@ class ReferralWizard(QWizard):
         self.student.editingFinished.connect(self._load_consents)
         self.agency.currentIndexChanged.connect(self._load_consents)
         self._load_consents()
+
+    def _basis_changed(self, *_: Any) -> None:
+        consent = self.use_consent.isChecked()
+        self.consent.setEnabled(consent)
+        for w in (self.basis, self.grounds):
+            w.setEnabled(not consent)
 
     def _load_consents(self) -> None:
         from mapping_tool.services import referrals
@@ -608,6 +617,11 @@ class ReferralsPage(QWidget):
             row.addStretch(1)
             tab_layout.addLayout(row)
             tab_layout.addWidget(self.note_view, 1)
+            self.note_detail = QLabel("Select a file note to read it in full.")
+            self.note_detail.setWordWrap(True)
+            self.note_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            tab_layout.addWidget(self.note_detail)
+            self.note_view.selectionModel().selectionChanged.connect(self._note_selected)
             self.tabs.addTab(tab, "File notes")
         self.refresh()
 
@@ -636,8 +650,10 @@ class ReferralsPage(QWidget):
         for b in (self.preview_button, self.authorise_button, self.pdf_button, self.docx_button, self.print_button, self.status_button):
             b.setEnabled(enabled)
         if enabled:
-            self.authorise_button.setEnabled(row.status == "awaiting_authorisation" and self.session.role in (
+            own = row.requested_by == self.session.username and self.session.role is not Role.CUSTODIAN
+            self.authorise_button.setEnabled(row.status == "awaiting_authorisation" and not own and self.session.role in (
                 Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE))
+            self.authorise_button.setToolTip("Another authoriser must authorise your own request." if own else "")
             sendable = row.status in ("authorised", "sent", "acknowledged", "accepted")
             for b in (self.pdf_button, self.docx_button, self.print_button):
                 b.setEnabled(sendable)
@@ -649,6 +665,14 @@ class ReferralsPage(QWidget):
             )
         else:
             self.detail.setText("Select a referral to preview, authorise or send it." if not self.teacher else "")
+
+    def _note_selected(self, *_: Any) -> None:
+        note = _selected(self.note_view)
+        if note is None:
+            self.note_detail.setText("Select a file note to read it in full.")
+            return
+        rows = "".join(f"<tr><td><b>{escape(k)}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>" for k, v in note.rows())
+        self.note_detail.setText(f"<b>File note {note.id}</b><table cellspacing='0' cellpadding='1'>{rows}</table>")
 
     def _done(self, text: str) -> None:
         self.message.setText(text)
@@ -885,12 +909,18 @@ class StudentReferralsSection(QWidget):
             return
         if not rows and not consents:
             self._text("No referrals or consents for this student.")
+        if rows:
+            self._text("<b>Referrals</b>")
         for r in rows:
-            self._text(f"<b>Referral {r.id}</b> to {escape(r.agency)} · {escape(r.status_title)} · "
+            self._text(f"Referral {r.id} to {escape(r.agency)} · {escape(r.status_title)} · "
                        f"{escape(_cats(r.categories))} · {SHORT_BASIS.get(r.basis, r.basis)} · updated {_local(r.status_at)}")
+        if consents:
+            self._text("<b>Consents</b>")
         for c in consents:
             self._text(f"Consent {c.id} for {escape(c.agency)} by {escape(c.given_by)} ({escape(c.giver_name)}): "
                        f"{escape(_cats(c.categories))} · until {_day(c.expires)} · <b>{escape(c.state)}</b>")
+        if notes:
+            self._text("<b>File notes of disclosures</b>")
         for n in notes:
             what = f"corrects note {n.corrects}: {escape(n.text)}" if n.corrects else (
                 f"{escape(n.agency)}: {escape(_cats(n.categories))} by {escape(n.disclosed_by)} ({n.document_kind.upper()})")
@@ -907,6 +937,7 @@ class StudentReferralsSection(QWidget):
             row.addWidget(b)
         row.addStretch(1)
         self.layout_.addLayout(row)
+        self.layout_.addStretch(1)
 
     def refer(self) -> ReferralWizard:
         self.wizard = ReferralWizard(self.session, self.key, self)
