@@ -96,6 +96,8 @@ def form_docx(data: FormData) -> bytes:
     line = views_line(data.basis, data.views_sought, data.views_note) if (data.basis in SCHEMES or data.views_sought is not None) else ""
     if line:
         para(line)
+    if data.risk_assessment:
+        para(f"Risk assessment or safety plan: {data.risk_assessment}")
 
     doc.add_heading("5. Request authorised by", level=3)
     r = data.requester

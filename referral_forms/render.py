@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
@@ -75,6 +75,7 @@ class FormData:
     consent: ConsentBlock | None = None
     views_sought: bool | None = None
     views_note: str = ""
+    risk_assessment: str = ""  # FVISS: any risk assessment or safety plan
     stale_reason: str = ""
     preview: bool = False
 
@@ -109,6 +110,7 @@ def form_html(data: FormData) -> str:
         grounds=data.grounds,
         consent=data.consent,
         views_line=views_line(data.basis, data.views_sought, data.views_note) if (data.basis in SCHEMES or data.views_sought is not None) else "",
+        risk_assessment=data.risk_assessment,
         purpose=data.purpose,
         values=data.values,
         extract_date=data.extract_date,
@@ -165,7 +167,7 @@ class FileNoteData:
     extract_date: date | None
     corrects: int | None = None
     text: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    risk_assessment: str = ""
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -188,6 +190,7 @@ class FileNoteData:
             "extract_date": self.extract_date.isoformat() if self.extract_date else None,
             "corrects": self.corrects,
             "text": self.text,
+            "risk_assessment": self.risk_assessment,
         }
 
     def digest(self) -> str:
@@ -222,6 +225,7 @@ class FileNoteData:
                 ("Categories", ", ".join(TITLES.get(c, c) for c in self.categories)),
                 ("Information disclosed", self.values_text()),
                 ("Views of child and family sought", yes_no[self.views_sought] + (f": {self.views_note}" if self.views_note else "")),
+                *([("Risk assessment or safety plan", self.risk_assessment)] if self.risk_assessment else []),
                 ("Extract date", self.extract_date.strftime("%d/%m/%Y") if self.extract_date else ""),
                 ("Document", f"{self.document_kind.upper()}, SHA-256 {self.document_sha256}"),
             ]

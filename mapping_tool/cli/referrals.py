@@ -118,7 +118,7 @@ def cmd_referral_create(args: argparse.Namespace, user) -> int:  # type: ignore[
         consent_id=args.consent, basis=args.basis, grounds=args.grounds or "",
         requested_by_agency=args.requested_by_agency or "", other=args.other or "",
         views_sought=_yes_no(args.views_sought, "--views-sought"), views_note=args.views_note or "",
-        sensitive=args.sensitive, stale_reason=args.stale_reason or "",
+        sensitive=args.sensitive, stale_reason=args.stale_reason or "", risk_assessment=args.risk_assessment or "",
     )
     _out(f"referral {rid}")
     return 0
@@ -263,6 +263,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--other", metavar="TEXT", help="the other information disclosed")
     p.add_argument("--views-sought", metavar="yes|no", help="were the child's and family's views sought")
     p.add_argument("--views-note", metavar="TEXT")
+    p.add_argument("--risk-assessment", metavar="TEXT", help="FVISS: any risk assessment or safety plan (a reference)")
     p.add_argument("--sensitive", action="store_true", help="label it sensitive (purpose and grounds hidden as for notes)")
     p.add_argument("--stale-reason", metavar="TEXT", help="why an extract older than the limit is used")
     p.set_defaults(handler=_with_user(cmd_referral_create))

@@ -579,6 +579,7 @@ def create_referral(
     consent_id: int | None = None, basis: str | None = None, grounds: str = "",
     requested_by_agency: str | Sequence[str] = "", other: str = "", views_sought: bool | None = None,
     views_note: str = "", sensitive: bool = False, stale_reason: str = "", draft: bool = False,
+    risk_assessment: str = "",
 ) -> int:
     """Draft a referral (a request awaiting the custodian's authorisation, or a draft); returns its number."""
     if user.role is Role.HOME_GROUP_TEACHER:
@@ -596,6 +597,8 @@ def create_referral(
     basis_word = CONSENT if consent_id is not None else _domain(rf.rules.parse_basis, basis or "")
     if not purpose.strip():
         raise UsageError("Say what the referral is for (--purpose).")
+    if risk_assessment.strip() and basis_word not in rf.rules.SCHEMES:
+        raise UsageError("A risk assessment or safety plan is recorded with a CISS or FVISS disclosure.")
     if len(purpose) > rf.rules.MAX_TEXT or len(grounds) > rf.rules.MAX_TEXT or len(other) > rf.rules.MAX_TEXT:
         raise UsageError(f"The purpose, grounds and other information are at most {rf.rules.MAX_TEXT} characters each.")
     key = student_key.strip().upper()
@@ -609,7 +612,7 @@ def create_referral(
             student_key=key, agency_id=agency_row.id, categories=cats.join(chosen), requested_by_agency=cats.join(asked),
             other_text=other.strip(), purpose=purpose.strip(), basis=basis_word, consent_id=consent_id,
             grounds=grounds.strip(), views_sought=views_sought, views_note=views_note.strip(), sensitive=sensitive,
-            stale_reason=stale_reason.strip(),
+            stale_reason=stale_reason.strip(), risk_assessment=risk_assessment.strip(),
         )
         _domain(rf.check_disclosure, _request_for(session, draft_ref, agency_row, user.username, _today()))
         _check_fresh(session, stale_reason)
@@ -887,7 +890,8 @@ def _form_data(session: Any, user: UserSession, ref: Referral, *, preview: bool,
         requester=_person(session, ref.requested_by, ref.requested_at),
         values=values, extract_date=extract_date,
         generated_by=user.display_name or user.username, generated_at=_local(utcnow()), consent=consent,
-        views_sought=ref.views_sought, views_note=ref.views_note, stale_reason=stale_reason, preview=preview,
+        views_sought=ref.views_sought, views_note=ref.views_note, risk_assessment=ref.risk_assessment,
+        stale_reason=stale_reason, preview=preview,
     )
     return data, values, extract_date
 
@@ -945,6 +949,7 @@ def _disclose(
             authorised_by=ref.authorised_by, basis=ref.basis, consent_id=ref.consent_id, grounds=ref.grounds,
             categories=cats.split(ref.categories), values=values, views_sought=ref.views_sought,
             views_note=ref.views_note, extract_date=extract_date, kind=kind, document_sha256=digest,
+            risk_assessment=ref.risk_assessment,
         )
         now = utcnow()
         if ref.status == st.AUTHORISED:
@@ -1021,6 +1026,7 @@ def _note_data(n: FileNote) -> FileNoteData:
         categories=cats.split(n.categories), values=tuple(tuple(v) for v in json.loads(n.values_json)),  # type: ignore[misc]
         document_sha256=n.document_sha256, document_kind=n.document_kind, referral_id=n.referral_id,
         views_sought=n.views_sought, views_note=n.views_note, extract_date=n.extract_date, corrects=n.corrects, text=n.text,
+        risk_assessment=n.risk_assessment,
     )
 
 
@@ -1028,14 +1034,14 @@ def _write_note(session: Any, user: UserSession, *, student_key: str, agency: Ag
                 authorised_by: str, basis: str, consent_id: int | None, grounds: str, categories: Sequence[str],
                 values: Sequence[tuple[str, str]], views_sought: bool | None, views_note: str,
                 extract_date: date | None, kind: str, document_sha256: str, corrects: int | None = None,
-                text: str = "") -> int:
+                text: str = "", risk_assessment: str = "") -> int:
     note = FileNote(
         created_at=utcnow().replace(microsecond=0), student_key=student_key, agency_id=agency.id if agency else None,
         agency_name=agency.name if agency else "", referral_id=referral_id, disclosed_by=user.username,
         authorised_by=authorised_by, basis=basis, consent_id=consent_id, grounds=grounds,
         categories=cats.join(categories), values_json=json.dumps([list(v) for v in values], ensure_ascii=False),
         views_sought=views_sought, views_note=views_note, extract_date=extract_date, document_kind=kind,
-        document_sha256=document_sha256, corrects=corrects, text=text, note_sha256="",
+        document_sha256=document_sha256, corrects=corrects, text=text, risk_assessment=risk_assessment, note_sha256="",
     )
     session.add(note)
     session.flush()

@@ -97,6 +97,7 @@ class Referral(Base):
     grounds: Mapped[str] = mapped_column(Text, nullable=False, default="")
     views_sought: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     views_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    risk_assessment: Mapped[str] = mapped_column(Text, nullable=False, default="")  # FVISS: assessment or safety plan
     sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     stale_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     status: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
@@ -139,6 +140,7 @@ class FileNote(Base):
     values_json: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
     views_sought: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     views_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    risk_assessment: Mapped[str] = mapped_column(Text, nullable=False, default="")
     extract_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     document_kind: Mapped[str] = mapped_column(String(8), nullable=False, default="")
     document_sha256: Mapped[str] = mapped_column(String(64), nullable=False, default="")

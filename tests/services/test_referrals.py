@@ -263,11 +263,51 @@ def test_ciss_needs_designated_staff_and_views(school: Path, tmp_path: Path) -> 
     welfare = signed(school, WELFARE, WELFARE_PASSWORD)
     try:
         rid = referrals.create_referral(welfare, key, agency="Youth Connect", categories="student_name,medical_alert",
-                                        purpose="x", basis="ciss", grounds="Wellbeing of the child", views_sought=False,
-                                        views_note="Contacting the family would put the child at risk")
-        assert rid
+                                        purpose="x", basis="fviss", grounds="Family violence risk to the child", views_sought=False,
+                                        views_note="Contacting the family would put the child at risk",
+                                        risk_assessment="MARAM assessment of 02/11, held by the welfare team")
     finally:
         auth.sign_out(welfare)
+    principal = signed(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        referrals.authorise_referral(principal, rid, PRINCIPAL_PASSWORD)
+        with pytest.raises(PermissionDenied, match="designated"):  # the discloser must be designated too
+            referrals.send_referral(principal, rid, tmp_path / "p.docx", fmt="docx")
+    finally:
+        auth.sign_out(principal)
+    welfare = signed(school, WELFARE, WELFARE_PASSWORD)
+    try:
+        referrals.send_referral(welfare, rid, tmp_path / "fviss.docx", fmt="docx")
+        note = referrals.list_file_notes(welfare, student=key)[-1]
+        assert note.basis == "fviss" and note.views_sought is False and "MARAM" in note.risk_assessment
+        assert ("Risk assessment or safety plan", note.risk_assessment) in note.rows()
+        assert [t for t, _ in note.values] == ["Student Name", "Medical Alert"]
+    finally:
+        auth.sign_out(welfare)
+
+
+def test_a_refresh_never_touches_referrals_consents_or_file_notes(school: Path, tmp_path: Path) -> None:
+    from importers.demo import generate_demo_extract
+    from mapping_tool.services import imports
+
+    key = a_student(school)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian)
+        consent = referrals.record_consent(custodian, key, agency="Youth Connect", purpose="Mentoring",
+                                           categories="student_name", given_by="parent", giver_name="Sam Parent",
+                                           date_given=TODAY)
+        rid = referrals.create_referral(custodian, key, agency="Youth Connect", categories="student_name",
+                                        purpose="Mentoring", consent_id=consent)
+        referrals.authorise_referral(custodian, rid, CUSTODIAN_PASSWORD)
+        referrals.send_referral(custodian, rid, tmp_path / "r.docx", fmt="docx")
+        before = counts(school)
+        generate_demo_extract(tmp_path / "next", students=30, extract_date=TODAY, years=1, seed=99)
+        imports.import_cases21(custodian, tmp_path / "next")
+        assert counts(school) == before
+        assert audit.verify(custodian).intact
+    finally:
+        auth.sign_out(custodian)
 
 
 def test_stale_extract_is_refused_unless_a_reason(template_store: Path, tmp_path: Path) -> None:

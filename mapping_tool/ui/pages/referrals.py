@@ -415,7 +415,11 @@ class ReferralWizard(QWizard):
         self.views_note = QLineEdit()
         self.views_note.setAccessibleName("Views note")
         self.views_note.setPlaceholderText("Why the views were not sought (required then), or a note")
-        for w in (self.use_consent, self.consent, self.use_exception, self.basis, self.grounds, self.views, self.views_note):
+        self.risk_assessment = QLineEdit()
+        self.risk_assessment.setAccessibleName("Risk assessment or safety plan")
+        self.risk_assessment.setPlaceholderText("FVISS: any risk assessment or safety plan shared (a reference)")
+        for w in (self.use_consent, self.consent, self.use_exception, self.basis, self.grounds, self.views, self.views_note,
+                  self.risk_assessment):
             layout.addWidget(w)
         layout.addStretch(1)
         self.use_consent.toggled.connect(self._basis_changed)
@@ -454,7 +458,7 @@ class ReferralWizard(QWizard):
     def _basis_changed(self, *_: Any) -> None:
         consent = self.use_consent.isChecked()
         self.consent.setEnabled(consent)
-        for w in (self.basis, self.grounds):
+        for w in (self.basis, self.grounds, self.risk_assessment):
             w.setEnabled(not consent)
 
     def _load_consents(self) -> None:
@@ -483,7 +487,7 @@ class ReferralWizard(QWizard):
             basis=None if consent else self.basis.currentData(), grounds="" if consent else self.grounds.toPlainText(),
             requested_by_agency=[c for c, b in self.asked.items() if b.isChecked()], other=self.other.text(),
             views_sought=self.views.currentData(), views_note=self.views_note.text(), sensitive=self.sensitive.isChecked(),
-            stale_reason=self.stale_reason.text(),
+            stale_reason=self.stale_reason.text(), risk_assessment="" if consent else self.risk_assessment.text(),
         )
 
     def submit(self) -> bool:
