@@ -496,6 +496,9 @@ def consent_form(user: UserSession, student_key: str, *, agency: str, purpose: s
         agency_row = _agency_by_name(session, agency)
         settings = _settings(session)
     name = f"{record.get('first_name', '')} {record.get('surname', '')}".strip() or "the student"
+    with user.store.write() as session:
+        user.store.audit(session, user.username, "print.consent-form", object_type="student",
+                         object_id=student_key.strip().upper(), detail={"agency": agency_row.id, "categories": list(chosen)})
     return consent_form_html(ConsentFormData(
         user.store.school.school_name if user.store.school else "", name, agency_row.name, purpose.strip() or "support",
         chosen, add_months(_today(), settings.consent_months), giver_name, relationship,

@@ -134,3 +134,36 @@ def test_the_student_panel_section_lists_and_refers(qtbot, login, school) -> Non
     wizard = section.refer()
     assert wizard.student.text() == school["key"]
     wizard.reject()
+
+
+def test_the_custodian_designates_staff_for_ciss(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    custodian = login(CUSTODIAN)
+    page = _page(qtbot, custodian)
+    assert not page.designate_button.isHidden()
+    offered: list[tuple[str, str]] = []
+
+    def ask(cls, parent, staff, designated):  # type: ignore[no-untyped-def]
+        offered.extend(staff)
+        return designated | {WELFARE}
+
+    monkeypatch.setattr(page_module.DesignationDialog, "ask", classmethod(ask))
+    page.designate()
+    assert WELFARE in {u for u, _ in offered}
+    assert referrals.referral_settings(custodian).designated == frozenset({WELFARE})
+    assert "1 staff are designated" in page.message.text()
+
+
+def test_a_pre_filled_consent_form_to_sign(qtbot, login, school, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    welfare = login(WELFARE)
+    out = tmp_path / "consent-form.pdf"
+    monkeypatch.setattr(page_module, "choose_save_path", lambda *a: out)
+    dialog = page_module.ConsentDialog(["Youth Connect"], school["key"])
+    qtbot.addWidget(dialog)
+    dialog.session = welfare
+    dialog.purpose.setText("Mentoring")
+    dialog.giver_name.setText("Sam Parent")
+    dialog.categories["student_name"].setChecked(True)
+    dialog.save_form()
+    assert out.read_bytes().startswith(b"%PDF")
+    html = referrals.consent_form(welfare, school["key"], agency="Youth Connect", purpose="Mentoring", categories="student_name")
+    assert "☒" in html and "withdraw this consent" in html

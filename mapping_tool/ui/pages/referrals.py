@@ -280,6 +280,11 @@ class ConsentDialog(QDialog):
         holder.setLayout(grid)
         form.addRow("Information:", holder)
         form.addRow("", self.informed)
+        self.form_button = QPushButton("Save a pre-filled consent form to sign…")
+        self.form_button.setToolTip("The consent form and privacy notice for the student or family, as a PDF")
+        self.form_button.clicked.connect(self.save_form)
+        self.session: Any = None
+        form.addRow("", self.form_button)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Record consent")
         buttons.accepted.connect(self.accept)
@@ -296,6 +301,12 @@ class ConsentDialog(QDialog):
         if path:
             self.evidence.setText(path)
 
+    def save_form(self) -> None:
+        """The pre-filled consent form and privacy notice (Attachment 1, Collection), to sign."""
+        if self.session is None:
+            return
+        save_consent_form(self, self.session, self.values())
+
     def values(self) -> dict[str, Any]:
         student = self.given_by.currentData() == "student"
         return dict(
@@ -308,9 +319,42 @@ class ConsentDialog(QDialog):
         )
 
     @classmethod
-    def ask(cls, parent: QWidget | None, agencies: list[str], student_key: str = "") -> dict[str, Any] | None:
+    def ask(cls, parent: QWidget | None, agencies: list[str], student_key: str = "", session: Any = None) -> dict[str, Any] | None:
         dialog = cls(agencies, student_key, parent)
+        dialog.session = session
         return dialog.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+class DesignationDialog(QDialog):
+    """The data custodian records which staff the principal designated to share under CISS and
+    FVISS (only they may choose those bases)."""
+
+    def __init__(self, staff: list[tuple[str, str]], designated: set[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Staff designated for CISS and FVISS")
+        layout = QVBoxLayout(self)
+        intro = QLabel("Tick the staff the principal has designated to share information under the Child Information "
+                       "Sharing Scheme and the Family Violence Information Sharing Scheme.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.boxes = {}
+        for username, label in staff:
+            box = QCheckBox(label)
+            box.setChecked(username in designated)
+            self.boxes[username] = box
+            layout.addWidget(box)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> set[str]:
+        return {u for u, b in self.boxes.items() if b.isChecked()}
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, staff: list[tuple[str, str]], designated: set[str]) -> set[str] | None:
+        dialog = cls(staff, designated, parent)
+        return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
 class PasswordDialog:
@@ -338,6 +382,27 @@ class StatusDialog:
             return None
         key = next(s for s, t in STATUS_TITLES.items() if t == status)
         return key, note
+
+
+def save_consent_form(parent: QWidget | None, session: Any, values: dict[str, Any]) -> Path | None:
+    from mapping_tool.services import referrals
+    from mapping_tool.services.outputs import atomic_output
+    from mapping_tool.ui.forms import html_to_pdf
+
+    key = values["student_key"].strip().upper()
+    path = choose_save_path(parent, "Save the consent form to sign", f"consent-form-{key}.pdf", "PDF (*.pdf)")
+    if path is None:
+        return None
+    try:
+        html = referrals.consent_form(session, key, agency=values["agency"], purpose=values["purpose"],
+                                      categories=values["categories"], giver_name=values["giver_name"],
+                                      relationship=values["relationship"])
+        with atomic_output(path, store_folder=session.store.files.folder, replace=path.exists()) as tmp:
+            html_to_pdf(html, tmp)
+    except KnownError as exc:
+        show_error(parent, exc)
+        return None
+    return path
 
 
 def choose_save_path(parent: QWidget | None, title: str, name: str, filters: str) -> Path | None:
@@ -581,6 +646,10 @@ class ReferralsPage(QWidget):
             self.add_agency_button.clicked.connect(self.add_agency)
             self.add_agency_button.setEnabled(session.role is Role.CUSTODIAN)
             row.addWidget(self.add_agency_button)
+            self.designate_button = QPushButton("Staff designated for CISS/FVISS…")
+            self.designate_button.clicked.connect(self.designate)
+            self.designate_button.setVisible(session.role is Role.CUSTODIAN)
+            row.addWidget(self.designate_button)
             if session.role is not Role.CUSTODIAN:
                 row.addWidget(QLabel("The data custodian keeps the register of agencies."))
             row.addStretch(1)
@@ -802,10 +871,27 @@ class ReferralsPage(QWidget):
             return
         self._done(f"Added {name} to the register.")
 
+    def designate(self) -> None:
+        from mapping_tool.services import accounts, referrals
+
+        staff = [(a.username, f"{a.display_name or a.username} ({a.username})") for a in accounts.list_users(self.session)
+                 if a.active]
+        current = set(referrals.referral_settings(self.session).designated)
+        chosen = DesignationDialog.ask(self, staff, current)
+        if chosen is None:
+            return
+        try:
+            for username in sorted(chosen ^ current):
+                referrals.set_designated(self.session, username, username in chosen)
+        except KnownError as exc:
+            show_error(self, exc)
+            return
+        self._done(f"{len(chosen)} staff are designated for CISS and FVISS.")
+
     def record_consent(self, student_key: str = "") -> None:
         from mapping_tool.services import referrals
 
-        values = ConsentDialog.ask(self, [a.name for a in referrals.list_agencies(self.session)], student_key)
+        values = ConsentDialog.ask(self, [a.name for a in referrals.list_agencies(self.session)], student_key, self.session)
         if values is None:
             return
         key = values.pop("student_key")
@@ -952,7 +1038,7 @@ class StudentReferralsSection(QWidget):
     def record_consent(self) -> None:
         from mapping_tool.services import referrals
 
-        values = ConsentDialog.ask(self, [a.name for a in referrals.list_agencies(self.session)], self.key)
+        values = ConsentDialog.ask(self, [a.name for a in referrals.list_agencies(self.session)], self.key, self.session)
         if values is None:
             return
         key = values.pop("student_key")
