@@ -89,6 +89,16 @@ def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, 
     assert table_counts(school["folder"], store_key)["file_note"] == before + 1
     assert page.note_model.rowCount() == 1 and "file note" in page.message.text()
     assert page.referral_model.row_at(0).status == "sent"
+    page.note_view.selectRow(0)
+    assert "Information disclosed" in page.note_detail.text()
+    page.note_agency.setCurrentIndex(page.note_agency.findData("Youth Connect"))
+    assert page.note_model.rowCount() == 1
+    # the preview is marked and writes no file note
+    page.referral_view.selectRow(0)
+    page.preview()
+    assert "not sent" in page.preview_dialog.windowTitle()
+    page.preview_dialog.close()
+    assert table_counts(school["folder"], store_key)["file_note"] == before + 1
 
 
 def test_the_wizard_creates_a_referral_or_says_why_not(qtbot, login, school, store_key) -> None:  # type: ignore[no-untyped-def]

@@ -684,6 +684,11 @@ class ReferralsPage(QWidget):
             self.notes_pdf_button.clicked.connect(self.save_notes_pdf)
             self.notes_export_button = QPushButton("Export to Excel…")
             self.notes_export_button.clicked.connect(self.export_notes)
+            self.note_agency = QComboBox()
+            self.note_agency.setAccessibleName("Agency of the file notes shown")
+            self.note_agency.currentIndexChanged.connect(self._filter_notes)
+            row.addWidget(QLabel("Agency:"))
+            row.addWidget(self.note_agency)
             row.addWidget(self.notes_pdf_button)
             row.addWidget(self.notes_export_button)
             row.addWidget(QLabel("File notes are never edited; a correction is a new note."))
@@ -707,7 +712,16 @@ class ReferralsPage(QWidget):
             if not self.teacher:
                 self.agency_model.set_rows(referrals.list_agencies(self.session))
                 self.consent_model.set_rows(referrals.list_consents(self.session))
-                self.note_model.set_rows(referrals.list_file_notes(self.session))
+                self.all_notes = referrals.list_file_notes(self.session)
+                chosen = self.note_agency.currentData()
+                self.note_agency.blockSignals(True)
+                self.note_agency.clear()
+                self.note_agency.addItem("All agencies", None)
+                for a in self.agency_model._rows:
+                    self.note_agency.addItem(a.name, a.name)
+                self.note_agency.setCurrentIndex(max(0, self.note_agency.findData(chosen)))
+                self.note_agency.blockSignals(False)
+                self._filter_notes()
         except KnownError as exc:
             self.message.setText(exc.message)
             return
@@ -738,6 +752,11 @@ class ReferralsPage(QWidget):
             )
         else:
             self.detail.setText("Select a referral to preview, authorise or send it." if not self.teacher else "")
+
+    def _filter_notes(self, *_: Any) -> None:
+        """The file notes of one agency (or all), as the issue asks: per student and per agency."""
+        agency = self.note_agency.currentData()
+        self.note_model.set_rows([n for n in getattr(self, "all_notes", []) if agency is None or n.agency == agency])
 
     def _note_selected(self, *_: Any) -> None:
         note = _selected(self.note_view)
@@ -926,7 +945,8 @@ class ReferralsPage(QWidget):
         if path is None:
             return
         try:
-            count = referrals.export_file_notes(self.session, path, fmt="pdf", pdf_renderer=html_to_pdf, force=path.exists())
+            count = referrals.export_file_notes(self.session, path, fmt="pdf", pdf_renderer=html_to_pdf, force=path.exists(),
+                                                agency=self.note_agency.currentData())
         except KnownError as exc:
             show_error(self, exc)
             return
@@ -939,7 +959,7 @@ class ReferralsPage(QWidget):
         if path is None:
             return
         try:
-            count = referrals.export_file_notes(self.session, path, force=path.exists())
+            count = referrals.export_file_notes(self.session, path, force=path.exists(), agency=self.note_agency.currentData())
         except KnownError as exc:
             show_error(self, exc)
             return
