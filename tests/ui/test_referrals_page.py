@@ -177,3 +177,12 @@ def test_a_pre_filled_consent_form_to_sign(qtbot, login, school, tmp_path, monke
     assert out.read_bytes().startswith(b"%PDF")
     html = referrals.consent_form(welfare, school["key"], agency="Youth Connect", purpose="Mentoring", categories="student_name")
     assert "☒" in html and "withdraw this consent" in html
+
+
+def test_the_custodian_sets_the_referral_settings(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    custodian = login(CUSTODIAN)
+    page = _page(qtbot, custodian)
+    monkeypatch.setattr(page_module.ReferralSettingsDialog, "ask", classmethod(lambda cls, parent, d, m: (14, 6)))
+    page.edit_settings()
+    settings = referrals.referral_settings(custodian)
+    assert (settings.stale_extract_days, settings.consent_months) == (14, 6)

@@ -357,6 +357,40 @@ class DesignationDialog(QDialog):
         return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
+class ReferralSettingsDialog(QDialog):
+    """The data custodian's referral settings: how old an extract may be, how long a consent lasts."""
+
+    def __init__(self, stale_days: int, consent_months: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from PySide6.QtWidgets import QSpinBox
+
+        self.setWindowTitle("Referral settings")
+        form = QFormLayout(self)
+        self.stale_days = QSpinBox()
+        self.stale_days.setRange(1, 365)
+        self.stale_days.setValue(stale_days)
+        self.stale_days.setSuffix(" days")
+        self.stale_days.setAccessibleName("Oldest extract for a referral")
+        self.consent_months = QSpinBox()
+        self.consent_months.setRange(1, 36)
+        self.consent_months.setValue(consent_months)
+        self.consent_months.setSuffix(" months")
+        self.consent_months.setAccessibleName("How long a consent lasts")
+        form.addRow("A referral needs an extract no older than:", self.stale_days)
+        form.addRow("A consent lasts, unless it says otherwise:", self.consent_months)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, stale_days: int, consent_months: int) -> tuple[int, int] | None:
+        dialog = cls(stale_days, consent_months, parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.stale_days.value(), dialog.consent_months.value()
+
+
 class PasswordDialog:
     """The authoriser confirms with their own password."""
 
@@ -650,6 +684,10 @@ class ReferralsPage(QWidget):
             self.designate_button.clicked.connect(self.designate)
             self.designate_button.setVisible(session.role is Role.CUSTODIAN)
             row.addWidget(self.designate_button)
+            self.settings_button = QPushButton("Referral settings…")
+            self.settings_button.clicked.connect(self.edit_settings)
+            self.settings_button.setVisible(session.role is Role.CUSTODIAN)
+            row.addWidget(self.settings_button)
             if session.role is not Role.CUSTODIAN:
                 row.addWidget(QLabel("The data custodian keeps the register of agencies."))
             row.addStretch(1)
@@ -906,6 +944,23 @@ class ReferralsPage(QWidget):
             show_error(self, exc)
             return
         self._done(f"{len(chosen)} staff are designated for CISS and FVISS.")
+
+    def edit_settings(self) -> None:
+        from mapping_tool.services import referrals
+
+        current = referrals.referral_settings(self.session)
+        answer = ReferralSettingsDialog.ask(self, current.stale_extract_days, current.consent_months)
+        if answer is None:
+            return
+        try:
+            if answer[0] != current.stale_extract_days:
+                referrals.set_referral_setting(self.session, "stale_extract_days", answer[0])
+            if answer[1] != current.consent_months:
+                referrals.set_referral_setting(self.session, "consent_months", answer[1])
+        except KnownError as exc:
+            show_error(self, exc)
+            return
+        self._done(f"Referrals need an extract no older than {answer[0]} days; a consent lasts {answer[1]} months.")
 
     def record_consent(self, student_key: str = "") -> None:
         from mapping_tool.services import referrals
