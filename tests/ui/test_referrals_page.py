@@ -99,6 +99,12 @@ def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, 
     assert "not sent" in page.preview_dialog.windowTitle()
     page.preview_dialog.close()
     assert table_counts(school["folder"], store_key)["file_note"] == before + 1
+    # a correction is a new note pointing at the old one
+    page.note_agency.setCurrentIndex(0)
+    page.note_view.selectRow(0)
+    monkeypatch.setattr(page_module.CorrectionDialog, "ask", classmethod(lambda cls, parent, nid: "Sent by email, not post."))
+    page.correct_note()
+    assert page.note_model.rowCount() == 2 and page.note_model.row_at(1).corrects == page.note_model.row_at(0).id
 
 
 def test_the_wizard_creates_a_referral_or_says_why_not(qtbot, login, school, store_key) -> None:  # type: ignore[no-untyped-def]

@@ -404,6 +404,15 @@ class PasswordDialog:
         return text if ok else None
 
 
+class CorrectionDialog:
+    @classmethod
+    def ask(cls, parent: QWidget | None, note_id: int) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(
+            parent, "Correct a file note",
+            f"File notes are never edited. Your correction becomes a new note pointing at file note {note_id}:")
+        return text if ok else None
+
+
 class StatusDialog:
     @classmethod
     def ask(cls, parent: QWidget | None, current: str) -> tuple[str, str] | None:
@@ -727,8 +736,11 @@ class ReferralsPage(QWidget):
             self.note_agency.currentIndexChanged.connect(self._filter_notes)
             row.addWidget(QLabel("Agency:"))
             row.addWidget(self.note_agency)
+            self.correct_button = QPushButton("Add a &correction…")
+            self.correct_button.clicked.connect(self.correct_note)
             row.addWidget(self.notes_pdf_button)
             row.addWidget(self.notes_export_button)
+            row.addWidget(self.correct_button)
             row.addWidget(QLabel("File notes are never edited; a correction is a new note."))
             row.addStretch(1)
             tab_layout.addLayout(row)
@@ -991,6 +1003,24 @@ class ReferralsPage(QWidget):
             show_error(self, exc)
             return
         self._done(f"Consent {row.id} is withdrawn: it authorises nothing from today.")
+
+    def correct_note(self) -> None:
+        """A correction is a new note that points at the one it corrects; the old note stays."""
+        from mapping_tool.services import referrals
+
+        note = _selected(self.note_view)
+        if note is None:
+            self.message.setText("Select the file note to correct.")
+            return
+        text = CorrectionDialog.ask(self, note.id)
+        if text is None:
+            return
+        try:
+            new_id = referrals.correct_file_note(self.session, note.id, text)
+        except KnownError as exc:
+            show_error(self, exc)
+            return
+        self._done(f"File note {new_id} corrects file note {note.id}; the original is kept unchanged.")
 
     def save_notes_pdf(self) -> None:
         from mapping_tool.services import referrals
