@@ -12,11 +12,21 @@ import argparse
 from collections.abc import Sequence
 
 from mapping_tool import __version__
-from mapping_tool.cli import accounts, audit, data, interventions, keys, policy, review, store
+from mapping_tool.cli import (
+    accounts,
+    audit,
+    data,
+    interventions,
+    keys,
+    policy,
+    referrals,
+    review,
+    store,
+)
 from mapping_tool.cli._common import ENV_PASSWORD, ENV_STORE, _err, _Parser, logger
 from mapping_tool.errors import KnownError
 
-COMMAND_GROUPS = (accounts, keys, audit, policy, review, data, interventions, store)
+COMMAND_GROUPS = (accounts, keys, audit, policy, review, data, interventions, referrals, store)
 
 
 def build_parser() -> argparse.ArgumentParser:

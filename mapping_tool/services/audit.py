@@ -25,7 +25,8 @@ class VerifyResult:
 def verify(user: UserSession, *, backups: Sequence[Path] = ()) -> VerifyResult:
     """Walk the chain; then compare its end with the anchor kept outside the database, with the
     witnesses kept in this PC's local settings (the highest entry each account has seen) and
-    with the anchor each given backup carries. A log shorter than any of them is reported."""
+    with the anchor each given backup carries. A log shorter than any of them is reported.
+    Last, check each file note of a disclosure against the digest the chain recorded."""
     user.require(Role.CUSTODIAN, Role.PRINCIPAL)
     store = user.store
     from mapping_tool.services import witness
@@ -69,6 +70,12 @@ def verify(user: UserSession, *, backups: Sequence[Path] = ()) -> VerifyResult:
         return VerifyResult(False, count, f"entry {last_id} does not match the anchor kept outside the database", last_id)
     if rows:
         witness.record(store_id, user.username, rows[-1].id, rows[-1].hash)
+    from mapping_tool.services.referrals import check_file_notes
+
+    with store.read() as session:
+        note_problem = check_file_notes(session)  # each file note against the digest the chain holds
+    if note_problem is not None:
+        return VerifyResult(False, count, note_problem[1])
     return VerifyResult(True, count)
 
 

@@ -154,15 +154,7 @@ class MainWindow(QMainWindow):
         return {
             PAGE_STUDENTS: lambda: _students_page(s),
             PAGE_INTERVENTIONS: lambda: _interventions_page(s),
-            PAGE_REFERRALS: lambda: PlaceholderPage(
-                "Referrals",
-                "Consent-backed referrals to outside agencies (the privacy assessment's Attachment 3).",
-                [
-                    "Consent records: who gave it, their capacity, which categories, which agency, purpose, expiry",
-                    "The referral form printed only from consented categories, or a recorded legal exception",
-                    "A file note of exactly what was disclosed, kept with the student's record",
-                ],
-            ),
+            PAGE_REFERRALS: lambda: _referrals_page(s),
             PAGE_IMPORTS: lambda: _imports_page(s),
             # the cohort page: flag and tier counts with charts, and the de-identified summary
             PAGE_REPORTS: lambda: __import__("mapping_tool.ui.pages.cohort", fromlist=["CohortPage"]).CohortPage(s),
@@ -383,6 +375,12 @@ def _imports_page(session) -> QWidget:  # type: ignore[no-untyped-def]
             ["Validate the files, import all or nothing, and keep a dated snapshot of each refresh"],
         )
     return ImportsPage(session)
+
+
+def _referrals_page(session) -> QWidget:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.referrals import ReferralsPage
+
+    return ReferralsPage(session)
 
 
 def _admin_page(session) -> QWidget:  # type: ignore[no-untyped-def]

@@ -86,7 +86,7 @@ def test_panel_shows_no_interventions_yet_and_what_referrals_will_hold(qtbot, lo
     panel = _panel(qtbot, welfare, _rows(welfare)[0]["student_key"])
     text = " ".join(lab.text() for lab in panel.body.findChildren(type(panel.title)))
     assert "Not in any programme yet." in text and panel.assign_button is not None
-    assert "Consent-backed referrals" in text
+    assert "No referrals or consents for this student." in text  # the Referrals section has arrived
 
 
 def test_the_relationships_concern_persists_and_raises_the_tier(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -430,6 +430,29 @@ ACTION_TITLES = {
     "store.created": "Created the store",
     "store.upgraded": "Upgraded the store",
 }
+# Referrals, consent and file notes of disclosures (issue 9).
+ACTION_TITLES.update({
+    "agency.added": "Added an agency to the register",
+    "consent.recorded": "Recorded a consent",
+    "consent.withdrawn": "Recorded a consent's withdrawal",
+    "consent.evidence-viewed": "Opened a scanned consent form",
+    "consents.listed": "Viewed consent records",
+    "referral.created": "Drafted a referral to an agency",
+    "referral.authorised": "Authorised a referral (with their password)",
+    "referral.previewed": "Previewed a referral form (nothing sent)",
+    "referral.sent": "Sent a referral: disclosed information to an agency",
+    "referral.status": "Changed a referral's status",
+    "referral.viewed": "Viewed a referral",
+    "referrals.listed": "Viewed referrals",
+    "referrals.designation": "Changed who may share under CISS/FVISS",
+    "filenote.written": "File note of a disclosure written",
+    "filenotes.viewed": "Viewed file notes",
+    "export.filenotes": "Exported file notes",
+    "export.referrals": "Exported referrals",
+    "export.consents": "Exported consent records",
+    "export.agencies": "Exported the agencies register",
+    "print.consent-form": "Printed a consent form to sign",
+})
 
 # (label, action prefix) for the action filter; the service matches by prefix.
 ACTION_FILTERS = (

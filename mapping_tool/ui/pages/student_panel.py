@@ -1,7 +1,7 @@
 """The student panel beside the review table: identity as permitted, each measure across
 refreshes (a small chart each), each flag with its one-sentence explanation, the staff-recorded
-relationships concern, the tier with override controls, notes with sensitive labels, and the
-places interventions and referrals will fill.
+relationships concern, the tier with override controls, notes with sensitive labels, the
+student's interventions with their evaluation, and their referrals, consents and file notes.
 
 Everything is read through the services with the signed-in user (which check scope and policy
 and record the view in the audit log), on a worker thread; the panel only shows what comes back.
@@ -74,10 +74,6 @@ IDENTITY = (
 SENSITIVE_TEXT = (
     "A sensitive note is read only by you, the data custodian, principal class and welfare staff; "
     "others who see this student see that it exists, so they know to ask."
-)
-REFERRALS_TEXT = (
-    "Consent-backed referrals of this student to outside agencies — the consent on record, what was sent and a "
-    "file note of exactly what was disclosed — will be listed here when the Referrals section arrives in a coming update."
 )
 
 
@@ -291,12 +287,17 @@ class StudentPanel(QWidget):
         layout.addWidget(self._interventions_section(data))
         layout.addWidget(self._measures_section(data))
         layout.addWidget(self._notes_section(data))
-        for title, text in (("Referrals", REFERRALS_TEXT),):
-            box, box_layout = _section(title)
-            box_layout.addWidget(_muted(escape(text)))
-            layout.addWidget(box)
+        layout.addWidget(self._referrals_section(data))
         layout.addStretch(1)
         self.scroll.setWidget(self.body)  # deletes the previous one
+
+    def _referrals_section(self, data: PanelData) -> QGroupBox:
+        from mapping_tool.ui.pages.referrals import StudentReferralsSection
+
+        box, box_layout = _section("Referrals")
+        self.referrals_section = StudentReferralsSection(self.session, data.key, box)
+        box_layout.addWidget(self.referrals_section)
+        return box
 
     def _flags_section(self, data: PanelData) -> QGroupBox:
         view = data.flags

@@ -1,0 +1,194 @@
+"""The Referrals page, the referral wizard and the student panel's Referrals section, on a real
+store with real widgets: what each role sees, and that saving the form writes its file note."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from mapping_tool.services import auth, referrals, students
+from mapping_tool.ui.pages import referrals as page_module
+from mapping_tool.ui.pages.referrals import ReferralsPage, ReferralWizard, StudentReferralsSection
+from tests.referral_support import current_school, table_counts
+from tests.support import CUSTODIAN, HGT, PRINCIPAL, PRINCIPAL_PASSWORD, WELFARE
+from tests.ui.conftest import open_session
+
+TODAY = date.today()
+
+
+@pytest.fixture(scope="module")
+def prepared(template_store: Path, tmp_path_factory: pytest.TempPathFactory, store_key: bytes) -> dict:  # type: ignore[type-arg]
+    folder = current_school(template_store, tmp_path_factory.mktemp("referrals-ui"), students=60)
+    custodian = open_session(folder, store_key, CUSTODIAN)
+    try:
+        teacher_keys = {r[0] for r in students._fetch(open_session(folder, store_key, HGT), ["student_key"])}
+        key = sorted(teacher_keys)[0]
+        referrals.add_agency(custodian, "Youth Connect", email="intake@yc.org.au", phone="03 9000 0000", address="1 Main St",
+                             postcode="3000", ise="yes", agreement_ref="MoU-1", agreement_until=TODAY + timedelta(days=300),
+                             agreement_categories="student_name,year_level,literacy,numeracy,other")
+        consent = referrals.record_consent(custodian, key, agency="Youth Connect", purpose="Mentoring",
+                                           categories="student_name,year_level,literacy", given_by="parent",
+                                           giver_name="Sam Parent", date_given=TODAY - timedelta(days=2))
+        rid = referrals.create_referral(custodian, key, agency="Youth Connect", categories="student_name,year_level",
+                                        purpose="Mentoring", consent_id=consent)
+    finally:
+        auth.sign_out(custodian)
+    return {"folder": folder, "key": key, "consent": consent, "referral": rid}
+
+
+@pytest.fixture
+def school(prepared: dict, tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    folder = tmp_path / "store"
+    shutil.copytree(prepared["folder"], folder)
+    return {**prepared, "folder": folder}
+
+
+@pytest.fixture
+def login(school: dict, store_key: bytes, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def, type-arg]
+    def sign_in(username: str):  # type: ignore[no-untyped-def]
+        user = open_session(school["folder"], store_key, username)
+        request.addfinalizer(lambda: auth.sign_out(user))
+        return user
+
+    return sign_in
+
+
+def _page(qtbot, session) -> ReferralsPage:  # type: ignore[no-untyped-def]
+    page = ReferralsPage(session)
+    qtbot.addWidget(page)
+    page.resize(1024, 700)
+    page.show()
+    return page
+
+
+def test_models_pass_the_model_tester(qtbot, qtmodeltester, login) -> None:  # type: ignore[no-untyped-def]
+    page = _page(qtbot, login(WELFARE))
+    for model in (page.referral_model, page.agency_model, page.consent_model, page.note_model):
+        qtmodeltester.check(model)
+    assert page.referral_model.rowCount() == 1 and page.agency_model.rowCount() == 1 and page.consent_model.rowCount() == 1
+
+
+def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, store_key, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    page = _page(qtbot, login(PRINCIPAL))
+    page.referral_view.selectRow(0)
+    assert page.authorise_button.isEnabled() and not page.pdf_button.isEnabled()
+    monkeypatch.setattr(page_module.PasswordDialog, "ask", classmethod(lambda cls, parent, rid: PRINCIPAL_PASSWORD))
+    page.authorise()
+    assert "is authorised" in page.message.text()
+    page.referral_view.selectRow(0)
+    assert page.pdf_button.isEnabled()
+    out = tmp_path / "referral.pdf"
+    monkeypatch.setattr(page_module, "choose_save_path", lambda *a: out)
+    before = table_counts(school["folder"], store_key)["file_note"]
+    page.save("pdf")
+    assert out.read_bytes().startswith(b"%PDF")
+    assert table_counts(school["folder"], store_key)["file_note"] == before + 1
+    assert page.note_model.rowCount() == 1 and "file note" in page.message.text()
+    assert page.referral_model.row_at(0).status == "sent"
+    page.note_view.selectRow(0)
+    assert "Information disclosed" in page.note_detail.text()
+    page.note_agency.setCurrentIndex(page.note_agency.findData("Youth Connect"))
+    assert page.note_model.rowCount() == 1
+    # the preview is marked and writes no file note
+    page.referral_view.selectRow(0)
+    page.preview()
+    assert "not sent" in page.preview_dialog.windowTitle()
+    page.preview_dialog.close()
+    assert table_counts(school["folder"], store_key)["file_note"] == before + 1
+    # a correction is a new note pointing at the old one
+    page.note_agency.setCurrentIndex(0)
+    page.note_view.selectRow(0)
+    monkeypatch.setattr(page_module.CorrectionDialog, "ask", classmethod(lambda cls, parent, nid: "Sent by email, not post."))
+    page.correct_note()
+    assert page.note_model.rowCount() == 2 and page.note_model.row_at(1).corrects == page.note_model.row_at(0).id
+
+
+def test_the_wizard_creates_a_referral_or_says_why_not(qtbot, login, school, store_key) -> None:  # type: ignore[no-untyped-def]
+    welfare = login(WELFARE)
+    wizard = ReferralWizard(welfare, school["key"])
+    qtbot.addWidget(wizard)
+    assert wizard.consent.currentData() == school["consent"]
+    wizard.purpose.setText("Literacy support")
+    wizard.categories["student_name"].setChecked(True)
+    wizard.categories["numeracy"].setChecked(True)  # not in the consent
+    before = table_counts(school["folder"], store_key)
+    assert not wizard.submit()
+    assert "does not cover: Numeracy" in wizard.error.text()
+    assert table_counts(school["folder"], store_key) == before
+    wizard.categories["numeracy"].setChecked(False)
+    wizard.categories["literacy"].setChecked(True)
+    with qtbot.waitSignal(wizard.created):
+        assert wizard.submit()
+    assert table_counts(school["folder"], store_key)["referral"] == before["referral"] + 1
+
+
+def test_a_home_group_teacher_sees_only_that_a_referral_is_active(qtbot, login, school) -> None:  # type: ignore[no-untyped-def]
+    teacher = login(HGT)
+    page = _page(qtbot, teacher)
+    assert page.tabs.count() == 1 and not page.new_button.isVisible()
+    row = page.referral_model.row_at(0)
+    assert row.restricted and row.agency == ""
+    shown = [page.referral_model.index(0, c).data() for c in range(page.referral_model.columnCount())]
+    assert "Active referral" in shown and "Youth Connect" not in shown
+    section = StudentReferralsSection(teacher, school["key"])
+    qtbot.addWidget(section)
+    text = " ".join(label.text() for label in section.findChildren(QLabel))
+    assert "active referral" in text and "Youth Connect" not in text
+
+
+def test_the_student_panel_section_lists_and_refers(qtbot, login, school) -> None:  # type: ignore[no-untyped-def]
+    welfare = login(WELFARE)
+    section = StudentReferralsSection(welfare, school["key"])
+    qtbot.addWidget(section)
+    section.show()
+    text = " ".join(label.text() for label in section.findChildren(QLabel))
+    assert "Referral" in text and "Youth Connect" in text and "Consent" in text
+    wizard = section.refer()
+    assert wizard.student.text() == school["key"]
+    wizard.reject()
+
+
+def test_the_custodian_designates_staff_for_ciss(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    custodian = login(CUSTODIAN)
+    page = _page(qtbot, custodian)
+    assert not page.designate_button.isHidden()
+    offered: list[tuple[str, str]] = []
+
+    def ask(cls, parent, staff, designated):  # type: ignore[no-untyped-def]
+        offered.extend(staff)
+        return designated | {WELFARE}
+
+    monkeypatch.setattr(page_module.DesignationDialog, "ask", classmethod(ask))
+    page.designate()
+    assert WELFARE in {u for u, _ in offered}
+    assert referrals.referral_settings(custodian).designated == frozenset({WELFARE})
+    assert "1 staff are designated" in page.message.text()
+
+
+def test_a_pre_filled_consent_form_to_sign(qtbot, login, school, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    welfare = login(WELFARE)
+    out = tmp_path / "consent-form.pdf"
+    monkeypatch.setattr(page_module, "choose_save_path", lambda *a: out)
+    dialog = page_module.ConsentDialog(["Youth Connect"], school["key"])
+    qtbot.addWidget(dialog)
+    dialog.session = welfare
+    dialog.purpose.setText("Mentoring")
+    dialog.giver_name.setText("Sam Parent")
+    dialog.categories["student_name"].setChecked(True)
+    dialog.save_form()
+    assert out.read_bytes().startswith(b"%PDF")
+    html = referrals.consent_form(welfare, school["key"], agency="Youth Connect", purpose="Mentoring", categories="student_name")
+    assert "☒" in html and "withdraw this consent" in html
+
+
+def test_the_custodian_sets_the_referral_settings(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    custodian = login(CUSTODIAN)
+    page = _page(qtbot, custodian)
+    monkeypatch.setattr(page_module.ReferralSettingsDialog, "ask", classmethod(lambda cls, parent, d, m: (14, 6)))
+    page.edit_settings()
+    settings = referrals.referral_settings(custodian)
+    assert (settings.stale_extract_days, settings.consent_months) == (14, 6)
