@@ -12,11 +12,11 @@ import argparse
 from collections.abc import Sequence
 
 from mapping_tool import __version__
-from mapping_tool.cli import accounts, audit, data, keys, review
+from mapping_tool.cli import accounts, audit, data, keys, records, review
 from mapping_tool.cli._common import ENV_PASSWORD, ENV_STORE, _err, _Parser, logger
 from mapping_tool.errors import KnownError
 
-COMMAND_GROUPS = (accounts, keys, audit, review, data)
+COMMAND_GROUPS = (accounts, keys, audit, review, records, data)
 
 
 def build_parser() -> argparse.ArgumentParser:
