@@ -25,12 +25,19 @@ def cmd_backup(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
 
     if args.auto_now:
         return _auto_backup(args, user)
-    if not args.out:
-        raise UsageError("Give --out FILE, or --auto-now for an automatic backup into the chosen folder.")
     result = backup.backup(user, Path(args.out))
     _out(f"Backup written to {result.path} ({result.size:,} bytes, SHA-256 {result.sha256[:16]}…).")
     _out("It is encrypted and carries the key file: keep it somewhere safe, away from this PC.")
     return 0
+
+
+def _backup_handler(args: argparse.Namespace) -> int:
+    """Usage is checked before signing in (a bad command writes nothing, not even a sign-in)."""
+    if args.auto_now == bool(args.out):
+        raise UsageError("--out FILE is required (or --auto-now, without --out, for an automatic backup).")
+    if args.folder and not args.auto_now:
+        raise UsageError("--folder goes with --auto-now (automatic backups); use --out FILE for one backup.")
+    return _with_user(cmd_backup)(args)
 
 
 def _auto_backup(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
@@ -157,7 +164,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--auto-now", action="store_true",
                    help="an automatic backup now into the chosen folder, checked, older ones rotated out")
     p.add_argument("--folder", metavar="DIR", help="with --auto-now: the folder for automatic backups (remembered)")
-    p.set_defaults(handler=_with_user(cmd_backup))
+    p.set_defaults(handler=_backup_handler)
 
     p = sub.add_parser("restore", help="replace the store with a backup (the app must be closed)")
     p.add_argument("file", metavar="FILE", nargs="?")
