@@ -19,6 +19,7 @@ from mapping_tool.cli import (
     interventions,
     keys,
     policy,
+    records,
     referrals,
     review,
     store,
@@ -26,7 +27,7 @@ from mapping_tool.cli import (
 from mapping_tool.cli._common import ENV_PASSWORD, ENV_STORE, _err, _Parser, logger
 from mapping_tool.errors import KnownError
 
-COMMAND_GROUPS = (accounts, keys, audit, policy, review, data, interventions, referrals, store)
+COMMAND_GROUPS = (accounts, keys, audit, policy, review, data, interventions, referrals, records, store)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,15 +23,50 @@ from mapping_tool.errors import AuthenticationError, KnownError, UsageError
 def cmd_backup(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import backup
 
+    if args.auto_now:
+        return _auto_backup(args, user)
     result = backup.backup(user, Path(args.out), replace=args.force)
     _out(f"Backup written to {result.path} ({result.size:,} bytes, SHA-256 {result.sha256[:16]}…).")
     _out("It is encrypted and carries the key file: keep it somewhere safe, away from this PC.")
     return 0
 
 
+def _backup_handler(args: argparse.Namespace) -> int:
+    """Usage is checked before signing in (a bad command writes nothing, not even a sign-in)."""
+    if args.auto_now == bool(args.out):
+        raise UsageError("--out FILE is required (or --auto-now, without --out, for an automatic backup).")
+    if args.folder and not args.auto_now:
+        raise UsageError("--folder goes with --auto-now (automatic backups); use --out FILE for one backup.")
+    return _with_user(cmd_backup, output="out")(args)
+
+
+def _auto_backup(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import records_backup
+
+    result = records_backup.backup_now(user, Path(args.folder) if args.folder else None)
+    _out(f"Backup written to {result.path} ({result.size:,} bytes, {result.students} students) and checked after writing.")
+    removed = f"; removed {len(result.removed)} older" if result.removed else ""
+    _out(f"{result.kept} automatic backups kept{removed}.")
+    return 0
+
+
+def _restore_drill(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import records_backup
+
+    report = records_backup.restore_drill(user, Path(args.file) if args.file else None)
+    _out(f"Restore drill of {report.backup.name}: restored into a temporary folder, opened and removed; nothing was changed.")
+    _out(f"Made {report.created}, schema {report.schema}: {report.students} students, {report.snapshots} extracts, "
+         f"{report.audit_entries} audit entries; integrity {report.integrity}.")
+    return 0 if report.integrity == "intact" else 1
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from mapping_tool.services import backup
 
+    if args.drill:
+        return _with_user(_restore_drill)(args)
+    if not args.file:
+        raise UsageError("Give the backup FILE to restore (or --drill to try the newest backup without changing anything).")
     folder = _store_dir(args)
     if args.recovery:
         creds = backup.RestoreCredentials(recovery_passphrase=_secret(ENV_RECOVERY, "Recovery passphrase: "))
@@ -125,12 +160,17 @@ def cmd_key_forget(args: argparse.Namespace, user) -> int:  # type: ignore[no-un
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backup", help="write a consistent encrypted backup (works while the app is open)")
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--out", metavar="FILE")
     p.add_argument("--force", action="store_true", help="replace FILE if it already exists")
-    p.set_defaults(handler=_with_user(cmd_backup, output="out"))
+    p.add_argument("--auto-now", action="store_true",
+                   help="an automatic backup now into the chosen folder, checked, older ones rotated out")
+    p.add_argument("--folder", metavar="DIR", help="with --auto-now: the folder for automatic backups (remembered)")
+    p.set_defaults(handler=_backup_handler)
 
     p = sub.add_parser("restore", help="replace the store with a backup (the app must be closed)")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", nargs="?")
+    p.add_argument("--drill", action="store_true",
+                   help="restore the newest backup into a temporary folder, open it and report; changes nothing")
     p.add_argument("--recovery", action="store_true", help=f"open the backup with the recovery passphrase (${ENV_RECOVERY})")
     p.set_defaults(handler=cmd_restore)
 

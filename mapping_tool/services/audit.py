@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +11,9 @@ from sqlalchemy import func, select
 
 from mapping_tool.security import audit_chain
 from mapping_tool.security.roles import Role
-from mapping_tool.services.context import UserSession, audit_fields
+from mapping_tool.services.context import PSEUDONYM_PREFIX, UserSession, audit_fields
 from mapping_tool.store.models import AuditEntry
+from mapping_tool.store.models_records import AuditPseudonym
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,16 @@ def entries(
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if actor:
         query = query.where(AuditEntry.actor == actor)
+    with user.store.read() as session:
+        names = {r[0]: r[1] for r in session.execute(select(AuditPseudonym.pseudonym, AuditPseudonym.student_key))}
     if student:
         key = student.strip().upper()
-        query = query.where(
-            (AuditEntry.object_id == key) | AuditEntry.detail.like(f'%"{key}"%')
-        )
+        # Entries name a student by pseudonym (entries written before issue 10 by key).
+        wanted = [key, *(p for p, k in names.items() if k == key)]
+        condition = AuditEntry.object_id.in_(wanted)
+        for token in wanted:
+            condition = condition | AuditEntry.detail.like(f'%"{token}"%')
+        query = query.where(condition)
     if action:
         query = query.where(AuditEntry.action.like(f"{action}%"))
     if since:
@@ -123,9 +130,21 @@ def entries(
         query = query.limit(limit)
     with user.store.read() as session:
         return [
-            AuditRow(e.id, e.at, e.actor, e.action, e.object_type, e.object_id, e.detail)
+            AuditRow(e.id, e.at, e.actor, e.action, e.object_type, names.get(e.object_id, e.object_id),
+                     _named(e.detail, names))
             for e in session.execute(query).scalars()
         ]
+
+
+_PSEUDONYM = re.compile(r'"(' + PSEUDONYM_PREFIX + r'[0-9a-f]{12})"')
+
+
+def _named(detail: str, names: dict[str, str]) -> str:
+    """Shown to the custodian: pseudonyms of current students read as their keys again (a
+    disposed student's pseudonym has no link any more and stays as it is)."""
+    if PSEUDONYM_PREFIX not in detail:
+        return detail
+    return _PSEUDONYM.sub(lambda m: f'"{names.get(m.group(1), m.group(1))}"', detail)
 
 
 def export_entries(  # type: ignore[no-untyped-def]

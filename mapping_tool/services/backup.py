@@ -123,8 +123,9 @@ def _write_backup(
     return BackupResult(out, out.stat().st_size, _sha256(out))
 
 
-def backup(user: UserSession, out: Path, *, replace: bool = False) -> BackupResult:
-    """A consistent encrypted copy, with the key file, while the app may be open."""
+def backup(user: UserSession, out: Path, *, replace: bool = False, manifest: bool = True) -> BackupResult:
+    """A consistent encrypted copy, with the key file, while the app may be open. Its manifest
+    (whose records it holds) is kept in the store (``manifest=False``: the caller records it)."""
     user.require(Role.CUSTODIAN)
     store = user.store
     result = _write_backup(
@@ -139,6 +140,10 @@ def backup(user: UserSession, out: Path, *, replace: bool = False) -> BackupResu
             object_id=result.path.name,
             detail={"path": str(result.path), "size": result.size, "sha256": result.sha256},
         )
+    if manifest:
+        from mapping_tool.services.records_backup import record_manifest
+
+        record_manifest(user, result, kind="manual", checked=True)
     logger.info("backup written (%d bytes)", result.size)
     return result
 

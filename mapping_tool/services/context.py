@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,6 +121,7 @@ class OpenStore:
         ).one()
         prev_hash = last_hash or audit_chain.GENESIS
         entry_id = max(int(seq or 0), int(last_id or 0)) + 1
+        object_id, detail = pseudonymise(conn, object_type, object_id, detail)
         when = (at or utcnow()).isoformat(timespec="milliseconds") + "Z"
         detail_text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=True, default=str)
         fields = audit_fields(entry_id, when, actor, action, object_type, object_id, detail_text)
@@ -220,6 +222,66 @@ class OpenStore:
 def anchor_mac(anchor_key: bytes, store_id: str, last_id: int, last_hash: str) -> str:
     msg = f"{store_id}|{last_id}|{last_hash}".encode()
     return hmac.new(anchor_key, msg, hashlib.sha256).hexdigest()
+
+
+# -- audit pseudonyms (issue 10) ---------------------------------------------------------------
+# The audit log never names a student: an entry refers to a student through a random pseudonym
+# whose link (table audit_pseudonym) is deleted when the student is disposed of, so the entries
+# (and their hash chain) stay while nothing in them leads back to the student. Student keys are
+# recognised in exactly three places of an entry: the object of an entry whose object_type is
+# "student", and the detail fields "student_key" (one key) and "student_keys" (a list).
+PSEUDONYM_PREFIX = "p-"
+STUDENT_DETAIL_KEY = "student_key"
+STUDENT_DETAIL_KEYS = "student_keys"
+
+
+def pseudonyms_for(conn: Any, keys: list[str]) -> dict[str, str]:
+    """The pseudonym of each key, created (inside the caller's transaction) when missing."""
+    wanted = sorted({k for k in keys if k})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.exec_driver_sql(
+            f"SELECT student_key, pseudonym FROM audit_pseudonym WHERE student_key IN ({marks})", tuple(chunk)
+        ).all()
+        found.update({r[0]: r[1] for r in rows})
+    for key in wanted:
+        if key not in found:
+            pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(6)
+            conn.exec_driver_sql(
+                "INSERT INTO audit_pseudonym (student_key, pseudonym) VALUES (?, ?)", (key, pseudonym)
+            )
+            found[key] = pseudonym
+    return found
+
+
+def pseudonymise(conn: Any, object_type: str, object_id: str, detail: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
+    keys: list[str] = []
+    if object_type == "student" and object_id:
+        keys.append(object_id)
+    if detail:
+        single = detail.get(STUDENT_DETAIL_KEY)
+        if isinstance(single, str):
+            keys.append(single)
+        many = detail.get(STUDENT_DETAIL_KEYS)
+        if isinstance(many, list | tuple):
+            keys.extend(str(k) for k in many)
+    if not keys:
+        return object_id, detail
+    names = pseudonyms_for(conn, keys)
+    if object_type == "student" and object_id:
+        object_id = names[object_id]
+    if detail:
+        detail = dict(detail)
+        if isinstance(detail.get(STUDENT_DETAIL_KEY), str) and detail[STUDENT_DETAIL_KEY]:
+            detail[STUDENT_DETAIL_KEY] = names[detail[STUDENT_DETAIL_KEY]]
+        if isinstance(detail.get(STUDENT_DETAIL_KEYS), list | tuple):
+            listed = [names[str(k)] if k else k for k in detail[STUDENT_DETAIL_KEYS]]
+            detail[STUDENT_DETAIL_KEYS] = listed
+            if "keys_sha256" in detail:  # a hash of real keys could be reversed by guessing them
+                detail["keys_sha256"] = hashlib.sha256("\n".join(listed).encode()).hexdigest()
+    return object_id, detail
 
 
 def audit_fields(

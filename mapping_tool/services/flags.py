@@ -8,6 +8,7 @@ serves it through the students service, which applies the access policy.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -614,7 +615,8 @@ def override_tier(user: UserSession, student_key: str, tier: str, reason: str) -
             snapshot_id=view.snapshot_id, computed_tier_then=str(view.values.get("tier", "")), active=True,
         ))
         store.audit(session, user.username, "tier.overridden", object_type="student", object_id=key,
-                    detail={"old": view.values.get("tier"), "new": tier, "reason": reason.strip()})
+                    detail={"old": view.values.get("tier"), "new": tier,  # the reason stays with the override
+                            "reason_sha256": hashlib.sha256(reason.strip().encode("utf-8")).hexdigest()})
 
 
 def clear_override(user: UserSession, student_key: str) -> None:

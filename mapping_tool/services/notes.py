@@ -5,6 +5,7 @@ careers/welfare staff; everyone else who may see the student sees that a sensiti
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,7 +54,10 @@ def add_note(user: UserSession, student_key: str, text: str, *, sensitive: bool 
         session.flush()
         user.store.audit(
             session, user.username, "note.added", object_type="student", object_id=key,
-            detail={"note": note.id, "sensitive": sensitive, **({} if sensitive else {"new": body})},
+            # The text stays in the note (disposed of with the student); the log keeps a checksum,
+            # because an entry cannot be removed from the chain at disposal.
+            detail={"note": note.id, "sensitive": sensitive, "chars": len(body),
+                    "text_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest()},
         )
         return NoteView(note.id, key, note.author, note.created_at, sensitive, body)
 

@@ -48,7 +48,8 @@ def copy_school(school: Path, tmp_path: Path) -> Path:
 
 
 def audit_details(store_dir: Path, key: bytes, action: str) -> list[dict]:  # type: ignore[type-arg]
-    """The detail of each audit entry with ``action``, read with the raw key."""
+    """The detail of each audit entry with ``action``, read with the raw key; the log names
+    students by pseudonym, so ``student_keys`` are read back through the pseudonym table."""
     import json
 
     from mapping_tool.store import db
@@ -56,9 +57,14 @@ def audit_details(store_dir: Path, key: bytes, action: str) -> list[dict]:  # ty
 
     conn = db.connect_raw(StoreFiles(store_dir).db, key)
     try:
-        return [json.loads(r[0]) for r in conn.execute("SELECT detail FROM audit_entry WHERE action = ? ORDER BY id", (action,))]
+        names = dict(conn.execute("SELECT pseudonym, student_key FROM audit_pseudonym").fetchall())
+        out = [json.loads(r[0]) for r in conn.execute("SELECT detail FROM audit_entry WHERE action = ? ORDER BY id", (action,))]
     finally:
         conn.close()
+    for detail in out:
+        if isinstance(detail.get("student_keys"), list):
+            detail["student_keys"] = [names.get(k, k) for k in detail["student_keys"]]
+    return out
 
 
 def set_surname(store_dir: Path, key: bytes, student_key: str, surname: str) -> None:

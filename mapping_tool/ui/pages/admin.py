@@ -171,6 +171,7 @@ class AdminPage(QWidget):
     TAB_AUDIT = "Audit log"
     TAB_RULES = "Risk rules"
     TAB_OVERRIDES = "Tier overrides"
+    TAB_RECORDS = "Records"
 
     def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
@@ -208,6 +209,7 @@ class AdminPage(QWidget):
         self.overrides = TierOverridesPanel(session)
         self.tabs.addTab(self.overrides, self.TAB_OVERRIDES)
         self.rules_page.changed.connect(lambda _v: self.overrides.refresh())  # type: ignore[union-attr]
+        self._add_records_tab()
         self.tabs.currentChanged.connect(self._tab_shown)
         self.refresh()
 
@@ -230,7 +232,16 @@ class AdminPage(QWidget):
         self.tabs.addTab(self.policy_grid, self.TAB_POLICY)
         self.rules_page = RulesPage(self.session)
         self.tabs.addTab(self.rules_page, self.TAB_RULES)
+        self._add_records_tab()
         self.tabs.currentChanged.connect(self._tab_shown)
+
+    def _add_records_tab(self) -> None:
+        """Retention, holds, disposal and its register (issue 10: ui/pages/records.py)."""
+        from mapping_tool.ui.pages.records import RecordsPanel
+
+        assert self.tabs is not None
+        self.records_panel = RecordsPanel(self.session)
+        self.tabs.addTab(self.records_panel, self.TAB_RECORDS)
 
     def show_tab(self, title: str) -> QWidget:
         """Bring a tab to the front by its title and return its widget."""
@@ -247,6 +258,8 @@ class AdminPage(QWidget):
         assert self.tabs is not None
         widget = self.tabs.widget(index)
         if widget is self.audit_viewer or widget is self.overrides or widget is self.policy_grid:
+            widget.refresh()  # type: ignore[union-attr]
+        elif widget is getattr(self, "records_panel", None):
             widget.refresh()  # type: ignore[union-attr]
         elif self.tabs.tabText(index) == self.TAB_ACCOUNTS:
             self.refresh()
