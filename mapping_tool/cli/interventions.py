@@ -58,7 +58,7 @@ LIST_COLUMNS = ("name", "kind", "measure", "provider", "responsible", "capacity"
 
 def cmd_list(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import interventions as iv
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
     from mapping_tool.services.outputs import atomic_output
 
     progs = iv.list_programmes(user)
@@ -68,7 +68,7 @@ def cmd_list(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-
         out = Path(args.out)
         fmt = export_format(out, None)
         with atomic_output(out, store_folder=user.store.files.folder, replace=args.force) as tmp:
-            write_table(tmp, LIST_COLUMNS, rows, fmt=fmt, title="Interventions")
+            write_rows(tmp, LIST_COLUMNS, rows, fmt=fmt, title="Interventions")
         _out(f"Wrote {_plural(len(rows), 'programme')} to {args.out}.")
         return 0
     if not progs:

@@ -57,7 +57,13 @@ def write_table(
     path = Path(path).expanduser()
     fmt = export_format(path, fmt)
     with atomic_output(path, store_folder=store_folder, replace=replace) as tmp:
-        return _write_csv(tmp, headers, rows) if fmt == "csv" else _write_xlsx(tmp, headers, rows, title)
+        return write_rows(tmp, headers, rows, fmt=fmt, title=title)
+
+
+def write_rows(tmp: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, fmt: str, title: str = "Export") -> int:
+    """Write the table to ``tmp``, a temp file that :func:`outputs.atomic_output` already checked
+    and will rename into place (for services that write several parts under one check)."""
+    return _write_csv(tmp, headers, rows) if fmt == "csv" else _write_xlsx(tmp, headers, rows, title)
 
 
 def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

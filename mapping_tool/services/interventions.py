@@ -1293,7 +1293,7 @@ def export_evaluation(
     weeks: int | None = None, force: bool = False,
 ) -> tuple[int, int]:
     """Write the programme rows (and, if asked, the per-mapping rows); returns the row counts."""
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
     from mapping_tool.services.outputs import atomic_output, check_output_path
 
     user.check_active()
@@ -1315,12 +1315,12 @@ def export_evaluation(
         student_rows = [(r.student_key, r.intervention, r.start, r.end, r.status, r.before, r.after, r.change,
                          r.comparison_change, r.difference, r.goal_target, r.goal_met) for r in per]
     with atomic_output(Path(out), store_folder=folder, replace=force) as tmp:
-        n = write_table(tmp, PROGRAMME_COLUMNS, rows, fmt=fmt_main, title="Evaluation")
+        n = write_rows(tmp, PROGRAMME_COLUMNS, rows, fmt=fmt_main, title="Evaluation")
     m = 0
     if students_out is not None:
         fmt_students = export_format(Path(students_out), fmt if fmt and not Path(students_out).suffix else None)
         with atomic_output(Path(students_out), store_folder=folder, replace=force) as tmp:
-            m = write_table(tmp, STUDENT_COLUMNS, student_rows, fmt=fmt_students, title="Students")
+            m = write_rows(tmp, STUDENT_COLUMNS, student_rows, fmt=fmt_students, title="Students")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.evaluation", object_type="export", object_id=Path(out).name,
                          detail={"path": str(out), "rows": n, "students_path": str(students_out or ""),

@@ -399,12 +399,12 @@ def review_rows(review: Review) -> list[tuple[Any, ...]]:
 
 
 def export_review(user: UserSession, out: Path, *, force: bool = False, as_of: date | None = None) -> int:
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
 
     review = disposal_review(user, as_of=as_of)
     fmt = export_format(out)
     with atomic_output(out, store_folder=user.store.files.folder, replace=force) as tmp:
-        count = write_table(tmp, REVIEW_HEADERS, review_rows(review), fmt=fmt, title="Disposal review")
+        count = write_rows(tmp, REVIEW_HEADERS, review_rows(review), fmt=fmt, title="Disposal review")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.disposal-review", object_type="export", object_id=out.suffix,
                          detail={"rows": count, "student_keys": [i.student_key for i in review.items]})
@@ -615,12 +615,12 @@ def register(user: UserSession) -> list[tuple[Any, ...]]:
 
 
 def export_register(user: UserSession, out: Path, *, force: bool = False) -> int:
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
 
     rows = register(user)
     fmt = export_format(out)
     with atomic_output(out, store_folder=user.store.files.folder, replace=force) as tmp:
-        count = write_table(tmp, REGISTER_HEADERS, rows, fmt=fmt, title="Disposal register")
+        count = write_rows(tmp, REGISTER_HEADERS, rows, fmt=fmt, title="Disposal register")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.disposal-register", object_type="export", object_id=out.suffix,
                          detail={"rows": count})

@@ -229,12 +229,12 @@ def unusual_access(user: UserSession, *, since: date | None = None) -> list[tupl
 
 
 def export_unusual_access(user: UserSession, out: Path, *, force: bool = False, since: date | None = None) -> int:
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
 
     rows = unusual_access(user, since=since)
     fmt = export_format(out)
     with atomic_output(out, store_folder=user.store.files.folder, replace=force) as tmp:
-        count = write_table(tmp, UNUSUAL_HEADERS, rows, fmt=fmt, title="Unusual access")
+        count = write_rows(tmp, UNUSUAL_HEADERS, rows, fmt=fmt, title="Unusual access")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.unusual-access", object_type="export", object_id=out.suffix,
                          detail={"rows": count})

@@ -279,14 +279,14 @@ AGENCY_COLUMNS = ("agency", "email", "phone", "fax", "address", "postcode", "con
 
 
 def export_agencies(user: UserSession, out: Path, *, fmt: str | None = None, force: bool = False) -> int:
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
 
     rows = [(a.name, a.email, a.phone, a.fax, a.address, a.postcode, a.contact_person, a.ise, a.agreement_ref,
              a.agreement_start, a.agreement_end, ",".join(a.agreement_categories), a.agreement_state())
             for a in list_agencies(user)]
     kind = export_format(Path(out), fmt)
     with atomic_output(Path(out), store_folder=user.store.files.folder, replace=force) as tmp:
-        write_table(tmp, AGENCY_COLUMNS, rows, fmt=kind, title="Agencies")
+        write_rows(tmp, AGENCY_COLUMNS, rows, fmt=kind, title="Agencies")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.agencies", object_type="export", object_id=Path(out).name,
                          detail={"rows": len(rows)})
@@ -457,7 +457,7 @@ CONSENT_COLUMNS = ("consent_id", "student_key", "agency", "purpose", "categories
 
 
 def export_consents(user: UserSession, out: Path, *, student: str | None = None, fmt: str | None = None, force: bool = False) -> int:
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
 
     views = list_consents(user, student=student)
     rows = [(v.id, v.student_key, v.agency, v.purpose, ",".join(v.categories), v.given_by, v.giver_name, v.relationship,
@@ -465,7 +465,7 @@ def export_consents(user: UserSession, out: Path, *, student: str | None = None,
              v.state) for v in views]
     kind = export_format(Path(out), fmt)
     with atomic_output(Path(out), store_folder=user.store.files.folder, replace=force) as tmp:
-        write_table(tmp, CONSENT_COLUMNS, rows, fmt=kind, title="Consent records")
+        write_rows(tmp, CONSENT_COLUMNS, rows, fmt=kind, title="Consent records")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.consents", object_type="export", object_id=Path(out).name,
                          detail={"rows": len(rows), "student_keys": sorted({v.student_key for v in views})})
@@ -747,14 +747,14 @@ REFERRAL_COLUMNS = ("referral_id", "student_key", "student_name", "year_level", 
 
 
 def export_referrals(user: UserSession, out: Path, *, student: str | None = None, fmt: str | None = None, force: bool = False) -> int:
-    from mapping_tool.services.export import export_format, write_table
+    from mapping_tool.services.export import export_format, write_rows
 
     rows = list_referrals(user, student=student)
     data = [(r.id, r.student_key, r.student_name, r.year_level, r.agency, ",".join(r.categories), r.basis,
              r.status, r.requested_by, _local(r.requested_at), r.authorised_by, _local(r.status_at)) for r in rows]
     kind = export_format(Path(out), fmt)
     with atomic_output(Path(out), store_folder=user.store.files.folder, replace=force) as tmp:
-        write_table(tmp, REFERRAL_COLUMNS, data, fmt=kind, title="Referrals")
+        write_rows(tmp, REFERRAL_COLUMNS, data, fmt=kind, title="Referrals")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.referrals", object_type="export", object_id=Path(out).name,
                          detail={"rows": len(rows), "student_keys": sorted({r.student_key for r in rows})})
@@ -1110,7 +1110,7 @@ def export_file_notes(
     pdf_renderer: PdfRenderer | None = None, force: bool = False,
 ) -> int:
     """The file notes (all, one student's or one agency's) as CSV, Excel or a printable PDF."""
-    from mapping_tool.services.export import write_table
+    from mapping_tool.services.export import write_rows
 
     out = Path(out).expanduser()
     kind = (fmt or out.suffix.lstrip(".") or "csv").lower()
@@ -1132,7 +1132,7 @@ def export_file_notes(
                      n.consent_id, ",".join(n.categories), n.values_text() if not n.corrects else n.text,
                      n.document_sha256, n.referral_id, "" if n.views_sought is None else n.views_sought, n.corrects)
                     for n in notes]
-            write_table(tmp, FILENOTE_COLUMNS, rows, fmt=kind, title="File notes")
+            write_rows(tmp, FILENOTE_COLUMNS, rows, fmt=kind, title="File notes")
     with user.store.write() as session:
         user.store.audit(session, user.username, "export.filenotes", object_type="export", object_id=out.name,
                          detail={"rows": len(notes), "format": kind, "notes": [n.id for n in notes],
