@@ -1105,7 +1105,7 @@ class StudentReferralsSection(QWidget):
         if not rows and not consents:
             self._text("No referrals or consents for this student.")
         if rows:
-            self._text("<b>Referrals</b>")
+            self._text("<b>Referrals to agencies</b>")
         for r in rows:
             self._text(f"Referral {r.id} to {escape(r.agency)} · {escape(r.status_title)} · "
                        f"{escape(_cats(r.categories))} · {SHORT_BASIS.get(r.basis, r.basis)} · updated {_local(r.status_at)}")
