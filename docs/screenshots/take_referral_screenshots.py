@@ -148,6 +148,27 @@ def main() -> None:
     section.resize(560, section.sizeHint().height() + 8)
     settle(app)
     section.grab().save(str(OUT / "referral_8_student_panel_section.png"))
+    if os.environ.get("SMT_MORE_SIZES"):  # checking only: the page at 1024x768 and 1920x1080, the whole panel
+        page.tabs.setCurrentIndex(0)
+        for size in ((1024, 768), (1920, 1080)):
+            page.resize(*size)
+            settle(app)
+            page.grab().save(str(OUT / f"check_page_{size[0]}.png"))
+        from mapping_tool.ui.pages.student_panel import StudentPanel
+
+        panel = StudentPanel(welfare)
+        panel.resize(560, 1000)
+        panel.show()
+        panel.show_student(key)
+        for _ in range(100):
+            settle(app, 100)
+            if panel.data is not None:
+                break
+        panel.scroll.verticalScrollBar().setValue(panel.scroll.verticalScrollBar().maximum())
+        settle(app)
+        panel.grab().save(str(OUT / "check_panel.png"))
+        panel.close()
+        panel.deleteLater()
     for widget in (section, page, wizard):
         widget.close()
         widget.deleteLater()

@@ -104,19 +104,34 @@ class ReferralColumn(IntEnum):
 class ReferralTableModel(RowsTableModel):
     HEADERS = ("No.", "Student", "Year", "Agency", "Information", "Basis", "Status", "Requested by", "Authorised by", "Updated")
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._shown: dict[int, tuple[str, ...]] = {}  # each row's text, made once (the view asks often)
+
+    def set_rows(self, rows: Any) -> None:
+        self._shown = {}
+        super().set_rows(rows)
+
+    def _texts(self, row: Any) -> tuple[str, ...]:
+        texts = self._shown.get(row.id)
+        if texts is None:
+            if row.restricted:
+                texts = ("", f"{row.student_name} ({row.student_key})", row.year_level, "", "", "", "Active referral", "", "", "")
+            else:
+                texts = (
+                    str(row.id), f"{row.student_name} ({row.student_key})", row.year_level, row.agency, _cats(row.categories),
+                    SHORT_BASIS.get(row.basis, row.basis), row.status_title + (" · sensitive" if row.sensitive else ""),
+                    row.requested_by, row.authorised_by, _local(row.status_at),
+                )
+            self._shown[row.id] = texts
+        return texts
+
     def cell(self, row: Any, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column == ReferralColumn.INFORMATION:
             return _cats(row.categories)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if row.restricted:
-            values = ("", f"{row.student_name} ({row.student_key})", row.year_level, "", "", "", "Active referral", "", "", "")
-            return values[column]
-        return (
-            str(row.id), f"{row.student_name} ({row.student_key})", row.year_level, row.agency, _cats(row.categories),
-            SHORT_BASIS.get(row.basis, row.basis), row.status_title + (" · sensitive" if row.sensitive else ""),
-            row.requested_by, row.authorised_by, _local(row.status_at),
-        )[column]
+        return self._texts(row)[column]
 
 
 class AgencyTableModel(RowsTableModel):
@@ -154,6 +169,24 @@ class FileNoteTableModel(RowsTableModel):
         return (str(row.id), _local(row.created_at), row.student_key, row.agency, row.disclosed_by, row.authorised_by,
                 SHORT_BASIS.get(row.basis, row.basis), row.values_text(),
                 f"{row.document_kind.upper()} {row.document_sha256[:12]}…")[column]
+
+
+# Typical characters per column (the header is the minimum), for each table.
+COLUMN_CHARS: dict[type, tuple[int, ...]] = {
+    ReferralTableModel: (4, 24, 4, 22, 30, 10, 30, 11, 11, 15),
+    AgencyTableModel: (24, 26, 14, 8, 10, 28, 40),
+    ConsentTableModel: (4, 10, 22, 34, 22, 10, 10, 26, 12),
+    FileNoteTableModel: (4, 18, 10, 22, 12, 12, 12, 48, 20),
+}
+
+
+def _set_widths(view: QTableView, chars: tuple[int, ...]) -> None:
+    metrics = view.fontMetrics()
+    unit = metrics.horizontalAdvance("abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLM") / 40  # an average character
+    header = view.model()
+    for col, n in enumerate(chars):
+        title = str(header.headerData(col, Qt.Orientation.Horizontal))
+        view.setColumnWidth(col, max(unit * n, metrics.horizontalAdvance(title) + unit * 3))
 
 
 # -- dialogs ---------------------------------------------------------------------------------------------
@@ -751,6 +784,7 @@ class ReferralsPage(QWidget):
             tab_layout.addWidget(self.note_detail)
             self.note_view.selectionModel().selectionChanged.connect(self._note_selected)
             self.tabs.addTab(tab, "File notes")
+        self._widths_set = False
         self.refresh()
 
     # -- data ---------------------------------------------------------------------------------------
@@ -775,10 +809,11 @@ class ReferralsPage(QWidget):
         except KnownError as exc:
             self.message.setText(exc.message)
             return
-        for view in [self.referral_view] + ([] if self.teacher else [self.agency_view, self.consent_view, self.note_view]):
-            view.resizeColumnsToContents()
-            for col in range(view.model().columnCount()):
-                view.setColumnWidth(col, min(view.columnWidth(col), 260))
+        if not self._widths_set:  # once, from the text each column typically holds (measuring every cell is slow)
+            self._widths_set = True
+            views = [self.referral_view] + ([] if self.teacher else [self.agency_view, self.consent_view, self.note_view])
+            for view in views:
+                _set_widths(view, COLUMN_CHARS[type(view.model())])
         self._selection_changed()
 
     def _selection_changed(self, *_: Any) -> None:
@@ -1105,7 +1140,7 @@ class StudentReferralsSection(QWidget):
         if not rows and not consents:
             self._text("No referrals or consents for this student.")
         if rows:
-            self._text("<b>Referrals</b>")
+            self._text("<b>Referrals to agencies</b>")
         for r in rows:
             self._text(f"Referral {r.id} to {escape(r.agency)} · {escape(r.status_title)} · "
                        f"{escape(_cats(r.categories))} · {SHORT_BASIS.get(r.basis, r.basis)} · updated {_local(r.status_at)}")
