@@ -1303,6 +1303,8 @@ def export_evaluation(
     folder = user.store.files.folder
     check_output_path(Path(out), store_folder=folder, replace=force)
     if students_out is not None:
+        if "student_key" not in students.visible_fields(user, ("student_key",)):
+            raise students.NotVisible("Your role may not export identifying student data.")
         if Path(students_out).expanduser().resolve() == Path(out).expanduser().resolve():
             raise UsageError("The programme file and the students file must be different files.")
         check_output_path(Path(students_out), store_folder=folder, replace=force)
