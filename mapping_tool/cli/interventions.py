@@ -126,6 +126,8 @@ def cmd_import(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
             if r.outcome != "added":
                 _err(f"row {r.row}: {r.outcome}")
         raise
+    for r in result.rows:
+        _out(f"row {r.row}: {r.student_key} in {r.programme}: {r.outcome}")
     _out(f"Imported {_plural(result.added, 'mapping')} ({result.form} form) from {Path(args.file).name}.")
     return 0
 

@@ -326,6 +326,12 @@ def test_cli_contract(store: Path, tmp_path: Path, capsys, monkeypatch: pytest.M
                 "--review", "01/08/2026", "--goal-target", "90") == 0
     assert _run(store, CUSTODIAN, "end", "Mentoring", "--student", keys[0], "--end", "20/07/2026", "--status",
                 "withdrawn", "--reason", "Moved to another program") == 0
+    bulk = tmp_path / "more.csv"
+    bulk.write_text(f"student_key,programme,start,end,status\n{keys[20]},Mentoring,01/05/2026,,active\n", "utf-8")
+    capsys.readouterr()
+    assert _run(store, CUSTODIAN, "import", str(bulk)) == 0
+    assert capsys.readouterr().out.splitlines() == [f"row 2: {keys[20]} in Mentoring: added",
+                                                    "Imported 1 mapping (long form) from more.csv."]
     assert _run(store, CUSTODIAN, "list", "--out", str(tmp_path / "cat.csv")) == 0
     assert _csv(tmp_path / "cat.csv")[0][0] == "name"
     out, students_out = tmp_path / "eval.csv", tmp_path / "students.csv"
@@ -333,11 +339,11 @@ def test_cli_contract(store: Path, tmp_path: Path, capsys, monkeypatch: pytest.M
     rows = list(_csv(out))
     assert tuple(rows[0]) == ("intervention", "measure", "participants", "measured", "before_mean", "after_mean", "change",
                               "comparison_change", "difference", "ci_low", "ci_high", "warning")
-    assert rows[1][0] == "Mentoring" and rows[1][2] == "12"
+    assert rows[1][0] == "Mentoring" and rows[1][2] == "13"
     srows = list(_csv(students_out))
     assert tuple(srows[0]) == ("student_key", "intervention", "start", "end", "status", "before", "after", "change",
                                "comparison_change", "difference", "goal_target", "goal_met")
-    assert len(srows) == 13
+    assert len(srows) == 14
     # an existing file needs --force; xlsx by --format
     assert _run(store, CUSTODIAN, "evaluate", "--out", str(out)) != 0
     assert _run(store, CUSTODIAN, "evaluate", "--out", str(out), "--force") == 0
