@@ -119,6 +119,8 @@ class _Tab(QWidget):
         raise NotImplementedError
 
     def load(self) -> None:
+        if self._generation == 0:
+            self.hint("Loading…")  # the first load in a session may take a second
         self.stale = False
         self._generation += 1
         generation = self._generation
