@@ -473,3 +473,14 @@ def test_a_refresh_never_touches_mappings_and_the_evaluation_follows_the_new_ext
     assert cust.store._iv_days[0][0] != first_snapshot  # noqa: SLF001 - the new extract's attendance
     (second,) = iv.evaluate(cust, programme="Mentoring")
     assert second.participants == first.participants == 3
+
+
+def test_a_planned_mapping_shows_as_active_from_its_start(cust) -> None:  # type: ignore[no-untyped-def]
+    iv.add_programme(cust, "Mentoring", kind="mentoring", measure="attendance_rate")
+    k = _keys(cust)
+    (past,) = iv.assign(cust, "Mentoring", k[:1], start=START, status="planned")
+    later = dt.date.today() + dt.timedelta(days=30)
+    (future,) = iv.assign(cust, "Mentoring", k[1:2], start=later)
+    assert (past.status, future.status) == ("active", "planned")
+    marks = {r.student_key: r.marks[0] for r in iv.grid(cust).rows}
+    assert (marks[k[0]], marks[k[1]]) == ("active", "planned")
