@@ -126,6 +126,8 @@ def cmd_import(args: argparse.Namespace, user) -> int:  # type: ignore[no-untype
             if r.outcome != "added":
                 _err(f"row {r.row}: {r.outcome}")
         raise
+    for r in result.rows:
+        _out(f"row {r.row}: {r.student_key} in {r.programme}: {r.outcome}")
     _out(f"Imported {_plural(result.added, 'mapping')} ({result.form} form) from {Path(args.file).name}.")
     return 0
 
@@ -149,7 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     isub = top.add_subparsers(dest="interventions_command", metavar="ACTION", required=True, parser_class=_Parser)
 
     p = isub.add_parser("add", help="add a programme to the catalogue (custodian, principal class, welfare)")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, help="one of: " + ", ".join(KINDS))
     p.add_argument("--measure", required=True, help="one of: " + ", ".join(MEASURES))
     p.add_argument("--provider", metavar="TEXT")
@@ -165,7 +167,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_with_user(cmd_list))
 
     p = isub.add_parser("assign", help="map students to a programme from a start date")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--student", nargs="+", action="extend", metavar="KEY")
     who.add_argument("--students-file", metavar="FILE", help="one student key a line")
@@ -176,7 +178,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_with_user(cmd_assign))
 
     p = isub.add_parser("end", help="end a student's mapping (completed or withdrawn)")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME")
     p.add_argument("--student", required=True, metavar="KEY")
     p.add_argument("--end", required=True, metavar="DD/MM/YYYY")
     p.add_argument("--status", required=True, choices=("completed", "withdrawn"))

@@ -393,10 +393,15 @@ def _weeks_now(user: UserSession) -> int:
         return DEFAULT_WEEKS
 
 
+def _status(status: str, start: date) -> str:
+    """A planned mapping is active from its start date (shown so; stored as recorded)."""
+    return "active" if status == "planned" and start <= date.today() else status
+
+
 def _mapping_view(m: InterventionMapping, prog: InterventionProgramme, roster: _Roster | None, weeks: int) -> MappingView:
     return MappingView(
         m.id, m.student_key, roster.name(m.student_key) if roster else "", roster.year(m.student_key) if roster else "",
-        prog.name, prog.id, prog.measure, m.start_date, m.review_date, m.end_date, m.status, m.reason,
+        prog.name, prog.id, prog.measure, m.start_date, m.review_date, m.end_date, _status(m.status, m.start_date), m.reason,
         m.responsible, m.goal_target, catalogue.goal_text(prog.measure, m.goal_target, weeks), m.created_by, m.created_at,
     )
 
@@ -881,12 +886,13 @@ def grid(user: UserSession, *, year_level: str | None = None, programmes: Sequen
         if programmes:
             wanted = {n.strip().lower() for n in programmes}
             progs = [p for p in progs if p.name.lower() in wanted]
-        q = select(InterventionMapping.student_key, InterventionMapping.programme_id, InterventionMapping.status)
+        q = select(InterventionMapping.student_key, InterventionMapping.programme_id, InterventionMapping.status,
+                   InterventionMapping.start_date)
         if current_only:
             q = q.where(InterventionMapping.status.in_(CURRENT))
         marks: dict[tuple[str, int], str] = {}
-        for key, pid, status in session.execute(q.order_by(InterventionMapping.id)).all():
-            marks[(key, pid)] = status
+        for key, pid, status, start in session.execute(q.order_by(InterventionMapping.id)).all():
+            marks[(key, pid)] = _status(status, start)
         keys = [k for k in roster.info if not year_level or roster.year(k) == year_level]
         tiers, _, _ = flags._latest_rows(session, keys, user.store)  # noqa: SLF001 - same service layer
     show_tier = students.effective_policy(user).allows_item(user.role, "flagged_factors")
@@ -1231,7 +1237,7 @@ def _student_rows(user: UserSession, weeks: int, programme: str | None, key: str
             r = by_id.get(m.id)
             mm = maps[m.id]
             out.append(StudentEvaluation(
-                m.id, m.student_key, p.name, p.measure, mm.start, mm.end, mm.status,
+                m.id, m.student_key, p.name, p.measure, mm.start, mm.end, _status(mm.status, mm.start),
                 r.before if r else None, r.after if r else None, r.change if r else None,
                 r.comparison_change if r else None, r.difference if r else None,
                 len(r.comparisons) if r else 0, mm.goal_target, r.goal_met if r else None,
@@ -1303,6 +1309,8 @@ def export_evaluation(
     folder = user.store.files.folder
     check_output_path(Path(out), store_folder=folder, replace=force)
     if students_out is not None:
+        if "student_key" not in students.visible_fields(user, ("student_key",)):
+            raise students.NotVisible("Your role may not export identifying student data.")
         if Path(students_out).expanduser().resolve() == Path(out).expanduser().resolve():
             raise UsageError("The programme file and the students file must be different files.")
         check_output_path(Path(students_out), store_folder=folder, replace=force)

@@ -326,6 +326,12 @@ def test_cli_contract(store: Path, tmp_path: Path, capsys, monkeypatch: pytest.M
                 "--review", "01/08/2026", "--goal-target", "90") == 0
     assert _run(store, CUSTODIAN, "end", "Mentoring", "--student", keys[0], "--end", "20/07/2026", "--status",
                 "withdrawn", "--reason", "Moved to another program") == 0
+    bulk = tmp_path / "more.csv"
+    bulk.write_text(f"student_key,programme,start,end,status\n{keys[20]},Mentoring,01/05/2026,,active\n", "utf-8")
+    capsys.readouterr()
+    assert _run(store, CUSTODIAN, "import", str(bulk)) == 0
+    assert capsys.readouterr().out.splitlines() == [f"row 2: {keys[20]} in Mentoring: added",
+                                                    "Imported 1 mapping (long form) from more.csv."]
     assert _run(store, CUSTODIAN, "list", "--out", str(tmp_path / "cat.csv")) == 0
     assert _csv(tmp_path / "cat.csv")[0][0] == "name"
     out, students_out = tmp_path / "eval.csv", tmp_path / "students.csv"
@@ -333,11 +339,11 @@ def test_cli_contract(store: Path, tmp_path: Path, capsys, monkeypatch: pytest.M
     rows = list(_csv(out))
     assert tuple(rows[0]) == ("intervention", "measure", "participants", "measured", "before_mean", "after_mean", "change",
                               "comparison_change", "difference", "ci_low", "ci_high", "warning")
-    assert rows[1][0] == "Mentoring" and rows[1][2] == "12"
+    assert rows[1][0] == "Mentoring" and rows[1][2] == "13"
     srows = list(_csv(students_out))
     assert tuple(srows[0]) == ("student_key", "intervention", "start", "end", "status", "before", "after", "change",
                                "comparison_change", "difference", "goal_target", "goal_met")
-    assert len(srows) == 13
+    assert len(srows) == 14
     # an existing file needs --force; xlsx by --format
     assert _run(store, CUSTODIAN, "evaluate", "--out", str(out)) != 0
     assert _run(store, CUSTODIAN, "evaluate", "--out", str(out), "--force") == 0
@@ -467,3 +473,14 @@ def test_a_refresh_never_touches_mappings_and_the_evaluation_follows_the_new_ext
     assert cust.store._iv_days[0][0] != first_snapshot  # noqa: SLF001 - the new extract's attendance
     (second,) = iv.evaluate(cust, programme="Mentoring")
     assert second.participants == first.participants == 3
+
+
+def test_a_planned_mapping_shows_as_active_from_its_start(cust) -> None:  # type: ignore[no-untyped-def]
+    iv.add_programme(cust, "Mentoring", kind="mentoring", measure="attendance_rate")
+    k = _keys(cust)
+    (past,) = iv.assign(cust, "Mentoring", k[:1], start=START, status="planned")
+    later = dt.date.today() + dt.timedelta(days=30)
+    (future,) = iv.assign(cust, "Mentoring", k[1:2], start=later)
+    assert (past.status, future.status) == ("active", "planned")
+    marks = {r.student_key: r.marks[0] for r in iv.grid(cust).rows}
+    assert (marks[k[0]], marks[k[1]]) == ("active", "planned")

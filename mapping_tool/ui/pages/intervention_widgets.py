@@ -58,6 +58,10 @@ KIND_WORDS = {
     "wellbeing": "Wellbeing", "careers/MIPs": "Careers / MIPs", "mentoring": "Mentoring",
     "external agency": "External agency", "other": "Other",
 }
+SENSITIVE_PROGRAMME = (
+    "A sensitive programme (counselling, a family matter) shows who takes part only to welfare staff, principal "
+    "class, the data custodian and its responsible staff member; to everyone else it does not exist."
+)
 STATUS_WORDS = {"planned": "Planned", "active": "Active", "completed": "Completed", "withdrawn": "Withdrawn"}
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -254,6 +258,7 @@ class ServiceDialog(QDialog):
     def finish_layout(self) -> None:
         self.form.addRow(self.message)
         self.form.addRow(self.buttons)
+        self.adjustSize()
 
     def call(self) -> Callable[[], object] | None:
         """The service call to make, or None (and a message) when the form is not complete."""
@@ -279,6 +284,7 @@ class ServiceDialog(QDialog):
         self.ok.setEnabled(True)
         if isinstance(exc, KnownError):
             say(self.message, exc.message)
+            self.adjustSize()
         else:
             say(self.message, "")
             show_error(self, exc)  # type: ignore[arg-type]
@@ -315,8 +321,8 @@ class ProgrammeDialog(ServiceDialog):
         self.description.setTabChangesFocus(True)
         self.description.setFixedHeight(self.fontMetrics().height() * 4)
         self.description.setAccessibleName("Description")
-        self.sensitive = QCheckBox("Participation is sensitive (only welfare, principal class, the data custodian and the "
-                                   "responsible staff member see who takes part)")
+        self.sensitive = QCheckBox("Participation is sensiti&ve")
+        self.sensitive.setToolTip(SENSITIVE_PROGRAMME)
         dates = QHBoxLayout()
         for w in (self.has_start, self.start, self.has_end, self.end):
             dates.addWidget(w)
@@ -329,6 +335,9 @@ class ProgrammeDialog(ServiceDialog):
         self.form.addRow("Runs:", dates)
         self.form.addRow("&Description:", self.description)
         self.form.addRow(self.sensitive)
+        note = QLabel(SENSITIVE_PROGRAMME)
+        note.setWordWrap(True)
+        self.form.addRow(note)
         self.finish_layout()
         if programme is not None:
             self.name.setText(programme.name)
@@ -388,12 +397,13 @@ class AssignDialog(ServiceDialog):
                  programme: str | None = None) -> None:
         super().__init__(session, "Add to an intervention", parent)
         self.keys = [k for k, _ in students]
-        self.setMinimumWidth(480)
-        names = [n or k for k, n in students]
+        self.setMinimumWidth(560)
+        names = [f"{n} ({k})" if n else k for k, n in students]  # the key tells two of the same name apart
         shown = "; ".join(names[:8]) + (f"; and {len(names) - 8} more" if len(names) > 8 else "")
         who = QLabel(f"<b>{len(names)} student{'s' if len(names) != 1 else ''}:</b> {escape(shown)}")
         who.setWordWrap(True)
         who.setTextFormat(Qt.TextFormat.RichText)
+        who.setMinimumHeight(who.heightForWidth(530))  # a form row does not grow for a wrapped label by itself
         self.form.addRow(who)
         self.programme = QComboBox()
         self.programme.setAccessibleName("Programme")
@@ -450,6 +460,7 @@ class AssignDialog(ServiceDialog):
             self.programme.setCurrentIndex(max(0, self.programme.findData(self._wanted)))
         self.ok.setEnabled(bool(self.programmes))
         self._hint()
+        self.adjustSize()  # the programmes' names and the goal's hint may need more room
         self.ready.emit()
 
     def _hint(self) -> None:

@@ -112,13 +112,17 @@ class _Tab(QWidget):
             say(self.message, "")
         self._hint = text
 
-    def fetch(self) -> object:
+    def prepare(self) -> Any:
+        """On the UI thread: read what the load needs from the widgets, and return the call that
+        fetches the data on the worker thread (which never touches a widget)."""
         raise NotImplementedError
 
     def show_data(self, data: Any) -> None:
         raise NotImplementedError
 
     def load(self) -> None:
+        if self._generation == 0:
+            self.hint("Loading…")  # the first load in a session may take a second
         self.stale = False
         self._generation += 1
         generation = self._generation
@@ -127,7 +131,7 @@ class _Tab(QWidget):
         except KnownError as exc:
             say(self.message, exc.message)
             return
-        fetch = self.fetch
+        fetch = self.prepare()
         self.job = worker.runner.start(lambda progress: fetch(), self)
         self.job.finished.connect(lambda data, g=generation: self._arrived(data, g))
         self.job.failed.connect(self._failed)
@@ -259,10 +263,14 @@ class CatalogueTab(_Tab):
         return [m.student_name or m.student_key, m.year_level, day(m.start), day(m.review), status, m.responsible,
                 m.goal_text]
 
-    def fetch(self) -> object:
-        service = iv()
-        programmes = service.list_programmes(self.session, include_retired=self.show_retired.isChecked())
-        return programmes, service.capacity(self.session)
+    def prepare(self) -> Any:
+        session, retired = self.session, self.show_retired.isChecked()
+
+        def fetch() -> object:
+            service = iv()
+            return service.list_programmes(session, include_retired=retired), service.capacity(session)
+
+        return fetch
 
     def show_data(self, data: Any) -> None:
         programmes, capacity = data
@@ -622,10 +630,15 @@ class EvaluationTab(_Tab):
              "Goal", "Goal met", "Note"), self._student_cells, self, right=(3, 4, 5, 6, 7),
         )
 
-    def fetch(self) -> object:
-        service = iv()
-        weeks = self.weeks.value() if self.weeks_loaded else service.evaluation_weeks(self.session)
-        return weeks, service.evaluate(self.session, weeks=weeks)
+    def prepare(self) -> Any:
+        session, chosen = self.session, self.weeks.value() if self.weeks_loaded else None
+
+        def fetch() -> object:
+            service = iv()
+            weeks = chosen if chosen is not None else service.evaluation_weeks(session)
+            return weeks, service.evaluate(session, weeks=weeks)
+
+        return fetch
 
     def show_data(self, data: Any) -> None:
         weeks, evaluations = data
@@ -933,8 +946,9 @@ class GridTab(_Tab):
         return [r.student_name or r.student_key, r.year_level, r.home_group, r.tier or "",
                 *(self.mark(v) for v in r.marks)]
 
-    def fetch(self) -> object:
-        return iv().grid(self.session, current_only=self.current_only.isChecked())
+    def prepare(self) -> Any:
+        session, current_only = self.session, self.current_only.isChecked()
+        return lambda: iv().grid(session, current_only=current_only)
 
     def show_data(self, data: Any) -> None:
         self.view = data

@@ -63,6 +63,15 @@ def decision_words(d: Any) -> str:
     return f"No action: {d.text}"
 
 
+def _local_day(value: Any) -> date:
+    """The local calendar day of a stored (UTC, zone-less) time."""
+    from datetime import UTC
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone().date()
+
+
 def local_time(value: Any) -> str:
     from mapping_tool.ui.pages.student_panel import local_time as lt
 
@@ -207,15 +216,20 @@ class MeetingTab(_Tab):
                 decision_words(d) if d else "", "; ".join(a.reasons)]
 
     # -- loading ----------------------------------------------------------------------------
-    def fetch(self) -> object:
-        service, session, meeting_id = iv(), self.session, self.meeting_id
-        meetings = service.list_meetings(session)
-        if meeting_id is None and meetings and meetings[0].started_at.date() == date.today():
-            meeting_id = meetings[0].id  # today's meeting carries on
-        agenda = service.agenda(session, meeting_id)
-        recap = service.recap(session, meeting_id) if meeting_id is not None else None
-        programmes = [p for p in service.list_programmes(session) if not p.retired]
-        return meetings, meeting_id, agenda, recap, programmes
+    def prepare(self) -> Any:
+        session, chosen = self.session, self.meeting_id
+
+        def fetch() -> object:
+            service, meeting_id = iv(), chosen
+            meetings = service.list_meetings(session)
+            if meeting_id is None and meetings and _local_day(meetings[0].started_at) == date.today():
+                meeting_id = meetings[0].id  # today's meeting carries on
+            agenda = service.agenda(session, meeting_id)
+            recap = service.recap(session, meeting_id) if meeting_id is not None else None
+            programmes = [p for p in service.list_programmes(session) if not p.retired]
+            return meetings, meeting_id, agenda, recap, programmes
+
+        return fetch
 
     def show_data(self, data: Any) -> None:
         meetings, meeting_id, agenda, recap, programmes = data

@@ -830,7 +830,7 @@ class StudentsPage(QWidget):
             show_error(self, exc)  # type: ignore[arg-type]
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
-        for w in (self.print_button, self.pdf_button, self.excel_button, self.open_button):
+        for w in (self.print_button, self.pdf_button, self.excel_button, self.open_button, self.assign_button):
             w.setEnabled(not busy)
         if busy:
             self.count.setText(text)
