@@ -15,16 +15,9 @@ Nothing here stores data, logs student data, or returns status-characteristic de
 yes/no.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from risk_factors.errors import InputError, RiskFactorError, RuleError
-from risk_factors.flags import (
-    CHARACTERISTIC_LABELS,
-    TIERS,
-    TREND_MEASURES,
-    compute_flags,
-    explain,
-    flag_frame_columns,
-)
-from risk_factors.measures import MeasureFinding, MeasureResult, compute_measures, measure_columns
 from risk_factors.rules import (
     CHARACTERISTICS,
     COUNTABLE,
@@ -36,6 +29,49 @@ from risk_factors.rules import (
     load_default_rules,
     parse_setting,
 )
+
+if TYPE_CHECKING:
+    from risk_factors.flags import (
+        CHARACTERISTIC_LABELS,
+        TIERS,
+        TREND_MEASURES,
+        compute_flags,
+        explain,
+        flag_frame_columns,
+    )
+    from risk_factors.measures import (
+        MeasureFinding,
+        MeasureResult,
+        compute_measures,
+        measure_columns,
+    )
+
+#: The parts that need pandas load on first use, so a command that only reads or changes the
+#: rules (``mapping-tool rules show``) does not pay for importing pandas.
+_LAZY = {
+    "CHARACTERISTIC_LABELS": "risk_factors.flags",
+    "TIERS": "risk_factors.flags",
+    "TREND_MEASURES": "risk_factors.flags",
+    "compute_flags": "risk_factors.flags",
+    "explain": "risk_factors.flags",
+    "flag_frame_columns": "risk_factors.flags",
+    "MeasureFinding": "risk_factors.measures",
+    "MeasureResult": "risk_factors.measures",
+    "compute_measures": "risk_factors.measures",
+    "measure_columns": "risk_factors.measures",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'risk_factors' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CHARACTERISTICS",
