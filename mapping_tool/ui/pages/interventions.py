@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -218,7 +219,7 @@ class CatalogueTab(_Tab):
         part_row = QHBoxLayout()
         self.part_title = QLabel("<b>Taking part</b>")
         part_row.addWidget(self.part_title, 1)
-        part_row.addWidget(_muted("To add students, select them on the Students page and choose <i>Add to intervention</i>."), 2)
+        part_row.addWidget(_muted("To add students, select them on the Students page or the Grid tab, or open a student."), 2)
         self.end_button = QPushButton("E&nd participation…")
         part_row.addWidget(self.end_button)
         lower_layout.addLayout(part_row)
@@ -901,22 +902,28 @@ class GridTab(_Tab):
         for w in (search_label, self.search, year_label, self.year, programme_label, self.programme):
             filters.addWidget(w)
         filters.addStretch(1)
+        self.count = QLabel()
+        filters.addWidget(self.count)
         layout.addLayout(filters)
         row2 = QHBoxLayout()
         row2.addWidget(self.only_in)
         row2.addWidget(self.current_only)
         row2.addStretch(1)
-        self.count = QLabel()
-        row2.addWidget(self.count)
         self.print_button = QPushButton("&Print…")
         self.pdf_button = QPushButton("Save as P&DF…")
+        self.assign_button = QPushButton("&Add to a programme…")
+        self.assign_button.setToolTip("Map the selected students (Shift or Ctrl for several) to a programme; untick "
+                                      "“Only students in a programme” to choose from everyone")
+        row2.addWidget(self.assign_button)
         row2.addWidget(self.print_button)
         row2.addWidget(self.pdf_button)
         layout.addLayout(row2)
         layout.addWidget(self.message)
         self.model = CellsModel((), self._cells, self)
         self.table = plain_table("Students and programmes")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setModel(self.model)
+        self.dialog: QDialog | None = None
         layout.addWidget(self.table, 1)
         legend = _muted("✔ active or planned (the word says which); completed and withdrawn show when "
                         "<i>Current only</i> is unticked; – not in the programme.")
@@ -932,6 +939,7 @@ class GridTab(_Tab):
         self.current_only.toggled.connect(lambda _on: self.load())
         self.print_button.clicked.connect(self.print_grid)
         self.pdf_button.clicked.connect(self.save_pdf)
+        self.assign_button.clicked.connect(self.add_selected)
         shortcut(self, QKeySequence.StandardKey.Find, lambda: (self.search.setFocus(), self.search.selectAll()))
 
     @staticmethod
@@ -992,6 +1000,25 @@ class GridTab(_Tab):
         total = len(self.view.rows)
         self.count.setText(f"{len(rows):,} of {total:,} students")
         self.hint("" if self.view.programmes else "No programmes yet: the grid fills as students are added to programmes.")
+
+    def selected(self) -> list[Any]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.rows[r] for r in rows if 0 <= r < len(self.rows)]
+
+    def add_selected(self) -> None:
+        """Map the selected rows of the grid to a programme (the programme filter's, if one is chosen)."""
+        chosen = self.selected()
+        if not chosen:
+            say(self.message, "Select the students first (Shift or Ctrl for several).")
+            self.table.setFocus()
+            return
+        dialog = AssignDialog(self.session, [(r.student_key, r.student_name) for r in chosen], self,
+                              programme=self.programme.currentData())
+        self.dialog = dialog
+        dialog.done_with.connect(lambda result: (say(self.message, f"Added {len(result)} student"  # type: ignore[arg-type]
+                                                     f"{'s' if len(result) != 1 else ''} to {result[0].programme}."),  # type: ignore[index]
+                                                 self.changed.emit()))
+        dialog.open()
 
     def describe(self) -> str:
         parts = []
