@@ -83,6 +83,7 @@ def _page(qtbot, user, tab: int = 0) -> InterventionsPage:  # type: ignore[no-un
     page.resize(1024 - 200, 700)
     page.show()
     qtbot.waitUntil(lambda: bool(page.tabs_list), timeout=5000)  # the tabs are built just after showing
+    qtbot.waitUntil(lambda: page.catalogue.job is not None, timeout=5000)  # and fetch once it stayed shown
     page.tabs.setCurrentIndex(tab)
     settle(qtbot)
     return page
@@ -547,7 +548,7 @@ def test_the_window_fits_a_1024_by_768_screen(qtbot, mapped) -> None:  # type: i
     qtbot.addWidget(window)
     window.show()
     page = window.show_page(PAGE_INTERVENTIONS)
-    qtbot.waitUntil(lambda: bool(page.tabs_list), timeout=5000)
+    qtbot.waitUntil(lambda: bool(page.tabs_list) and page.catalogue.job is not None, timeout=5000)
     for i in range(page.tabs.count()):
         page.tabs.setCurrentIndex(i)
         settle(qtbot)

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -1110,60 +1109,7 @@ def work_no_progress(work: Any) -> Any:
 # -- the page --------------------------------------------------------------------------------------------
 
 
-class InterventionsPage(QWidget):
-    """Catalogue, evaluation, grid and meeting mode in tabs; each reloads when the data changed."""
-
-    built = Signal()
-
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.addWidget(QLabel("<h2>Interventions</h2>"))
-        self.tabs = QTabWidget()
-        layout.addWidget(self.tabs, 1)
-        self.tabs_list: tuple[Any, ...] = ()
-        # the tabs are built just after the page first shows, so that choosing the page in the
-        # navigation answers at once (the first build of these widgets costs ~0.1 s)
-        QTimer.singleShot(0, self, self._build)  # never after the page is gone
-
-    def _build(self) -> None:
-        if self.tabs_list:
-            return
-        from mapping_tool.ui.pages.meeting import MeetingTab
-
-        session = self.session
-        self.catalogue = CatalogueTab(session)
-        self.evaluation = EvaluationTab(session)
-        self.grid = GridTab(session)
-        self.meeting = MeetingTab(session)
-        for tab, title in ((self.catalogue, "&Catalogue and capacity"), (self.evaluation, "&Evaluation"),
-                           (self.grid, "&Grid"), (self.meeting, "&Meeting mode")):
-            self.tabs.addTab(tab, title)
-            tab.changed.connect(self.data_changed)
-        self.tabs.currentChanged.connect(lambda _i: self._load_current())
-        self.tabs_list = (self.catalogue, self.evaluation, self.grid, self.meeting)
-        self._load_current()
-        self.built.emit()
-
-    def data_changed(self) -> None:
-        for tab in self.tabs_list:
-            tab.stale = True
-        self._load_current()
-
-    def _load_current(self) -> None:
-        tab = self.tabs.currentWidget()
-        if getattr(tab, "stale", False):
-            tab.load()  # type: ignore[attr-defined]
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802
-        """Shown again: another page may have mapped students meanwhile."""
-        super().showEvent(event)
-        for tab in self.tabs_list:
-            tab.stale = True
-        if self.tabs_list:
-            self._load_current()
-
+# The page itself lives in a small module (the navigation imports it at once); re-exported here.
+from mapping_tool.ui.pages.interventions_page import InterventionsPage  # noqa: E402
 
 __all__ = ["InterventionsPage", "AssignDialog", "YES", "NO"]
