@@ -360,7 +360,7 @@ def _students_page(session) -> QWidget:  # type: ignore[no-untyped-def]
 
 
 def _interventions_page(session) -> QWidget:  # type: ignore[no-untyped-def]
-    from mapping_tool.ui.pages.interventions import InterventionsPage
+    from mapping_tool.ui.pages.interventions_page import InterventionsPage
 
     return InterventionsPage(session)
 

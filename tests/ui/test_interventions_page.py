@@ -83,6 +83,7 @@ def _page(qtbot, user, tab: int = 0) -> InterventionsPage:  # type: ignore[no-un
     page.resize(1024 - 200, 700)
     page.show()
     qtbot.waitUntil(lambda: bool(page.tabs_list), timeout=5000)  # the tabs are built just after showing
+    qtbot.waitUntil(lambda: page.catalogue.job is not None, timeout=5000)  # and fetch once it stayed shown
     page.tabs.setCurrentIndex(tab)
     settle(qtbot)
     return page
@@ -272,6 +273,27 @@ def test_the_grid_marks_filters_and_prints(qtbot, mapped, tmp_path: Path) -> Non
     grid.year.setCurrentIndex(grid.year.findData(year))
     assert all(r.year_level == year for r in grid.rows) and grid.rows
     assert f"year {year}" in grid.describe()
+    # map from the grid: everyone in scope, two selected rows, the filtered programme preselected
+    grid.year.setCurrentIndex(0)
+    grid.only_in.setChecked(False)
+    grid.programme.setCurrentIndex(0)
+    free = [i for i, r in enumerate(grid.rows) if r.student_key not in keys][:2]
+    for i in free:
+        grid.table.selectionModel().select(model.index(i, 0), QItemSelectionModel.SelectionFlag.Select
+                                           | QItemSelectionModel.SelectionFlag.Rows)
+    chosen = [grid.rows[i].student_key for i in free]
+    grid.add_selected()
+    settle(qtbot)
+    grid.dialog.choose("Navigator referral")
+    grid.dialog.submit()
+    settle(qtbot)
+    assert grid.message.text() == "Added 2 students to Navigator referral."
+    assert {m.student_key for m in iv.list_mappings(welfare, programme="Navigator referral")} == set(chosen)
+    navigator = 4 + list(grid.view.programmes).index("Navigator referral")
+    marks = {r.student_key: r.marks[navigator - 4] for r in grid.view.rows}
+    assert all(marks[k] for k in chosen)  # the grid reloaded with the new marks
+    grid.programme.setCurrentIndex(grid.programme.findData(MENTORING))
+    grid.year.setCurrentIndex(grid.year.findData(year))
     html = grid.print_html()
     assert MENTORING in html and "✔ active" in html
     pdf = tmp_path / "grid.pdf"
@@ -516,3 +538,22 @@ def test_the_custodian_keeps_a_new_window_as_the_school_setting(qtbot, mapped, l
     welfare, _keys = mapped
     other = _page(qtbot, welfare, tab=1)
     assert not other.evaluation.save_weeks.isVisible() and other.evaluation.weeks.value() == 6
+
+
+def test_the_window_fits_a_1024_by_768_screen(qtbot, mapped) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.main_window import PAGE_INTERVENTIONS, PAGE_STUDENTS, MainWindow
+
+    welfare, _keys = mapped
+    window = MainWindow(welfare)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.show_page(PAGE_INTERVENTIONS)
+    qtbot.waitUntil(lambda: bool(page.tabs_list) and page.catalogue.job is not None, timeout=5000)
+    for i in range(page.tabs.count()):
+        page.tabs.setCurrentIndex(i)
+        settle(qtbot)
+    window.show_page(PAGE_STUDENTS)
+    settle(qtbot)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 768, hint
+    window.idle.stop()

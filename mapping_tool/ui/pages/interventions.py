@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -36,7 +37,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -218,7 +218,7 @@ class CatalogueTab(_Tab):
         part_row = QHBoxLayout()
         self.part_title = QLabel("<b>Taking part</b>")
         part_row.addWidget(self.part_title, 1)
-        part_row.addWidget(_muted("To add students, select them on the Students page and choose <i>Add to intervention</i>."), 2)
+        part_row.addWidget(_muted("To add students, select them on the Students page or the Grid tab, or open a student."), 2)
         self.end_button = QPushButton("E&nd participation…")
         part_row.addWidget(self.end_button)
         lower_layout.addLayout(part_row)
@@ -901,22 +901,28 @@ class GridTab(_Tab):
         for w in (search_label, self.search, year_label, self.year, programme_label, self.programme):
             filters.addWidget(w)
         filters.addStretch(1)
+        self.count = QLabel()
+        filters.addWidget(self.count)
         layout.addLayout(filters)
         row2 = QHBoxLayout()
         row2.addWidget(self.only_in)
         row2.addWidget(self.current_only)
         row2.addStretch(1)
-        self.count = QLabel()
-        row2.addWidget(self.count)
         self.print_button = QPushButton("&Print…")
         self.pdf_button = QPushButton("Save as P&DF…")
+        self.assign_button = QPushButton("&Add to a programme…")
+        self.assign_button.setToolTip("Map the selected students (Shift or Ctrl for several) to a programme; untick "
+                                      "“Only students in a programme” to choose from everyone")
+        row2.addWidget(self.assign_button)
         row2.addWidget(self.print_button)
         row2.addWidget(self.pdf_button)
         layout.addLayout(row2)
         layout.addWidget(self.message)
         self.model = CellsModel((), self._cells, self)
         self.table = plain_table("Students and programmes")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setModel(self.model)
+        self.dialog: QDialog | None = None
         layout.addWidget(self.table, 1)
         legend = _muted("✔ active or planned (the word says which); completed and withdrawn show when "
                         "<i>Current only</i> is unticked; – not in the programme.")
@@ -932,6 +938,7 @@ class GridTab(_Tab):
         self.current_only.toggled.connect(lambda _on: self.load())
         self.print_button.clicked.connect(self.print_grid)
         self.pdf_button.clicked.connect(self.save_pdf)
+        self.assign_button.clicked.connect(self.add_selected)
         shortcut(self, QKeySequence.StandardKey.Find, lambda: (self.search.setFocus(), self.search.selectAll()))
 
     @staticmethod
@@ -992,6 +999,25 @@ class GridTab(_Tab):
         total = len(self.view.rows)
         self.count.setText(f"{len(rows):,} of {total:,} students")
         self.hint("" if self.view.programmes else "No programmes yet: the grid fills as students are added to programmes.")
+
+    def selected(self) -> list[Any]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.rows[r] for r in rows if 0 <= r < len(self.rows)]
+
+    def add_selected(self) -> None:
+        """Map the selected rows of the grid to a programme (the programme filter's, if one is chosen)."""
+        chosen = self.selected()
+        if not chosen:
+            say(self.message, "Select the students first (Shift or Ctrl for several).")
+            self.table.setFocus()
+            return
+        dialog = AssignDialog(self.session, [(r.student_key, r.student_name) for r in chosen], self,
+                              programme=self.programme.currentData())
+        self.dialog = dialog
+        dialog.done_with.connect(lambda result: (say(self.message, f"Added {len(result)} student"  # type: ignore[arg-type]
+                                                     f"{'s' if len(result) != 1 else ''} to {result[0].programme}."),  # type: ignore[index]
+                                                 self.changed.emit()))
+        dialog.open()
 
     def describe(self) -> str:
         parts = []
@@ -1083,60 +1109,7 @@ def work_no_progress(work: Any) -> Any:
 # -- the page --------------------------------------------------------------------------------------------
 
 
-class InterventionsPage(QWidget):
-    """Catalogue, evaluation, grid and meeting mode in tabs; each reloads when the data changed."""
-
-    built = Signal()
-
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.addWidget(QLabel("<h2>Interventions</h2>"))
-        self.tabs = QTabWidget()
-        layout.addWidget(self.tabs, 1)
-        self.tabs_list: tuple[Any, ...] = ()
-        # the tabs are built just after the page first shows, so that choosing the page in the
-        # navigation answers at once (the first build of these widgets costs ~0.1 s)
-        QTimer.singleShot(0, self, self._build)  # never after the page is gone
-
-    def _build(self) -> None:
-        if self.tabs_list:
-            return
-        from mapping_tool.ui.pages.meeting import MeetingTab
-
-        session = self.session
-        self.catalogue = CatalogueTab(session)
-        self.evaluation = EvaluationTab(session)
-        self.grid = GridTab(session)
-        self.meeting = MeetingTab(session)
-        for tab, title in ((self.catalogue, "&Catalogue and capacity"), (self.evaluation, "&Evaluation"),
-                           (self.grid, "&Grid"), (self.meeting, "&Meeting mode")):
-            self.tabs.addTab(tab, title)
-            tab.changed.connect(self.data_changed)
-        self.tabs.currentChanged.connect(lambda _i: self._load_current())
-        self.tabs_list = (self.catalogue, self.evaluation, self.grid, self.meeting)
-        self._load_current()
-        self.built.emit()
-
-    def data_changed(self) -> None:
-        for tab in self.tabs_list:
-            tab.stale = True
-        self._load_current()
-
-    def _load_current(self) -> None:
-        tab = self.tabs.currentWidget()
-        if getattr(tab, "stale", False):
-            tab.load()  # type: ignore[attr-defined]
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802
-        """Shown again: another page may have mapped students meanwhile."""
-        super().showEvent(event)
-        for tab in self.tabs_list:
-            tab.stale = True
-        if self.tabs_list:
-            self._load_current()
-
+# The page itself lives in a small module (the navigation imports it at once); re-exported here.
+from mapping_tool.ui.pages.interventions_page import InterventionsPage  # noqa: E402
 
 __all__ = ["InterventionsPage", "AssignDialog", "YES", "NO"]

@@ -609,7 +609,11 @@ class StudentsPage(QWidget):
         self.print_button = QPushButton("&Print…")
         self.pdf_button = QPushButton("Save as P&DF…")
         self.excel_button = QPushButton("E&xport to Excel…")
-        for w in (self.open_button, self.columns_button, self.print_button, self.pdf_button, self.excel_button):
+        # in the top row: the filter rows are as wide as a 1024-pixel screen allows already
+        self.assign_button = QPushButton("Add to &intervention…")
+        self.assign_button.setToolTip("Map the selected students to a programme (select rows with Shift or Ctrl)")
+        for w in (self.open_button, self.assign_button, self.columns_button, self.print_button, self.pdf_button,
+                  self.excel_button):
             top.addWidget(w)
         layout.addLayout(top)
 
@@ -665,9 +669,6 @@ class StudentsPage(QWidget):
         self.clear_button = QPushButton("&Clear filters")
         row2.addWidget(self.clear_button)
         row2.addStretch(1)
-        self.assign_button = QPushButton("Add to &intervention…")
-        self.assign_button.setToolTip("Map the selected students to a programme (select rows with Shift or Ctrl)")
-        row2.addWidget(self.assign_button)
         self.count = QLabel()
         self.count.setAccessibleName("Students shown")
         row2.addWidget(self.count)
