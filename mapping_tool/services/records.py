@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, select
 
 from mapping_tool.errors import AuthenticationError, PermissionDenied, UsageError
 from mapping_tool.security.roles import Role
@@ -287,10 +287,14 @@ class ReviewItem:
 
     @property
     def what(self) -> str:
-        parts = [f"CASES21 copy ({self.mirrored_rows} rows)"]
+        parts = [f"CASES21 copy ({_rows(self.mirrored_rows)})"]
         if self.welfare_rows:
-            parts.append(f"welfare records ({self.welfare_rows} rows, transferred first)")
+            parts.append(f"welfare records ({_rows(self.welfare_rows)}, transferred first)")
         return "; ".join(parts)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 @dataclass(frozen=True)
@@ -394,7 +398,7 @@ REVIEW_HEADERS = ("Status", "Student key", "Name", "Exit date", "Due from", "Wha
 
 def review_rows(review: Review) -> list[tuple[Any, ...]]:
     order = {DUE: 0, AWAITING: 1, HELD: 2}
-    return [(i.status, i.student_key, i.name, i.exit_date, i.trigger_date, i.what, i.note)
+    return [(i.status.capitalize(), i.student_key, i.name, i.exit_date, i.trigger_date, i.what, i.note)
             for i in sorted(review.items, key=lambda i: (order[i.status], i.student_key))]
 
 
@@ -574,6 +578,8 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         now = utcnow()
         for code, students, rows in (("cases21-copy", len(keys), deleted.get(registry.MIRRORED, 0)),
                                      ("welfare-records", welfare_students, deleted.get(registry.WELFARE, 0))):
+            if code == "welfare-records" and not students:
+                continue  # nothing of this class went
             session.add(DisposalRegisterEntry(run_id=run_id, class_code=code, prepared_by=run.prepared_by,
                                               approved_by=run.approved_by, run_by=user.username, disposed_at=now,
                                               students=students, records=rows, backups_expire_by=expire_by))
@@ -602,7 +608,7 @@ def wipe_free_space(user: UserSession) -> None:
 
 
 REGISTER_HEADERS = ("Entry", "Disposal run", "Class", "Disposed of on", "Prepared by", "Approved by", "Run by",
-                    "Students", "Records", "Last backup holding them expires by")
+                    "Students", "Records", "Backups holding them expire by")
 
 
 def register(user: UserSession) -> list[tuple[Any, ...]]:
@@ -649,8 +655,40 @@ class StudentRecord:
     sections: tuple[Section, ...]
 
 
+TITLES = {"am_code": "AM", "pm_code": "PM", "am_approved": "AM approved", "pm_approved": "PM approved",
+          "am_source": "AM source", "pm_source": "PM source", "snapshot_id": "Extract", "vsn": "VSN",
+          "vcaa_number": "VCAA number", "ema": "EMA/CSEF", "koorie": "Koorie", "in_extract": "In latest extract",
+          "year_semester": "Year and semester", "rule_version": "Rule version"}
+
+
 def _title(column: str) -> str:
-    return column.replace("_", " ").capitalize()
+    return TITLES.get(column) or column.replace("_", " ").capitalize()
+
+
+def _shown_value(table: str, conn: Any) -> Callable[[str, Any], Any]:
+    """Words a school uses: yes/no for flags, absence codes with their description, extracts
+    by their date."""
+    from mapping_tool.store import schema
+
+    columns = schema.metadata.tables[table].c
+    booleans = {c.name for c in columns if isinstance(c.type, Boolean)}
+    absences: dict[Any, str] = {}
+    extracts: dict[Any, Any] = {}
+    if table == "attendance":
+        absences = {code: f"{code} {desc}".strip() for code, desc in conn.exec_driver_sql("SELECT code, description FROM absence_type")}
+    if "snapshot_id" in columns:
+        extracts = {sid: _cell(d) for sid, d in conn.exec_driver_sql("SELECT id, extract_date FROM snapshot")}
+
+    def shown(column: str, value: Any) -> Any:
+        if column in booleans and value is not None:
+            return "yes" if value else "no"
+        if column in ("am_code", "pm_code"):
+            return absences.get(value, value)
+        if column == "snapshot_id":
+            return extracts.get(value, value)
+        return _cell(value)
+
+    return shown
 
 
 def _cell(value: Any) -> Any:
@@ -675,8 +713,8 @@ def _flags_section(conn: Any, key: str) -> Section:
         "ORDER BY snapshot_id, rule_version", (key,),
     ):
         values = json.loads(data)
-        flagged = [k for k, v in values.items() if v is True]
-        measures = "; ".join(f"{_title(k)}: {v}" for k, v in values.items()
+        flagged = [k.removeprefix("flag_") for k, v in values.items() if v is True and k.startswith("flag_")]
+        measures = "; ".join(f"{_title(k)}: {round(v, 1) if isinstance(v, float) else v}" for k, v in values.items()
                              if k not in ("student_key", "tier", "flag_count") and v not in (None, "", True, False))
         rows.append((_cell(dates.get(sid)), version, tier, count, ", ".join(_title(f) for f in flagged) or "none", measures))
     return Section("Measures and flags at each extract",
@@ -720,7 +758,8 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             result = conn.exec_driver_sql(f"SELECT * FROM {t.table} WHERE {t.column} = ? ORDER BY {t.order_by}", (key,))
             cols = [c for c in result.keys() if c not in t.hidden_columns and (c != t.column or t.table == "student")]
             idx = [list(result.keys()).index(c) for c in cols]
-            rows = tuple(tuple(_cell(r[i]) for i in idx) for r in result)
+            shown = _shown_value(t.table, conn)
+            rows = tuple(tuple(shown(c, r[i]) for c, i in zip(cols, idx, strict=True)) for r in result)
             if t.table == "student" and rows:  # one record: show it as field / value
                 sections.append(Section(t.title, ("Field", "Value"), tuple((_title(c), v) for c, v in zip(cols, rows[0], strict=True)),
                                         "Mirrored from CASES21: corrections are made in CASES21 and the next refresh carries them."))
@@ -735,9 +774,32 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
     if with_access:
         entries = audit.entries(user, student=key)
         sections.append(Section("Who accessed the record", ("When (UTC)", "User", "Action", "Detail"),
-                                tuple((e.at[:16].replace("T", " "), e.actor, e.action, e.detail) for e in reversed(entries))))
+                                tuple((e.at[:16].replace("T", " "), e.actor, e.action, _access_detail(e.detail))
+                                      for e in reversed(entries))))
     name = f"{student.first_name} {student.surname}".strip() if student else ""
     return StudentRecord(key, name, school.school_name if school else "", user.username, utcnow(), purpose, tuple(sections))
+
+
+def _access_detail(detail: str) -> str:
+    """An audit entry's detail, readable: a list of students shown becomes its size (the other
+    students' keys are not this student's information)."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    parts = []
+    for k, v in data.items():
+        if k in ("student_keys",) and isinstance(v, list):
+            parts.append(f"in a list of {len(v)} students")
+        elif k.endswith("sha256") or v in (None, "", [], {}):
+            continue
+        elif isinstance(v, list):
+            parts.append(f"{k.replace('_', ' ')}: {', '.join(map(str, v))}")
+        else:
+            parts.append(f"{k.replace('_', ' ')}: {v}")
+    return "; ".join(parts)
 
 
 RECORD_STYLE_NOTE = "Dates are dd/mm/yyyy. Times are UTC."

@@ -67,6 +67,7 @@ def _table(model: RowsTableModel) -> QTableView:
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().setVisible(False)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # follows wrapping
     view.setWordWrap(True)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -141,6 +142,9 @@ class RecordsPanel(QWidget):
         rl.addWidget(self.review_summary)
         self.review_model = TupleTableModel(records.REVIEW_HEADERS, self)
         self.review_view = _table(self.review_model)
+        header = self.review_view.horizontalHeader()
+        for column in (self.Review.WHAT, self.Review.NOTE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         rl.addWidget(self.review_view, 1)
         buttons = QHBoxLayout()
         self.transfer_button = QPushButton("Transfer records awaiting transfer…")
@@ -158,7 +162,7 @@ class RecordsPanel(QWidget):
         ul = QVBoxLayout(runs_tab)
         ul.addWidget(QLabel("<b>Disposal runs</b>"))
         self.runs_model = TupleTableModel(
-            ("Run", "Status", "Students", "Prepared by", "Prepared", "Approved by", "Approved", "Run by", "Run"), self)
+            ("Run", "Status", "Students", "Prepared by", "Prepared on", "Approved by", "Approved on", "Run by", "Run on"), self)
         self.runs_view = _table(self.runs_model)
         ul.addWidget(self.runs_view, 1)
         rb = QHBoxLayout()
@@ -180,8 +184,11 @@ class RecordsPanel(QWidget):
         classes_tab = QWidget()
         cl = QVBoxLayout(classes_tab)
         cl.addWidget(QLabel("<b>Retention classes</b>"))
-        self.classes_model = TupleTableModel(("Class", "Kept", "What", "Authority", "Changed"), self)
+        self.classes_model = TupleTableModel(("Class", "Kept", "Authority", "Changed", "Command-line name"), self)
         self.classes_view = _table(self.classes_model)
+        for column in (0, 1, 2):
+            self.classes_view.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.classes_view.horizontalHeader().setStretchLastSection(False)
         cl.addWidget(self.classes_view, 1)
         cb = QHBoxLayout()
         self.change_button = QPushButton("Change the selected class…")
@@ -193,6 +200,8 @@ class RecordsPanel(QWidget):
         cl.addWidget(QLabel("<b>Legal holds</b>"))
         self.holds_model = TupleTableModel(("Hold", "Student", "Kind", "Reason", "Placed by", "Placed", "State"), self)
         self.holds_view = _table(self.holds_model)
+        for column in (3, 6):
+            self.holds_view.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         cl.addWidget(self.holds_view, 1)
         hb = QHBoxLayout()
         self.add_hold_button = QPushButton("Place a hold…")
@@ -256,15 +265,13 @@ class RecordsPanel(QWidget):
         self.register_model.set_rows(reg)
         self._classes = classes
         self.classes_model.set_rows([
-            (c.title, c.shown, c.code, c.authority,
-             f"{c.changed_by}, {c.changed_at:%d/%m/%Y}" if c.changed_at else "default") for c in classes])
+            (c.title, c.shown, c.authority,
+             f"{c.changed_by}, {c.changed_at:%d/%m/%Y}" if c.changed_at else "default", c.code) for c in classes])
         self._holds = holds
         self.holds_model.set_rows([
             (h.id, h.who, h.kind, h.reason, h.placed_by, h.placed_at,
              "active" if h.active else f"released {_shown(h.released_at)} by {h.released_by}: {h.release_reason}")
             for h in holds])
-        for view in (self.review_view, self.runs_view, self.register_view, self.classes_view, self.holds_view):
-            view.resizeRowsToContents()
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet("color: #a00000;" if error else "")
