@@ -412,3 +412,17 @@ def test_unusual_access_breaches_and_the_privacy_statement(school: Path, tmp_pat
     assert cli.run([*base, "breach", "list"]) == 0
     listed = capsys.readouterr().out
     assert "USB stick lost on the bus" in listed and "1 students" in listed and "02/11/2026" in listed
+
+
+def test_the_custodian_signing_out_makes_the_days_automatic_backup_once(school: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "auto"
+    folder.mkdir()
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    records.set_retention(user, "backup-folder", str(folder))
+    auth.sign_out(user)  # the first sign-out of the day writes one
+    assert len(list(folder.iterdir())) == 1
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    auth.sign_out(user)  # at most once a day
+    teacher = auth.sign_in(school, HGT, HGT_PASSWORD)
+    auth.sign_out(teacher)  # only the custodian's sign-out
+    assert len(list(folder.iterdir())) == 1
