@@ -92,3 +92,52 @@ def test_review_prepare_approve_run_and_register(qtbot, school: Path, store_key:
     finally:
         auth.sign_out(principal)
         auth.sign_out(custodian)
+
+
+def test_the_student_panel_saves_an_access_request(qtbot, school: Path, store_key: bytes, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from mapping_tool.services import students
+    from mapping_tool.ui.pages.student_panel import StudentPanel
+    from tests.support import HGT
+
+    principal = open_session(school, store_key, PRINCIPAL)
+    teacher = open_session(school, store_key, HGT)
+    try:
+        key = students.list_students(teacher, audit=False).rows[0][0]
+        panels = []
+        for session in (principal, teacher):
+            panel = StudentPanel(session)
+            qtbot.addWidget(panel)
+            panel.show()
+            with qtbot.waitSignal(panel.shown, timeout=20000):
+                panel.show_student(key)
+            panels.append(panel)
+        assert not hasattr(panels[1], "access_button")  # principal class and the custodian only
+        out = tmp_path / "request.xlsx"
+        monkeypatch.setattr(StudentPanel, "ask_access_path", classmethod(lambda cls, parent, key: str(out)))
+        panels[0].access_button.click()
+        qtbot.waitUntil(lambda: "Saved to" in panels[0].status.text(), timeout=30000)
+        sheets = load_workbook(out).sheetnames
+        assert sheets[0] == "Record" and "Who accessed the record" in sheets
+    finally:
+        auth.sign_out(teacher)
+        auth.sign_out(principal)
+
+
+def test_the_privacy_statement_is_acknowledged_once(qtbot, school: Path, store_key: bytes) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import records_privacy
+    from mapping_tool.ui.privacy import PrivacyStatementDialog
+    from tests.support import WELFARE
+
+    user = open_session(school, store_key, WELFARE)
+    try:
+        dialog = PrivacyStatementDialog(user)
+        qtbot.addWidget(dialog)
+        text = dialog.text.toPlainText()
+        assert "How long it is kept" in text and "How to ask for access" in text
+        dialog.accept_button.click()
+        assert dialog.result() == 1 and not records_privacy.needs_acknowledgement(user)
+        assert PrivacyStatementDialog.acknowledged(user)  # not asked again
+    finally:
+        auth.sign_out(user)
