@@ -141,3 +141,31 @@ def test_the_privacy_statement_is_acknowledged_once(qtbot, school: Path, store_k
         assert PrivacyStatementDialog.acknowledged(user)  # not asked again
     finally:
         auth.sign_out(user)
+
+
+def test_classes_backup_folder_and_policy_text_from_the_window(qtbot, school: Path, store_key: bytes, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import records, records_privacy
+    from tests.support import CUSTODIAN
+
+    user = open_session(school, store_key, CUSTODIAN)
+    try:
+        panel = RecordsPanel(user)
+        qtbot.addWidget(panel)
+        codes = [panel.classes_model.row_at(i)[4] for i in range(panel.classes_model.rowCount())]
+        panel.classes_view.selectRow(codes.index("cases21-copy"))
+        monkeypatch.setattr(RecordsPanel, "ask_text", classmethod(lambda cls, parent, title, label, value="": "abc"))
+        panel.change_button.click()
+        assert "not a whole number" in panel.status.text() and records.retention_value(user, "cases21-copy") == 12
+        monkeypatch.setattr(RecordsPanel, "ask_text", classmethod(lambda cls, parent, title, label, value="": "18"))
+        panel.change_button.click()
+        assert records.retention_value(user, "cases21-copy") == 18
+        assert panel.classes_model.row_at(codes.index("cases21-copy"))[1].startswith("18 months")
+        panel.classes_view.selectRow(codes.index("backup-folder"))
+        monkeypatch.setattr(RecordsPanel, "ask_folder", classmethod(lambda cls, parent, title="": str(tmp_path)))
+        panel.change_button.click()
+        assert records.retention_value(user, "backup-folder") == str(tmp_path.resolve())
+        monkeypatch.setattr(RecordsPanel, "ask_long_text", classmethod(lambda cls, parent, title, label, value: "Ask the principal."))
+        panel.policy_button.click()
+        assert records_privacy.policy_text(user) == "Ask the principal."
+    finally:
+        auth.sign_out(user)

@@ -195,6 +195,11 @@ class RecordsPanel(QWidget):
         self.change_button.clicked.connect(self.change_class)
         self.change_button.setEnabled(session.role is Role.CUSTODIAN)
         cb.addWidget(self.change_button)
+        self.policy_button = QPushButton("The school's privacy policy text…")
+        self.policy_button.setToolTip("Shown under the privacy statement that every user acknowledges")
+        self.policy_button.clicked.connect(self.edit_policy)
+        self.policy_button.setEnabled(session.role is Role.CUSTODIAN)
+        cb.addWidget(self.policy_button)
         cb.addStretch(1)
         cl.addLayout(cb)
         cl.addWidget(QLabel("<b>Legal holds</b>"))
@@ -232,10 +237,27 @@ class RecordsPanel(QWidget):
         return QMessageBox.question(parent, title, text) == QMessageBox.StandardButton.Yes
 
     @classmethod
-    def ask_folder(cls, parent: QWidget) -> str | None:
+    def ask_folder(cls, parent: QWidget, title: str = "Folder for the records (then file them on the student's official file)") -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
-        return QFileDialog.getExistingDirectory(parent, "Folder for the records (then file them on the student's official file)") or None
+        return QFileDialog.getExistingDirectory(parent, title) or None
+
+    @classmethod
+    def ask_long_text(cls, parent: QWidget, title: str, label: str, value: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(parent, title, label, value)
+        return text if ok else None
+
+    def edit_policy(self) -> None:
+        from mapping_tool.services import records_privacy
+
+        current = records_privacy.policy_text(self.session)
+        text = self.ask_long_text(self, "The school's privacy policy",
+                                  "The school's Information Privacy Policy, shown under the privacy statement. "
+                                  "Everyone acknowledges the changed statement at their next sign-in.", current)
+        if text is None:
+            return
+        self._do(lambda: records_privacy.set_policy_text(self.session, text),
+                 "Policy text saved; each user acknowledges the changed statement at their next sign-in.")
 
     # -- data --------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -351,7 +373,10 @@ class RecordsPanel(QWidget):
             self._say("Select a class first.", error=True)
             return
         cls = self._classes[index.row()]
-        value = self.ask_text(self, "Change a retention class", f"{cls.title}\n\nNew value ({cls.unit}):", str(cls.value))
+        if cls.code == "backup-folder":
+            value = self.ask_folder(self, "Folder for automatic backups (another drive if you can)")
+        else:
+            value = self.ask_text(self, "Change a retention class", f"{cls.title}\n\nNew value ({cls.unit}):", str(cls.value))
         if value is None:
             return
         self._do(lambda: records.set_retention(self.session, cls.code, value), f"{cls.title}: now {value}.")
