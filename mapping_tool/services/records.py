@@ -30,6 +30,7 @@ from mapping_tool.services.outputs import atomic_output
 from mapping_tool.store import db
 from mapping_tool.store.models import School, Student
 from mapping_tool.store.models_records import (
+    AuditLogStart,
     DisposalRegisterEntry,
     DisposalRun,
     DisposalRunItem,
@@ -301,6 +302,7 @@ def _rows(n: int) -> str:
 class Review:
     as_of: date
     items: tuple[ReviewItem, ...]
+    audit_entries_due: int = 0  # audit-log entries older than the audit-log class
 
     def of(self, status: str) -> list[ReviewItem]:
         return [i for i in self.items if i.status == status]
@@ -353,7 +355,21 @@ def _untransferred(conn: Any, keys: Sequence[str]) -> set[str]:
     return {k for k in has_rows if k not in transferred or newest.get(k, "") > transferred[k]}
 
 
-def _review(session: Any, months: int, as_of: date) -> Review:
+def _audit_due(session: Any, years: int, as_of: date) -> tuple[int, int]:
+    """(entries due, the last id due): the oldest entries, a prefix of the chain, made before
+    ``as_of`` less the audit-log period. The newest entry is always kept (the chain goes on from it)."""
+    cutoff = add_months(as_of, -12 * years).isoformat()
+    conn = session.connection()
+    first_kept = conn.exec_driver_sql("SELECT min(id) FROM audit_entry WHERE at >= ?", (cutoff,)).scalar()
+    newest = conn.exec_driver_sql("SELECT max(id) FROM audit_entry").scalar()
+    if newest is None:
+        return 0, 0
+    last_due = min(int(first_kept if first_kept is not None else newest), int(newest)) - 1
+    count = conn.exec_driver_sql("SELECT count(*) FROM audit_entry WHERE id <= ?", (last_due,)).scalar()
+    return int(count or 0), last_due
+
+
+def _review(session: Any, months: int, as_of: date, audit_years: int = 7) -> Review:
     students = session.execute(
         select(Student.student_key, Student.first_name, Student.surname, Student.exit_date, Student.status,
                Student.in_extract).where(Student.exit_date.is_not(None)).order_by(Student.student_key)
@@ -361,8 +377,9 @@ def _review(session: Any, months: int, as_of: date) -> Review:
     left = [s for s in students if (s.status in LEFT_STATUSES or not s.in_extract)
             and add_months(s.exit_date, months) <= as_of]
     keys = [s.student_key for s in left]
+    audit_due = _audit_due(session, audit_years, as_of)[0]
     if not keys:
-        return Review(as_of, ())
+        return Review(as_of, (), audit_due)
     conn = session.connection()
     holds = session.execute(select(LegalHold).where(LegalHold.released_at.is_(None))).scalars().all()
     everyone_held = next((h for h in holds if h.student_key is None), None)
@@ -382,15 +399,16 @@ def _review(session: Any, months: int, as_of: date) -> Review:
         items.append(ReviewItem(s.student_key, f"{s.first_name} {s.surname}".strip(), status, s.exit_date,
                                 add_months(s.exit_date, months), mirrored.get(s.student_key, 0),
                                 welfare.get(s.student_key, 0), note))
-    return Review(as_of, tuple(items))
+    return Review(as_of, tuple(items), audit_due)
 
 
 def disposal_review(user: UserSession, *, as_of: date | None = None) -> Review:
     """What is due, what is held and what awaits transfer (nothing is changed)."""
     user.require(*OVERSEERS)
     months = int(retention_value(user, "cases21-copy"))
+    years = int(retention_value(user, "audit-log"))
     with user.store.read() as session:
-        return _review(session, months, as_of or date.today())
+        return _review(session, months, as_of or date.today(), years)
 
 
 REVIEW_HEADERS = ("Status", "Student key", "Name", "Exit date", "Due from", "What will go", "Note")
@@ -449,16 +467,18 @@ def prepare_run(user: UserSession, *, as_of: date | None = None) -> RunView:
     """A run of every student due now (not held, welfare records transferred)."""
     user.require(*OVERSEERS)
     months = int(retention_value(user, "cases21-copy"))
+    years = int(retention_value(user, "audit-log"))
     store = user.store
     with store.write() as session:
-        review = _review(session, months, as_of or date.today())
+        review = _review(session, months, as_of or date.today(), years)
         due = review.of(DUE)
-        if not due:
+        if not due and not review.audit_entries_due:
             raise UsageError(
                 f"Nothing is due for disposal ({len(review.of(HELD))} held, {len(review.of(AWAITING))} awaiting transfer)."
             )
         run = DisposalRun(status="prepared", prepared_by=user.username, prepared_at=utcnow(),
-                          counts_json=json.dumps({"students": len(due), "as_of": review.as_of.isoformat()}))
+                          counts_json=json.dumps({"students": len(due), "audit_entries": review.audit_entries_due,
+                                                  "as_of": review.as_of.isoformat()}))
         session.add(run)
         session.flush()
         session.add_all(DisposalRunItem(run_id=run.id, student_key=i.student_key, trigger_date=i.trigger_date) for i in due)
@@ -553,6 +573,7 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
 
     user.require(*OVERSEERS)
     months = int(retention_value(user, "cases21-copy"))
+    years = int(retention_value(user, "audit-log"))
     max_age = int(retention_value(user, "backup-max-age"))
     store = user.store
     with store.write() as session:
@@ -564,7 +585,7 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         if run.status != "approved":
             raise UsageError(f"Disposal run {run_id} is {run.status}; it cannot be run again.")
         planned = [i.student_key for i in session.execute(select(DisposalRunItem).where(DisposalRunItem.run_id == run_id)).scalars()]
-        review = _review(session, months, as_of or date.today())
+        review = _review(session, months, as_of or date.today(), years)
         still_due = {i.student_key: i for i in review.of(DUE)}
         keys = [k for k in planned if k in still_due]
         skipped = len(planned) - len(keys)
@@ -576,6 +597,11 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         conn.exec_driver_sql("DELETE FROM disposal_run_item WHERE run_id = ?", (run_id,))
         flags._bump_generation(conn.connection.driver_connection)
         now = utcnow()
+        audit_removed = _dispose_of_old_audit_entries(session, years, review.as_of, run_id, now)
+        if audit_removed:
+            session.add(DisposalRegisterEntry(run_id=run_id, class_code="audit-log", prepared_by=run.prepared_by,
+                                              approved_by=run.approved_by, run_by=user.username, disposed_at=now,
+                                              students=0, records=audit_removed, backups_expire_by=None))
         for code, students, rows in (("cases21-copy", len(keys), deleted.get(registry.MIRRORED, 0)),
                                      ("welfare-records", welfare_students, deleted.get(registry.WELFARE, 0))):
             if code == "welfare-records" and not students:
@@ -585,6 +611,7 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
                                               students=students, records=rows, backups_expire_by=expire_by))
         counts = {"students": len(keys), "skipped": skipped, "mirrored_rows": deleted.get(registry.MIRRORED, 0),
                   "welfare_rows": deleted.get(registry.WELFARE, 0), "admin_rows": deleted.get(registry.ADMIN, 0),
+                  "audit_entries": audit_removed,
                   "backups_expire_by": expire_by.isoformat() if expire_by else None}
         run.status, run.run_by, run.run_at, run.counts_json = "done", user.username, now, json.dumps(counts)
         store.audit(session, user.username, "disposal.run", object_type="disposal-run", object_id=str(run_id), detail=counts)
@@ -593,6 +620,26 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
     wipe_free_space(user)
     logger.info("disposal run %d: %d students disposed of", run_id, len(keys))
     return view
+
+
+def _dispose_of_old_audit_entries(session: Any, years: int, as_of: date, run_id: int, now: datetime) -> int:
+    """Entries past the audit-log period go; the log then starts at the first kept entry and
+    the hash it follows (kept in audit_log_start), so ``audit verify`` still checks the chain."""
+    count, last_due = _audit_due(session, years, as_of)
+    if not count:
+        return 0
+    conn = session.connection()
+    last_hash = conn.exec_driver_sql("SELECT hash FROM audit_entry WHERE id = ?", (last_due,)).scalar()
+    conn.exec_driver_sql("DELETE FROM audit_entry WHERE id <= ?", (last_due,))
+    start = session.get(AuditLogStart, 1)
+    if start is None:
+        session.add(AuditLogStart(id=1, first_id=last_due + 1, prev_hash=last_hash, run_id=run_id, removed=count,
+                                  removed_at=now))
+    else:
+        start.first_id, start.prev_hash, start.run_id = last_due + 1, last_hash, run_id
+        start.removed, start.removed_at = start.removed + count, now
+    session.flush()
+    return count
 
 
 def wipe_free_space(user: UserSession) -> None:

@@ -426,3 +426,34 @@ def test_the_custodian_signing_out_makes_the_days_automatic_backup_once(school: 
     teacher = auth.sign_in(school, HGT, HGT_PASSWORD)
     auth.sign_out(teacher)  # only the custodian's sign-out
     assert len(list(folder.iterdir())) == 1
+
+
+def test_audit_entries_past_their_period_go_and_the_chain_still_verifies(school: Path, store_key: bytes) -> None:
+    later = date.today() + timedelta(days=366 * 8)  # eight years on, everything logged today is past 7 years
+    custodian = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    principal = auth.sign_in(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        assert records.disposal_review(custodian).audit_entries_due == 0
+        due = records.disposal_review(custodian, as_of=later).audit_entries_due
+        assert due > 10
+        run = records.prepare_run(custodian, as_of=later)
+        records.approve_run(principal, run.id, PRINCIPAL_PASSWORD)
+        done = records.execute_run(custodian, run.id, as_of=later)
+        assert done.counts["audit_entries"] >= due
+        result = audit.verify(custodian)
+        assert result.intact, result.problem
+        assert any(r[2] == "The audit log" and r[8] == done.counts["audit_entries"] for r in records.register(custodian))
+    finally:
+        auth.sign_out(principal)
+        auth.sign_out(custodian)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    try:
+        first = conn.execute("SELECT min(id) FROM audit_entry").fetchone()[0]
+    finally:
+        conn.close()
+    assert first > due
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        assert audit.verify(user).intact  # and after signing in again, with new entries
+    finally:
+        auth.sign_out(user)

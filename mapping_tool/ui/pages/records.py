@@ -277,8 +277,11 @@ class RecordsPanel(QWidget):
         self.review_summary.setText(
             f"On {review.as_of:%d/%m/%Y}: <b>{due}</b> due for disposal, <b>{waiting}</b> awaiting transfer to the "
             f"official file, <b>{held}</b> held." if review.items else
-            f"On {review.as_of:%d/%m/%Y} nothing is due for disposal.")
-        self.prepare_button.setEnabled(due > 0)
+            f"On {review.as_of:%d/%m/%Y} no student's records are due for disposal.")
+        if review.audit_entries_due:
+            self.review_summary.setText(self.review_summary.text() +
+                                        f" <b>{review.audit_entries_due}</b> audit log entries are past their period.")
+        self.prepare_button.setEnabled(due > 0 or review.audit_entries_due > 0)
         self.transfer_button.setEnabled(waiting > 0)
         self.runs_model.set_rows([
             (r.id, {"prepared": "awaiting approval", "approved": "approved, not yet run", "done": "done"}.get(r.status, r.status),
