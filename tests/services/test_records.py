@@ -457,3 +457,27 @@ def test_audit_entries_past_their_period_go_and_the_chain_still_verifies(school:
         assert audit.verify(user).intact  # and after signing in again, with new entries
     finally:
         auth.sign_out(user)
+
+
+def test_cli_transfer_subject_access_and_holds(school: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        key = _keys(user, 1)[0]
+    finally:
+        auth.sign_out(user)
+    base = ["--store", str(school), "--user", CUSTODIAN]
+    monkeypatch.setenv("MAPPING_TOOL_PASSWORD", CUSTODIAN_PASSWORD)
+    out = tmp_path / "file"
+    out.mkdir()
+    assert cli.run([*base, "records", "transfer", "--student", key, "--out", str(out)]) == 0
+    assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".xlsx"]
+    assert cli.run([*base, "records", "transfer", "--student", key, "--out", str(out)]) != 0  # exists: --force
+    assert "--force" in capsys.readouterr().err
+    assert cli.run([*base, "subject-access", "--student", key.lower(), "--out", str(tmp_path / "sa.pdf")]) == 0
+    assert (tmp_path / "sa.pdf").read_bytes()[:4] == b"%PDF"
+    assert cli.run([*base, "hold", "add", "--student", key, "--reason", "Inquiry by the Department", "--kind", "inquiry"]) == 0
+    assert cli.run([*base, "hold", "list"]) == 0
+    assert f"1\t{key}\tplaced" in capsys.readouterr().out
+    assert cli.run([*base, "hold", "release", "1", "--reason", "Inquiry closed"]) == 0
+    assert cli.run([*base, "hold", "list"]) == 0
+    assert "released" in capsys.readouterr().out
