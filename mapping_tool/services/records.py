@@ -821,10 +821,32 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
     if with_access:
         entries = audit.entries(user, student=key)
         sections.append(Section("Who accessed the record", ("When (UTC)", "User", "Action", "Detail"),
-                                tuple((e.at[:16].replace("T", " "), e.actor, e.action, _access_detail(e.detail))
-                                      for e in reversed(entries))))
+                                _access_rows(reversed(entries)),
+                                "Lists of students that included this student are counted per user and day."))
     name = f"{student.first_name} {student.surname}".strip() if student else ""
     return StudentRecord(key, name, school.school_name if school else "", user.username, utcnow(), purpose, tuple(sections))
+
+
+def _access_rows(entries: Iterable[Any]) -> tuple[tuple[Any, ...], ...]:
+    """Every entry, except that lists the student appeared in are one row per user and day
+    (a year of class lists would otherwise be thousands of rows)."""
+    rows: list[list[Any]] = []
+    lists: dict[tuple[str, str], list[Any]] = {}
+    for e in entries:
+        when = e.at[:16].replace("T", " ")
+        if e.action == "students.listed":
+            day = (e.at[:10], e.actor)
+            if day in lists:
+                lists[day][3] += 1
+                continue
+            lists[day] = [when, e.actor, e.action, 1]
+            rows.append(lists[day])
+            continue
+        rows.append([when, e.actor, e.action, _access_detail(e.detail)])
+    for row in lists.values():
+        n = row[3]
+        row[3] = "shown in a list of students" + (f" {n} times that day (the first at this time)" if n > 1 else "")
+    return tuple(tuple(r) for r in rows)
 
 
 def _access_detail(detail: str) -> str:
