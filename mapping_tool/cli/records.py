@@ -121,7 +121,8 @@ def cmd_disposal_review(args: argparse.Namespace, user) -> int:  # type: ignore[
         return 0
     review = records.disposal_review(user)
     _out(f"Disposal review on {review.as_of:%d/%m/%Y}: {len(review.of(records.DUE))} due, "
-         f"{len(review.of(records.AWAITING))} awaiting transfer, {len(review.of(records.HELD))} held.")
+         f"{len(review.of(records.AWAITING))} awaiting transfer, {len(review.of(records.HELD))} held; "
+         f"{review.audit_entries_due} audit log entries past their period.")
     for row in records.review_rows(review):
         _out("\t".join(_date(v) for v in row))
     return 0
@@ -154,6 +155,7 @@ def cmd_disposal_run(args: argparse.Namespace, user) -> int:  # type: ignore[no-
     expires = c.get("backups_expire_by")
     _out(f"Disposal run {run.id} done: {c.get('students', 0)} students disposed of "
          f"({c.get('mirrored_rows', 0)} CASES21 rows, {c.get('welfare_rows', 0)} welfare rows); "
+         f"{c.get('audit_entries', 0)} audit log entries past their period; "
          f"{c.get('skipped', 0)} skipped (held or changed since). The store was vacuumed.")
     if expires:
         from datetime import date

@@ -43,9 +43,10 @@ class ChainProblem:
     message: str
 
 
-def verify(key: bytes, entries: Iterable[tuple[int, str, str, dict[str, Any]]]) -> ChainProblem | None:
-    """Walk (id, prev_hash, hash, fields) in id order; return the first problem or None."""
-    prev = GENESIS
+def verify(key: bytes, entries: Iterable[tuple[int, str, str, dict[str, Any]]], start: str = GENESIS) -> ChainProblem | None:
+    """Walk (id, prev_hash, hash, fields) in id order; return the first problem or None.
+    ``start``: the hash the first entry follows (after old entries were disposed of)."""
+    prev = start
     expected_id: int | None = None
     for entry_id, prev_hash, stored_hash, fields in entries:
         if expected_id is not None and entry_id != expected_id:

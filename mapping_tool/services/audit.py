@@ -13,7 +13,7 @@ from mapping_tool.security import audit_chain
 from mapping_tool.security.roles import Role
 from mapping_tool.services.context import PSEUDONYM_PREFIX, UserSession, audit_fields
 from mapping_tool.store.models import AuditEntry
-from mapping_tool.store.models_records import AuditPseudonym
+from mapping_tool.store.models_records import AuditLogStart, AuditPseudonym
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,17 @@ def verify(user: UserSession, *, backups: Sequence[Path] = ()) -> VerifyResult:
             ).order_by(AuditEntry.id)
         ).all()
         count = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+        start = session.get(AuditLogStart, 1)  # entries past their retention period were disposed of
     entries = (
         (r.id, r.prev_hash, r.hash, audit_fields(r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.detail))
         for r in rows
     )
-    if rows and rows[0].id != 1:
-        return VerifyResult(False, count, f"entries 1 to {rows[0].id - 1} are missing from the start", 1)
-    problem = audit_chain.verify(store.audit_key(), entries)
+    first_id = start.first_id if start else 1
+    if rows and rows[0].id != first_id:
+        if rows[0].id > first_id:
+            return VerifyResult(False, count, f"entries {first_id} to {rows[0].id - 1} are missing from the start", first_id)
+        return VerifyResult(False, count, f"entry {rows[0].id} is before the recorded start of the log", rows[0].id)
+    problem = audit_chain.verify(store.audit_key(), entries, start.prev_hash if start else audit_chain.GENESIS)
     if problem is not None:
         return VerifyResult(False, count, problem.message, problem.entry_id)
     by_id = {r.id: r.hash for r in rows}

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from mapping_tool.errors import AuthenticationError, StoreError, StoreNotInitialised, UsageError
+from mapping_tool.errors import (
+    AuthenticationError,
+    KnownError,
+    StoreError,
+    StoreNotInitialised,
+    UsageError,
+)
 from mapping_tool.paths import check_store_location
 from mapping_tool.security import passwords, signin_state
 from mapping_tool.security.keyslots import KeySlotFile, Slot, derive_wrapping_key, new_master_key
@@ -471,6 +477,7 @@ def change_password(user: UserSession, current: str, new: str) -> None:
 def sign_out(user: UserSession) -> None:
     if user.signed_out:
         return
+    _auto_backup_at_sign_out(user)
     try:
         with user.store.write() as session:
             user.store.audit(session, user.username, "sign-out", object_type="account", object_id=user.username)
@@ -484,3 +491,22 @@ def sign_out(user: UserSession) -> None:
 def record_unlock(user: UserSession, ok: bool) -> None:
     with user.store.write() as session:
         user.store.audit(session, user.username, "unlock" if ok else "unlock.failed", object_type="account", object_id=user.username)
+
+
+def _auto_backup_at_sign_out(user: UserSession) -> None:
+    """The custodian's automatic backup (issue 10): at sign-out, at most once a day, when a
+    backup folder is set. A failed backup never stops the sign-out; it is logged and recorded."""
+    if user.role is not Role.CUSTODIAN:
+        return
+    from mapping_tool.services import records_backup
+
+    try:
+        records_backup.auto_backup_if_due(user)
+    except KnownError as exc:
+        logger.warning("automatic backup at sign-out failed: %s", type(exc).__name__)
+        try:
+            with user.store.write() as session:
+                user.store.audit(session, user.username, "backup.failed", object_type="backup",
+                                 detail={"reason": exc.message})
+        except KnownError:
+            pass

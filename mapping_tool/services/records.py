@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, select
 
 from mapping_tool.errors import AuthenticationError, PermissionDenied, UsageError
 from mapping_tool.security.roles import Role
@@ -30,6 +30,7 @@ from mapping_tool.services.outputs import atomic_output
 from mapping_tool.store import db
 from mapping_tool.store.models import School, Student
 from mapping_tool.store.models_records import (
+    AuditLogStart,
     DisposalRegisterEntry,
     DisposalRun,
     DisposalRunItem,
@@ -287,16 +288,21 @@ class ReviewItem:
 
     @property
     def what(self) -> str:
-        parts = [f"CASES21 copy ({self.mirrored_rows} rows)"]
+        parts = [f"CASES21 copy ({_rows(self.mirrored_rows)})"]
         if self.welfare_rows:
-            parts.append(f"welfare records ({self.welfare_rows} rows, transferred first)")
+            parts.append(f"welfare records ({_rows(self.welfare_rows)}, transferred first)")
         return "; ".join(parts)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 @dataclass(frozen=True)
 class Review:
     as_of: date
     items: tuple[ReviewItem, ...]
+    audit_entries_due: int = 0  # audit-log entries older than the audit-log class
 
     def of(self, status: str) -> list[ReviewItem]:
         return [i for i in self.items if i.status == status]
@@ -349,7 +355,21 @@ def _untransferred(conn: Any, keys: Sequence[str]) -> set[str]:
     return {k for k in has_rows if k not in transferred or newest.get(k, "") > transferred[k]}
 
 
-def _review(session: Any, months: int, as_of: date) -> Review:
+def _audit_due(session: Any, years: int, as_of: date) -> tuple[int, int]:
+    """(entries due, the last id due): the oldest entries, a prefix of the chain, made before
+    ``as_of`` less the audit-log period. The newest entry is always kept (the chain goes on from it)."""
+    cutoff = add_months(as_of, -12 * years).isoformat()
+    conn = session.connection()
+    first_kept = conn.exec_driver_sql("SELECT min(id) FROM audit_entry WHERE at >= ?", (cutoff,)).scalar()
+    newest = conn.exec_driver_sql("SELECT max(id) FROM audit_entry").scalar()
+    if newest is None:
+        return 0, 0
+    last_due = min(int(first_kept if first_kept is not None else newest), int(newest)) - 1
+    count = conn.exec_driver_sql("SELECT count(*) FROM audit_entry WHERE id <= ?", (last_due,)).scalar()
+    return int(count or 0), last_due
+
+
+def _review(session: Any, months: int, as_of: date, audit_years: int = 7) -> Review:
     students = session.execute(
         select(Student.student_key, Student.first_name, Student.surname, Student.exit_date, Student.status,
                Student.in_extract).where(Student.exit_date.is_not(None)).order_by(Student.student_key)
@@ -357,8 +377,9 @@ def _review(session: Any, months: int, as_of: date) -> Review:
     left = [s for s in students if (s.status in LEFT_STATUSES or not s.in_extract)
             and add_months(s.exit_date, months) <= as_of]
     keys = [s.student_key for s in left]
+    audit_due = _audit_due(session, audit_years, as_of)[0]
     if not keys:
-        return Review(as_of, ())
+        return Review(as_of, (), audit_due)
     conn = session.connection()
     holds = session.execute(select(LegalHold).where(LegalHold.released_at.is_(None))).scalars().all()
     everyone_held = next((h for h in holds if h.student_key is None), None)
@@ -378,15 +399,16 @@ def _review(session: Any, months: int, as_of: date) -> Review:
         items.append(ReviewItem(s.student_key, f"{s.first_name} {s.surname}".strip(), status, s.exit_date,
                                 add_months(s.exit_date, months), mirrored.get(s.student_key, 0),
                                 welfare.get(s.student_key, 0), note))
-    return Review(as_of, tuple(items))
+    return Review(as_of, tuple(items), audit_due)
 
 
 def disposal_review(user: UserSession, *, as_of: date | None = None) -> Review:
     """What is due, what is held and what awaits transfer (nothing is changed)."""
     user.require(*OVERSEERS)
     months = int(retention_value(user, "cases21-copy"))
+    years = int(retention_value(user, "audit-log"))
     with user.store.read() as session:
-        return _review(session, months, as_of or date.today())
+        return _review(session, months, as_of or date.today(), years)
 
 
 REVIEW_HEADERS = ("Status", "Student key", "Name", "Exit date", "Due from", "What will go", "Note")
@@ -394,7 +416,7 @@ REVIEW_HEADERS = ("Status", "Student key", "Name", "Exit date", "Due from", "Wha
 
 def review_rows(review: Review) -> list[tuple[Any, ...]]:
     order = {DUE: 0, AWAITING: 1, HELD: 2}
-    return [(i.status, i.student_key, i.name, i.exit_date, i.trigger_date, i.what, i.note)
+    return [(i.status.capitalize(), i.student_key, i.name, i.exit_date, i.trigger_date, i.what, i.note)
             for i in sorted(review.items, key=lambda i: (order[i.status], i.student_key))]
 
 
@@ -445,16 +467,18 @@ def prepare_run(user: UserSession, *, as_of: date | None = None) -> RunView:
     """A run of every student due now (not held, welfare records transferred)."""
     user.require(*OVERSEERS)
     months = int(retention_value(user, "cases21-copy"))
+    years = int(retention_value(user, "audit-log"))
     store = user.store
     with store.write() as session:
-        review = _review(session, months, as_of or date.today())
+        review = _review(session, months, as_of or date.today(), years)
         due = review.of(DUE)
-        if not due:
+        if not due and not review.audit_entries_due:
             raise UsageError(
                 f"Nothing is due for disposal ({len(review.of(HELD))} held, {len(review.of(AWAITING))} awaiting transfer)."
             )
         run = DisposalRun(status="prepared", prepared_by=user.username, prepared_at=utcnow(),
-                          counts_json=json.dumps({"students": len(due), "as_of": review.as_of.isoformat()}))
+                          counts_json=json.dumps({"students": len(due), "audit_entries": review.audit_entries_due,
+                                                  "as_of": review.as_of.isoformat()}))
         session.add(run)
         session.flush()
         session.add_all(DisposalRunItem(run_id=run.id, student_key=i.student_key, trigger_date=i.trigger_date) for i in due)
@@ -549,6 +573,7 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
 
     user.require(*OVERSEERS)
     months = int(retention_value(user, "cases21-copy"))
+    years = int(retention_value(user, "audit-log"))
     max_age = int(retention_value(user, "backup-max-age"))
     store = user.store
     with store.write() as session:
@@ -560,7 +585,7 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         if run.status != "approved":
             raise UsageError(f"Disposal run {run_id} is {run.status}; it cannot be run again.")
         planned = [i.student_key for i in session.execute(select(DisposalRunItem).where(DisposalRunItem.run_id == run_id)).scalars()]
-        review = _review(session, months, as_of or date.today())
+        review = _review(session, months, as_of or date.today(), years)
         still_due = {i.student_key: i for i in review.of(DUE)}
         keys = [k for k in planned if k in still_due]
         skipped = len(planned) - len(keys)
@@ -572,13 +597,21 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         conn.exec_driver_sql("DELETE FROM disposal_run_item WHERE run_id = ?", (run_id,))
         flags._bump_generation(conn.connection.driver_connection)
         now = utcnow()
+        audit_removed = _dispose_of_old_audit_entries(session, years, review.as_of, run_id, now)
+        if audit_removed:
+            session.add(DisposalRegisterEntry(run_id=run_id, class_code="audit-log", prepared_by=run.prepared_by,
+                                              approved_by=run.approved_by, run_by=user.username, disposed_at=now,
+                                              students=0, records=audit_removed, backups_expire_by=None))
         for code, students, rows in (("cases21-copy", len(keys), deleted.get(registry.MIRRORED, 0)),
                                      ("welfare-records", welfare_students, deleted.get(registry.WELFARE, 0))):
+            if code == "welfare-records" and not students:
+                continue  # nothing of this class went
             session.add(DisposalRegisterEntry(run_id=run_id, class_code=code, prepared_by=run.prepared_by,
                                               approved_by=run.approved_by, run_by=user.username, disposed_at=now,
                                               students=students, records=rows, backups_expire_by=expire_by))
         counts = {"students": len(keys), "skipped": skipped, "mirrored_rows": deleted.get(registry.MIRRORED, 0),
                   "welfare_rows": deleted.get(registry.WELFARE, 0), "admin_rows": deleted.get(registry.ADMIN, 0),
+                  "audit_entries": audit_removed,
                   "backups_expire_by": expire_by.isoformat() if expire_by else None}
         run.status, run.run_by, run.run_at, run.counts_json = "done", user.username, now, json.dumps(counts)
         store.audit(session, user.username, "disposal.run", object_type="disposal-run", object_id=str(run_id), detail=counts)
@@ -587,6 +620,26 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
     wipe_free_space(user)
     logger.info("disposal run %d: %d students disposed of", run_id, len(keys))
     return view
+
+
+def _dispose_of_old_audit_entries(session: Any, years: int, as_of: date, run_id: int, now: datetime) -> int:
+    """Entries past the audit-log period go; the log then starts at the first kept entry and
+    the hash it follows (kept in audit_log_start), so ``audit verify`` still checks the chain."""
+    count, last_due = _audit_due(session, years, as_of)
+    if not count:
+        return 0
+    conn = session.connection()
+    last_hash = conn.exec_driver_sql("SELECT hash FROM audit_entry WHERE id = ?", (last_due,)).scalar()
+    conn.exec_driver_sql("DELETE FROM audit_entry WHERE id <= ?", (last_due,))
+    start = session.get(AuditLogStart, 1)
+    if start is None:
+        session.add(AuditLogStart(id=1, first_id=last_due + 1, prev_hash=last_hash, run_id=run_id, removed=count,
+                                  removed_at=now))
+    else:
+        start.first_id, start.prev_hash, start.run_id = last_due + 1, last_hash, run_id
+        start.removed, start.removed_at = start.removed + count, now
+    session.flush()
+    return count
 
 
 def wipe_free_space(user: UserSession) -> None:
@@ -602,7 +655,7 @@ def wipe_free_space(user: UserSession) -> None:
 
 
 REGISTER_HEADERS = ("Entry", "Disposal run", "Class", "Disposed of on", "Prepared by", "Approved by", "Run by",
-                    "Students", "Records", "Last backup holding them expires by")
+                    "Students", "Records", "Backups holding them expire by")
 
 
 def register(user: UserSession) -> list[tuple[Any, ...]]:
@@ -649,8 +702,40 @@ class StudentRecord:
     sections: tuple[Section, ...]
 
 
+TITLES = {"am_code": "AM", "pm_code": "PM", "am_approved": "AM approved", "pm_approved": "PM approved",
+          "am_source": "AM source", "pm_source": "PM source", "snapshot_id": "Extract", "vsn": "VSN",
+          "vcaa_number": "VCAA number", "ema": "EMA/CSEF", "koorie": "Koorie", "in_extract": "In latest extract",
+          "year_semester": "Year and semester", "rule_version": "Rule version"}
+
+
 def _title(column: str) -> str:
-    return column.replace("_", " ").capitalize()
+    return TITLES.get(column) or column.replace("_", " ").capitalize()
+
+
+def _shown_value(table: str, conn: Any) -> Callable[[str, Any], Any]:
+    """Words a school uses: yes/no for flags, absence codes with their description, extracts
+    by their date."""
+    from mapping_tool.store import schema
+
+    columns = schema.metadata.tables[table].c
+    booleans = {c.name for c in columns if isinstance(c.type, Boolean)}
+    absences: dict[Any, str] = {}
+    extracts: dict[Any, Any] = {}
+    if table == "attendance":
+        absences = {code: f"{code} {desc}".strip() for code, desc in conn.exec_driver_sql("SELECT code, description FROM absence_type")}
+    if "snapshot_id" in columns:
+        extracts = {sid: _cell(d) for sid, d in conn.exec_driver_sql("SELECT id, extract_date FROM snapshot")}
+
+    def shown(column: str, value: Any) -> Any:
+        if column in booleans and value is not None:
+            return "yes" if value else "no"
+        if column in ("am_code", "pm_code"):
+            return absences.get(value, value)
+        if column == "snapshot_id":
+            return extracts.get(value, value)
+        return _cell(value)
+
+    return shown
 
 
 def _cell(value: Any) -> Any:
@@ -675,8 +760,8 @@ def _flags_section(conn: Any, key: str) -> Section:
         "ORDER BY snapshot_id, rule_version", (key,),
     ):
         values = json.loads(data)
-        flagged = [k for k, v in values.items() if v is True]
-        measures = "; ".join(f"{_title(k)}: {v}" for k, v in values.items()
+        flagged = [k.removeprefix("flag_") for k, v in values.items() if v is True and k.startswith("flag_")]
+        measures = "; ".join(f"{_title(k)}: {round(v, 1) if isinstance(v, float) else v}" for k, v in values.items()
                              if k not in ("student_key", "tier", "flag_count") and v not in (None, "", True, False))
         rows.append((_cell(dates.get(sid)), version, tier, count, ", ".join(_title(f) for f in flagged) or "none", measures))
     return Section("Measures and flags at each extract",
@@ -720,7 +805,8 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             result = conn.exec_driver_sql(f"SELECT * FROM {t.table} WHERE {t.column} = ? ORDER BY {t.order_by}", (key,))
             cols = [c for c in result.keys() if c not in t.hidden_columns and (c != t.column or t.table == "student")]
             idx = [list(result.keys()).index(c) for c in cols]
-            rows = tuple(tuple(_cell(r[i]) for i in idx) for r in result)
+            shown = _shown_value(t.table, conn)
+            rows = tuple(tuple(shown(c, r[i]) for c, i in zip(cols, idx, strict=True)) for r in result)
             if t.table == "student" and rows:  # one record: show it as field / value
                 sections.append(Section(t.title, ("Field", "Value"), tuple((_title(c), v) for c, v in zip(cols, rows[0], strict=True)),
                                         "Mirrored from CASES21: corrections are made in CASES21 and the next refresh carries them."))
@@ -735,9 +821,54 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
     if with_access:
         entries = audit.entries(user, student=key)
         sections.append(Section("Who accessed the record", ("When (UTC)", "User", "Action", "Detail"),
-                                tuple((e.at[:16].replace("T", " "), e.actor, e.action, e.detail) for e in reversed(entries))))
+                                _access_rows(reversed(entries)),
+                                "Lists of students that included this student are counted per user and day."))
     name = f"{student.first_name} {student.surname}".strip() if student else ""
     return StudentRecord(key, name, school.school_name if school else "", user.username, utcnow(), purpose, tuple(sections))
+
+
+def _access_rows(entries: Iterable[Any]) -> tuple[tuple[Any, ...], ...]:
+    """Every entry, except that lists the student appeared in are one row per user and day
+    (a year of class lists would otherwise be thousands of rows)."""
+    rows: list[list[Any]] = []
+    lists: dict[tuple[str, str], list[Any]] = {}
+    for e in entries:
+        when = e.at[:16].replace("T", " ")
+        if e.action == "students.listed":
+            day = (e.at[:10], e.actor)
+            if day in lists:
+                lists[day][3] += 1
+                continue
+            lists[day] = [when, e.actor, e.action, 1]
+            rows.append(lists[day])
+            continue
+        rows.append([when, e.actor, e.action, _access_detail(e.detail)])
+    for row in lists.values():
+        n = row[3]
+        row[3] = "shown in a list of students" + (f" {n} times that day (the first at this time)" if n > 1 else "")
+    return tuple(tuple(r) for r in rows)
+
+
+def _access_detail(detail: str) -> str:
+    """An audit entry's detail, readable: a list of students shown becomes its size (the other
+    students' keys are not this student's information)."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    parts = []
+    for k, v in data.items():
+        if k in ("student_keys",) and isinstance(v, list):
+            parts.append(f"in a list of {len(v)} students")
+        elif k.endswith("sha256") or v in (None, "", [], {}):
+            continue
+        elif isinstance(v, list):
+            parts.append(f"{k.replace('_', ' ')}: {', '.join(map(str, v))}")
+        else:
+            parts.append(f"{k.replace('_', ' ')}: {v}")
+    return "; ".join(parts)
 
 
 RECORD_STYLE_NOTE = "Dates are dd/mm/yyyy. Times are UTC."

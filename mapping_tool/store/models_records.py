@@ -168,3 +168,17 @@ class BackupManifestStudent(Base):
 
     backup_id: Mapped[int] = mapped_column(ForeignKey("backup_manifest.id", ondelete="CASCADE"), primary_key=True)
     student_key: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class AuditLogStart(Base):
+    """Where the audit log starts after entries older than its retention period were disposed
+    of: the first kept entry and the hash it follows, so ``audit verify`` still checks the chain."""
+
+    __tablename__ = "audit_log_start"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    run_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    removed: Mapped[int] = mapped_column(Integer, nullable=False)
+    removed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

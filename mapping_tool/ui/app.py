@@ -136,6 +136,13 @@ class Controller:
 
                 auth.sign_out(session)
                 return None
+        from mapping_tool.ui.privacy import PrivacyStatementDialog
+
+        if not PrivacyStatementDialog.acknowledged(session):  # first sign-in (or a changed statement)
+            from mapping_tool.services import auth
+
+            auth.sign_out(session)
+            return None
         return session
 
 

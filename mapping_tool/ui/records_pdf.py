@@ -1,6 +1,6 @@
 """The student's record as a PDF (transfer to the official file, access requests): the records
 service builds escaped HTML; this writes it with QTextDocument and QPdfWriter. The command line
-imports this lazily and gets an offscreen QGuiApplication when none is running."""
+imports this lazily and gets an offscreen QApplication when none is running."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter
+from PySide6.QtWidgets import QApplication
 
 from mapping_tool.ui import printing
 
@@ -15,13 +16,15 @@ RECORD_STYLE = printing.TABLE_STYLE + """
 h3 { font-size: 9pt; margin-top: 10px; margin-bottom: 2px; }
 """
 
-_app: QGuiApplication | None = None
+_app: QApplication | None = None
 
 
 def _ensure_app() -> None:
+    """A full QApplication (not a QGuiApplication), so that a window opened later in the same
+    process still works."""
     global _app
     if QGuiApplication.instance() is None:
-        _app = QGuiApplication(["mapping-tool", "-platform", "offscreen"])
+        _app = QApplication(["mapping-tool", "-platform", "offscreen"])
 
 
 def render_pdf(html: str, path: Path, title: str) -> Path:

@@ -207,7 +207,7 @@ def test_the_register_holds_no_student_data(school: Path, tmp_path: Path, capsys
     assert cli.run([*base, "--user", CUSTODIAN, "audit", "verify"]) == 0
     assert "intact" in capsys.readouterr().out
     rows = list(load_workbook(reg).active.iter_rows(values_only=True))
-    assert rows[0] == records.REGISTER_HEADERS and len(rows) == 3
+    assert rows[0] == records.REGISTER_HEADERS and len(rows) == 2  # no welfare records went
     text = repr(rows)
     assert CUSTODIAN in text and PRINCIPAL in text
     for k in (*keys, "Zqxalpha", "Zqxbeta"):
@@ -412,3 +412,72 @@ def test_unusual_access_breaches_and_the_privacy_statement(school: Path, tmp_pat
     assert cli.run([*base, "breach", "list"]) == 0
     listed = capsys.readouterr().out
     assert "USB stick lost on the bus" in listed and "1 students" in listed and "02/11/2026" in listed
+
+
+def test_the_custodian_signing_out_makes_the_days_automatic_backup_once(school: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "auto"
+    folder.mkdir()
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    records.set_retention(user, "backup-folder", str(folder))
+    auth.sign_out(user)  # the first sign-out of the day writes one
+    assert len(list(folder.iterdir())) == 1
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    auth.sign_out(user)  # at most once a day
+    teacher = auth.sign_in(school, HGT, HGT_PASSWORD)
+    auth.sign_out(teacher)  # only the custodian's sign-out
+    assert len(list(folder.iterdir())) == 1
+
+
+def test_audit_entries_past_their_period_go_and_the_chain_still_verifies(school: Path, store_key: bytes) -> None:
+    later = date.today() + timedelta(days=366 * 8)  # eight years on, everything logged today is past 7 years
+    custodian = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    principal = auth.sign_in(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        assert records.disposal_review(custodian).audit_entries_due == 0
+        due = records.disposal_review(custodian, as_of=later).audit_entries_due
+        assert due > 10
+        run = records.prepare_run(custodian, as_of=later)
+        records.approve_run(principal, run.id, PRINCIPAL_PASSWORD)
+        done = records.execute_run(custodian, run.id, as_of=later)
+        assert done.counts["audit_entries"] >= due
+        result = audit.verify(custodian)
+        assert result.intact, result.problem
+        assert any(r[2] == "The audit log" and r[8] == done.counts["audit_entries"] for r in records.register(custodian))
+    finally:
+        auth.sign_out(principal)
+        auth.sign_out(custodian)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    try:
+        first = conn.execute("SELECT min(id) FROM audit_entry").fetchone()[0]
+    finally:
+        conn.close()
+    assert first > due
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        assert audit.verify(user).intact  # and after signing in again, with new entries
+    finally:
+        auth.sign_out(user)
+
+
+def test_cli_transfer_subject_access_and_holds(school: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        key = _keys(user, 1)[0]
+    finally:
+        auth.sign_out(user)
+    base = ["--store", str(school), "--user", CUSTODIAN]
+    monkeypatch.setenv("MAPPING_TOOL_PASSWORD", CUSTODIAN_PASSWORD)
+    out = tmp_path / "file"
+    out.mkdir()
+    assert cli.run([*base, "records", "transfer", "--student", key, "--out", str(out)]) == 0
+    assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".xlsx"]
+    assert cli.run([*base, "records", "transfer", "--student", key, "--out", str(out)]) != 0  # exists: --force
+    assert "--force" in capsys.readouterr().err
+    assert cli.run([*base, "subject-access", "--student", key.lower(), "--out", str(tmp_path / "sa.pdf")]) == 0
+    assert (tmp_path / "sa.pdf").read_bytes()[:4] == b"%PDF"
+    assert cli.run([*base, "hold", "add", "--student", key, "--reason", "Inquiry by the Department", "--kind", "inquiry"]) == 0
+    assert cli.run([*base, "hold", "list"]) == 0
+    assert f"1\t{key}\tplaced" in capsys.readouterr().out
+    assert cli.run([*base, "hold", "release", "1", "--reason", "Inquiry closed"]) == 0
+    assert cli.run([*base, "hold", "list"]) == 0
+    assert "released" in capsys.readouterr().out

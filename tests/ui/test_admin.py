@@ -336,6 +336,7 @@ def test_custodian_page_has_the_administration_tabs(page: AdminPage) -> None:
         "Audit log",
         "Risk rules",
         "Tier overrides",
+        "Records",
     ]
     assert page.tabs.currentIndex() == 0 and page.table.isVisible()
     assert page.policy_grid is not None and page.policy_grid.editable

@@ -483,6 +483,7 @@ def test_principal_reads_the_log_policy_and_rules_but_changes_nothing(qtbot, pri
         "Audit log",
         "Who may see what",
         "Risk rules",
+        "Records",
     ]
     assert page.overrides is None
     assert not page.policy_grid.editable  # type: ignore[union-attr]

@@ -346,6 +346,7 @@ def test_admin_page_tabs_for_the_custodian(qtbot, admin, monkeypatch, sync_runne
         "Audit log",
         "Risk rules",
         "Tier overrides",
+        "Records",
     ]
     overrides = page.show_tab(AdminPage.TAB_OVERRIDES)
     assert overrides is page.overrides and page.overrides.model.row_at(0).student_key == key  # type: ignore[union-attr]

@@ -67,6 +67,7 @@ def _table(model: RowsTableModel) -> QTableView:
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().setVisible(False)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # follows wrapping
     view.setWordWrap(True)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -141,6 +142,9 @@ class RecordsPanel(QWidget):
         rl.addWidget(self.review_summary)
         self.review_model = TupleTableModel(records.REVIEW_HEADERS, self)
         self.review_view = _table(self.review_model)
+        header = self.review_view.horizontalHeader()
+        for column in (self.Review.WHAT, self.Review.NOTE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         rl.addWidget(self.review_view, 1)
         buttons = QHBoxLayout()
         self.transfer_button = QPushButton("Transfer records awaiting transfer…")
@@ -158,7 +162,7 @@ class RecordsPanel(QWidget):
         ul = QVBoxLayout(runs_tab)
         ul.addWidget(QLabel("<b>Disposal runs</b>"))
         self.runs_model = TupleTableModel(
-            ("Run", "Status", "Students", "Prepared by", "Prepared", "Approved by", "Approved", "Run by", "Run"), self)
+            ("Run", "Status", "Students", "Prepared by", "Prepared on", "Approved by", "Approved on", "Run by", "Run on"), self)
         self.runs_view = _table(self.runs_model)
         ul.addWidget(self.runs_view, 1)
         rb = QHBoxLayout()
@@ -180,19 +184,29 @@ class RecordsPanel(QWidget):
         classes_tab = QWidget()
         cl = QVBoxLayout(classes_tab)
         cl.addWidget(QLabel("<b>Retention classes</b>"))
-        self.classes_model = TupleTableModel(("Class", "Kept", "What", "Authority", "Changed"), self)
+        self.classes_model = TupleTableModel(("Class", "Kept", "Authority", "Changed", "Command-line name"), self)
         self.classes_view = _table(self.classes_model)
+        for column in (0, 1, 2):
+            self.classes_view.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.classes_view.horizontalHeader().setStretchLastSection(False)
         cl.addWidget(self.classes_view, 1)
         cb = QHBoxLayout()
         self.change_button = QPushButton("Change the selected class…")
         self.change_button.clicked.connect(self.change_class)
         self.change_button.setEnabled(session.role is Role.CUSTODIAN)
         cb.addWidget(self.change_button)
+        self.policy_button = QPushButton("The school's privacy policy text…")
+        self.policy_button.setToolTip("Shown under the privacy statement that every user acknowledges")
+        self.policy_button.clicked.connect(self.edit_policy)
+        self.policy_button.setEnabled(session.role is Role.CUSTODIAN)
+        cb.addWidget(self.policy_button)
         cb.addStretch(1)
         cl.addLayout(cb)
         cl.addWidget(QLabel("<b>Legal holds</b>"))
         self.holds_model = TupleTableModel(("Hold", "Student", "Kind", "Reason", "Placed by", "Placed", "State"), self)
         self.holds_view = _table(self.holds_model)
+        for column in (3, 6):
+            self.holds_view.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         cl.addWidget(self.holds_view, 1)
         hb = QHBoxLayout()
         self.add_hold_button = QPushButton("Place a hold…")
@@ -223,10 +237,27 @@ class RecordsPanel(QWidget):
         return QMessageBox.question(parent, title, text) == QMessageBox.StandardButton.Yes
 
     @classmethod
-    def ask_folder(cls, parent: QWidget) -> str | None:
+    def ask_folder(cls, parent: QWidget, title: str = "Folder for the records (then file them on the student's official file)") -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
-        return QFileDialog.getExistingDirectory(parent, "Folder for the records (then file them on the student's official file)") or None
+        return QFileDialog.getExistingDirectory(parent, title) or None
+
+    @classmethod
+    def ask_long_text(cls, parent: QWidget, title: str, label: str, value: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(parent, title, label, value)
+        return text if ok else None
+
+    def edit_policy(self) -> None:
+        from mapping_tool.services import records_privacy
+
+        current = records_privacy.policy_text(self.session)
+        text = self.ask_long_text(self, "The school's privacy policy",
+                                  "The school's Information Privacy Policy, shown under the privacy statement. "
+                                  "Everyone acknowledges the changed statement at their next sign-in.", current)
+        if text is None:
+            return
+        self._do(lambda: records_privacy.set_policy_text(self.session, text),
+                 "Policy text saved; each user acknowledges the changed statement at their next sign-in.")
 
     # -- data --------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -246,8 +277,11 @@ class RecordsPanel(QWidget):
         self.review_summary.setText(
             f"On {review.as_of:%d/%m/%Y}: <b>{due}</b> due for disposal, <b>{waiting}</b> awaiting transfer to the "
             f"official file, <b>{held}</b> held." if review.items else
-            f"On {review.as_of:%d/%m/%Y} nothing is due for disposal.")
-        self.prepare_button.setEnabled(due > 0)
+            f"On {review.as_of:%d/%m/%Y} no student's records are due for disposal.")
+        if review.audit_entries_due:
+            self.review_summary.setText(self.review_summary.text() +
+                                        f" <b>{review.audit_entries_due}</b> audit log entries are past their period.")
+        self.prepare_button.setEnabled(due > 0 or review.audit_entries_due > 0)
         self.transfer_button.setEnabled(waiting > 0)
         self.runs_model.set_rows([
             (r.id, {"prepared": "awaiting approval", "approved": "approved, not yet run", "done": "done"}.get(r.status, r.status),
@@ -256,15 +290,13 @@ class RecordsPanel(QWidget):
         self.register_model.set_rows(reg)
         self._classes = classes
         self.classes_model.set_rows([
-            (c.title, c.shown, c.code, c.authority,
-             f"{c.changed_by}, {c.changed_at:%d/%m/%Y}" if c.changed_at else "default") for c in classes])
+            (c.title, c.shown, c.authority,
+             f"{c.changed_by}, {c.changed_at:%d/%m/%Y}" if c.changed_at else "default", c.code) for c in classes])
         self._holds = holds
         self.holds_model.set_rows([
             (h.id, h.who, h.kind, h.reason, h.placed_by, h.placed_at,
              "active" if h.active else f"released {_shown(h.released_at)} by {h.released_by}: {h.release_reason}")
             for h in holds])
-        for view in (self.review_view, self.runs_view, self.register_view, self.classes_view, self.holds_view):
-            view.resizeRowsToContents()
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet("color: #a00000;" if error else "")
@@ -344,7 +376,10 @@ class RecordsPanel(QWidget):
             self._say("Select a class first.", error=True)
             return
         cls = self._classes[index.row()]
-        value = self.ask_text(self, "Change a retention class", f"{cls.title}\n\nNew value ({cls.unit}):", str(cls.value))
+        if cls.code == "backup-folder":
+            value = self.ask_folder(self, "Folder for automatic backups (another drive if you can)")
+        else:
+            value = self.ask_text(self, "Change a retention class", f"{cls.title}\n\nNew value ({cls.unit}):", str(cls.value))
         if value is None:
             return
         self._do(lambda: records.set_retention(self.session, cls.code, value), f"{cls.title}: now {value}.")

@@ -288,6 +288,8 @@ class StudentPanel(QWidget):
         layout.addWidget(self._measures_section(data))
         layout.addWidget(self._notes_section(data))
         layout.addWidget(self._referrals_section(data))
+        if self.session.role in (Role.CUSTODIAN, Role.PRINCIPAL):
+            layout.addWidget(self._access_request_section())
         layout.addStretch(1)
         self.scroll.setWidget(self.body)  # deletes the previous one
 
@@ -618,6 +620,43 @@ class StudentPanel(QWidget):
             label.setContentsMargins(6, 4, 6, 4)
             self.note_labels.append(label)
             self.notes_box.addWidget(label)
+
+    def _access_request_section(self) -> QGroupBox:
+        """Issue 10: everything the tool holds about this student, for an access request."""
+        box, box_layout = _section("Access request")
+        box_layout.addWidget(_muted("Everything the tool holds about this student, with who accessed the record, "
+                                    "as a PDF or an Excel workbook (recorded in the audit log)."))
+        self.access_button = QPushButton("Save everything the tool holds…")
+        self.access_button.clicked.connect(self.save_subject_access)
+        box_layout.addWidget(self.access_button, 0, Qt.AlignmentFlag.AlignLeft)
+        return box
+
+    @classmethod
+    def ask_access_path(cls, parent: QWidget, key: str) -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(parent, "Save everything the tool holds", f"{key} access request.pdf",
+                                              "PDF (*.pdf);;Excel workbook (*.xlsx)")
+        return path or None
+
+    def save_subject_access(self) -> None:
+        from pathlib import Path
+
+        from mapping_tool.services import records
+        from mapping_tool.ui.records_pdf import render_pdf
+
+        key, session = self.key, self.session
+        assert key is not None
+        path = self.ask_access_path(self, key)
+        if not path:
+            return
+        self.status.setText("Writing the access request…")
+
+        def done(_result: object) -> None:
+            self.status.setText(f"Saved to {path} (recorded in the audit log).")
+
+        # the dialog has already asked before replacing an existing file
+        self._run(lambda: records.subject_access(session, key, Path(path), render_pdf, force=True), done)
 
     # -- actions ------------------------------------------------------------------------------
     def _run(self, fn, done, *, message: QLabel | None = None) -> None:  # type: ignore[no-untyped-def]
