@@ -46,7 +46,7 @@ def test_narrow_show_and_restore(school: Path, tmp_path: Path, capsys, monkeypat
     code, out, err = run(capsys, *store, "--user", HGT, "students", "--out", str(first))
     assert code == 0, err
     assert "flag_parent_not_in_paid_work" not in _header(first) and "parent_occupation_group" not in _header(first)
-    assert "Flag counts and tiers count only the flags your role may see (not parents not in paid work)." in out
+    assert "Flag counts and tiers count only the flags your role may see (left out: parents not in paid work)." in out
 
     monkeypatch.setenv("MAPPING_TOOL_PASSWORD", CUSTODIAN_PASSWORD)
     code, out, err = run(capsys, *store, "--user", CUSTODIAN, "policy", "restore", "home-group-teacher", "occupation_of_parents")

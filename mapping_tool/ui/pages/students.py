@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -676,6 +677,12 @@ class StudentsPage(QWidget):
         self.count.setAccessibleName("Students shown")
         row2.addWidget(self.count)
         layout.addLayout(row2)
+        # said when the role may not see some flags' inputs (issue 11): counts and tiers leave them out
+        self.partial_note = QLabel()
+        self.partial_note.setWordWrap(True)
+        self.partial_note.setAccessibleName("What the flag counts leave out")
+        self.partial_note.hide()
+        layout.addWidget(self.partial_note)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -988,8 +995,10 @@ class StudentsPage(QWidget):
         total = self.model.total()
         shown = self.model.rowCount()
         text = f"{shown:,} of {total:,} students" if shown != total else f"{total:,} students"
+        self.count.setText(text)
         note = getattr(self, "_note", "")
-        self.count.setText(f"{text}. {note}" if note else text)
+        self.partial_note.setText(f"<i>{escape(note)}</i>" if note else "")
+        self.partial_note.setVisible(bool(note))
         if not self._restoring and self._shown is not None:
             save_filter(self.session, state, self.shown_columns())
 
