@@ -260,8 +260,6 @@ def sign_in(folder: Path, username: str, password: str) -> UserSession:
                 )
             _record_event(state, folder, "sign-in.failed", slot.label)
             raise AuthenticationError(WRONG_CREDENTIALS)
-        if not state.state_id:  # a first sign-in, or the file was deleted: it gets a new id now
-            state.save(folder)
     store = open_with_key(files, key, keyfile, actor=slot.label)
     try:
         return _finish_sign_in(store, state, slot)
@@ -356,6 +354,11 @@ def _report_audit_end(store: OpenStore, session, actor: str, problems: list[str]
 
 
 def _finish_sign_in(store: OpenStore, state: SignInState, slot: Slot) -> UserSession:
+    if not state.state_id:  # a first sign-in, or the file was deleted: it gets an id now
+        with signin_state.locked(store.files.folder) as current:
+            if not current.state_id:
+                current.save(store.files.folder)
+            state.state_id = current.state_id
     flushed = list(state.events)
     with store.write() as session:
         account = session.execute(select(Account).where(Account.username == slot.label)).scalar_one_or_none()

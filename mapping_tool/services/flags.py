@@ -409,7 +409,7 @@ def partial_note(user: UserSession) -> str:
     if not hidden:
         return ""
     names = ", ".join(FLAG_TITLES[f].lower() for f in hidden)
-    return f"Flag counts and tiers count only the flags your role may see (not {names})."
+    return f"Flag counts and tiers count only the flags your role may see (left out: {names})."
 
 
 def _truthy(value: Any) -> bool:

@@ -217,8 +217,9 @@ def test_cli_import_exit_codes_report_and_dry_run(store_dir: Path, extract: Path
     assert "Imported the extract of 18/09/2026" in out
     from openpyxl import load_workbook
 
-    ws = load_workbook(report, read_only=True).active
-    header = next(ws.iter_rows(values_only=True))
+    book = load_workbook(report, read_only=True)
+    header = next(book.active.iter_rows(values_only=True))
+    book.close()  # a read-only workbook keeps its file open until closed
     assert header == imports.REPORT_HEADERS
 
     broken = tmp_path / "broken"

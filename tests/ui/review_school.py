@@ -43,7 +43,6 @@ def build_school(template_store: Path, store_key: bytes, tmp_path_factory: pytes
 def copy_school(school: Path, tmp_path: Path) -> Path:
     target = tmp_path / "school"
     shutil.copytree(school, target)
-    (target / "smt.signin").unlink(missing_ok=True)
     return target
 
 

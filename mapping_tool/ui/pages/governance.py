@@ -245,6 +245,8 @@ class PolicyGrid(QWidget):
         intro = QLabel(
             "What each role may see, from the privacy assessment's table “Levels of Access to data”. "
             "The text in each cell is the table: the most a role may ever see. "
+            "What is computed from an item goes with it: narrowing attendance also hides the low attendance "
+            "flag, and that role's flag counts and tiers then count only the flags it may see. "
             + (
                 "Untick a box to narrow a school role to what it needs to know; tick it again to give it back. "
                 "A role can never be given more than the table allows."

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -435,7 +436,10 @@ class ReviewFilter:
     new_only: bool = False
 
     def to_json(self) -> str:
+        """What is remembered outside the store: never the search text (a name or a key), only
+        the non-identifying choices (year level, home group, flags, tier)."""
         data = asdict(self)
+        data.pop("search")
         data["flags"] = list(self.flags)
         return json.dumps(data)
 
@@ -459,7 +463,6 @@ class ReviewFilter:
         except (TypeError, ValueError):
             min_flags = 0
         return cls(
-            search=data.get("search") if isinstance(data.get("search"), str) else "",
             year_level=text_or_none(data.get("year_level")),
             home_group=text_or_none(data.get("home_group")),
             flags=tuple(f for f in flags if isinstance(f, str) and f in (*FLAG_NAMES, "relationships_concern")) if isinstance(flags, list) else (),
@@ -531,14 +534,25 @@ def review_settings() -> QSettings:
 
 
 def _user_key(session) -> str:  # type: ignore[no-untyped-def]
+    """Per store (its id, not the school number: another store of the same school is another
+    key) and per user, hashed so the file names neither."""
     school = session.store.school
-    number = school.school_number if school else "school"
-    digest = hashlib.sha256(f"{number}/{session.username}".encode()).hexdigest()[:16]
-    return f"users/{digest}"
+    store_id = school.store_id if school else "store"
+    digest = hashlib.sha256(f"{store_id}/{session.username}".encode()).hexdigest()[:16]
+    return f"stores/{digest}"
+
+
+def _forget_legacy(settings: QSettings) -> None:
+    """Earlier versions kept the search text (a student's name or key) under users/…, keyed by
+    school number only: removed when first seen."""
+    if "users" in settings.childGroups():
+        settings.remove("users")
+        settings.sync()
 
 
 def load_filter(session) -> tuple[ReviewFilter, tuple[str, ...] | None]:  # type: ignore[no-untyped-def]
     settings = review_settings()
+    _forget_legacy(settings)
     base = _user_key(session)
     state = ReviewFilter.from_json(settings.value(f"{base}/filter", "", str))
     columns = settings.value(f"{base}/columns", "", str)
@@ -673,6 +687,12 @@ class StudentsPage(QWidget):
         self.count.setAccessibleName("Students shown")
         row2.addWidget(self.count)
         layout.addLayout(row2)
+        # said when the role may not see some flags' inputs (issue 11): counts and tiers leave them out
+        self.partial_note = QLabel()
+        self.partial_note.setWordWrap(True)
+        self.partial_note.setAccessibleName("What the flag counts leave out")
+        self.partial_note.hide()
+        layout.addWidget(self.partial_note)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -1002,8 +1022,10 @@ class StudentsPage(QWidget):
         total = self.model.total()
         shown = self.model.rowCount()
         text = f"{shown:,} of {total:,} students" if shown != total else f"{total:,} students"
+        self.count.setText(text)
         note = getattr(self, "_note", "")
-        self.count.setText(f"{text}. {note}" if note else text)
+        self.partial_note.setText(f"<i>{escape(note)}</i>" if note else "")
+        self.partial_note.setVisible(bool(note))
         if not self._restoring and self._shown is not None:
             save_filter(self.session, state, self.shown_columns())
 
