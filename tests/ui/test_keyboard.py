@@ -89,8 +89,37 @@ def _dialog_classes() -> list[type]:
     return [found[k] for k in sorted(found)]
 
 
+def _a_mapping(session):  # type: ignore[no-untyped-def]
+    """A real participation in the school store (made once), for the dialogs that edit one."""
+    from datetime import date
+
+    from mapping_tool.services import interventions
+
+    found = interventions.list_mappings(session)
+    if found:
+        return found[0]
+    if not any(p.name == "Homework club" for p in interventions.list_programmes(session, include_retired=True)):
+        interventions.add_programme(session, "Homework club", kind="engagement", measure="attendance_rate")
+    key = interventions.grid(session).rows[0].student_key
+    return interventions.assign(session, "Homework club", [key], start=date(2026, 8, 3))[0]
+
+
+# Sample values for constructor parameters that are neither a session, a folder nor text.
+SAMPLES = {
+    "students": lambda s: [("ABC0001", "Sample Student")],
+    "mapping": _a_mapping,
+    "agencies": lambda s: ["Sample Agency"],
+    "staff": lambda s: [("wwelfare", "Wren Welfare")],
+    "designated": lambda s: set(),
+    "stale_days": lambda s: 30,
+    "consent_months": lambda s: 12,
+    "source": lambda s: Path("/nonexistent/old-store"),
+    "target": lambda s: Path("/nonexistent/new-store"),
+}
+
+
 def _build(cls: type, session, store_dir: Path):  # type: ignore[no-untyped-def]
-    """A dialog from what its constructor asks for: a session, a store folder, text."""
+    """A dialog from what its constructor asks for: a session, a store folder, sample values, text."""
     kwargs = {}
     for name, param in inspect.signature(cls).parameters.items():
         if name == "parent" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -101,6 +130,8 @@ def _build(cls: type, session, store_dir: Path):  # type: ignore[no-untyped-def]
             kwargs[name] = session
         elif name in ("store_dir", "folder"):
             kwargs[name] = store_dir
+        elif name in SAMPLES:
+            kwargs[name] = SAMPLES[name](session)
         elif param.annotation in (bool, "bool"):
             kwargs[name] = False
         else:

@@ -228,8 +228,8 @@ class AgencyDialog(QDialog):
         self.agreement_until.setDisplayFormat("dd/MM/yyyy")
         self.agreement_until.setCalendarPopup(True)
         for label, widget in (("Agency &name:", self.name), ("&Email:", self.email), ("&Phone:", self.phone), ("&Fax:", self.fax),
-                              ("&Address:", self.address), ("Post&code:", self.postcode), ("Contact &person:", self.contact),
-                              ("Information &sharing entity:", self.ise), ("Data sharing &agreement:", self.agreement_ref),
+                              ("&Address:", self.address), ("Post&code:", self.postcode), ("C&ontact person:", self.contact),
+                              ("Information &sharing entity:", self.ise), ("&Data sharing agreement:", self.agreement_ref),
                               ("Agreement &until:", self.agreement_until)):
             widget.setAccessibleName(label.replace("&", "").rstrip(":"))
             form.addRow(label, widget)
@@ -694,15 +694,20 @@ class ReferralsPage(QWidget):
         self.docx_button = QPushButton("Save &Word…")
         self.print_button = QPushButton("P&rint…")
         self.status_button = QPushButton("Set &status…")
-        for b, fn in ((self.new_button, self.new_referral), (self.preview_button, self.preview),
-                      (self.authorise_button, self.authorise), (self.pdf_button, lambda: self.save("pdf")),
-                      (self.docx_button, lambda: self.save("docx")), (self.print_button, self.print_form),
-                      (self.status_button, self.set_status)):
+        # two rows, so that the page fits a 1024x768 screen: the steps, then the outputs
+        outputs = QHBoxLayout()
+        for row, b, fn in ((buttons, self.new_button, self.new_referral), (buttons, self.preview_button, self.preview),
+                           (buttons, self.authorise_button, self.authorise), (buttons, self.status_button, self.set_status),
+                           (outputs, self.pdf_button, lambda: self.save("pdf")),
+                           (outputs, self.docx_button, lambda: self.save("docx")),
+                           (outputs, self.print_button, self.print_form)):
             b.clicked.connect(fn)
             b.setVisible(not self.teacher)
-            buttons.addWidget(b)
+            row.addWidget(b)
         buttons.addStretch(1)
+        outputs.addStretch(1)
         tab_layout.addLayout(buttons)
+        tab_layout.addLayout(outputs)
         tab_layout.addWidget(self.referral_view, 1)
         self.detail = QLabel()
         self.detail.setWordWrap(True)

@@ -531,7 +531,7 @@ class StudentPanel(QWidget):
             buttons.addStretch(1)
             row.addLayout(buttons)
             layout.addLayout(row)
-        self.assign_button = QPushButton("Add to a pro&gramme…")
+        self.assign_button = QPushButton("Add to a programme…")
         self.assign_button.clicked.connect(self.add_intervention)
         layout.addWidget(self.assign_button, 0, Qt.AlignmentFlag.AlignLeft)
         if any(e.difference is not None for e in found.evaluations):

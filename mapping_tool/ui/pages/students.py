@@ -624,7 +624,7 @@ class StudentsPage(QWidget):
         self.pdf_button = QPushButton("Save as P&DF…")
         self.excel_button = QPushButton("E&xport to Excel…")
         # in the top row: the filter rows are as wide as a 1024-pixel screen allows already
-        self.assign_button = QPushButton("Add to &intervention…")
+        self.assign_button = QPushButton("Add to intervention…")
         self.assign_button.setToolTip("Map the selected students to a programme (select rows with Shift or Ctrl)")
         for w in (self.open_button, self.assign_button, self.columns_button, self.print_button, self.pdf_button,
                   self.excel_button):
