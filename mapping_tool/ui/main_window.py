@@ -100,6 +100,10 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self._factories: dict[str, Callable[[], QWidget]] = {}
         self.section_actions: list[QAction] = []
+        self._change_timer = QTimer(self)  # several signals from one save: one refresh
+        self._change_timer.setSingleShot(True)
+        self._change_timer.setInterval(0)
+        self._change_timer.timeout.connect(self.store_changed)
         for number, (name, factory) in enumerate(self._page_factories().items(), start=1):
             self._factories[name] = factory
             item = QListWidgetItem(name, self.nav)
@@ -176,7 +180,30 @@ class MainWindow(QMainWindow):
             saved = getattr(page, "saved", None)
             if saved is not None:
                 saved.connect(self.refresh_user)
+            self._watch(page)
         self.stack.setCurrentIndex(index)
+
+    # -- one refresh for every page ----------------------------------------------------------
+    CHANGE_SIGNALS = ("imported", "changed")
+
+    def _watch(self, page: QWidget) -> None:
+        """A page (or a panel in it) that changes the store says so with an ``imported`` or
+        ``changed`` signal; every page that shows store data then refreshes (``store_changed``)."""
+        for obj in (page, *page.findChildren(QObject)):
+            for name in self.CHANGE_SIGNALS:
+                if isinstance(getattr(type(obj), name, None), Signal):
+                    getattr(obj, name).connect(self._store_changed_soon)
+
+    def _store_changed_soon(self, *_args: object) -> None:
+        self._change_timer.start()
+
+    def store_changed(self) -> None:
+        """A refresh, a rule change, an override or a concern landed: show it everywhere."""
+        for page in list(self.pages.values()):
+            refresh = getattr(page, "store_changed", None)
+            if callable(refresh):
+                refresh()
+        self.refresh_status()
 
     def go_to_section(self, row: int) -> None:
         """Show a section and put the keyboard focus on its first control."""

@@ -57,7 +57,7 @@ def test_whole_school_counts_equal_the_service(qtbot, login) -> None:  # type: i
     page = _page(qtbot, welfare)
     expected = flags.cohort(welfare)
     assert page.cohort == expected and expected.students > 50
-    assert f"{expected.students:,} students" in page.total_label.text()
+    assert f"{expected.students:,} current students" in page.total_label.text()
     figures = _shown_figures(page)
     for name, title in (("flag_low_attendance", "Low attendance"), ("flag_below_expected_maths", "Below expected Maths")):
         count = expected.flag_counts[name]

@@ -43,6 +43,19 @@ RULE_OF_THUMB = {"monitor": 15.0, "priority": 5.0}
 TIER_TITLES = {"none": "No flags", "monitor": "Monitor", "priority": "Priority"}
 
 
+def override_text(cohort: Any) -> str:
+    """Tiers are counted as staff set them; where overrides change a count, the rules' own
+    figures are given beside them."""
+    computed = getattr(cohort, "computed_tier_counts", None) or {}
+    if not computed or computed == cohort.tier_counts:
+        return "Tiers are as the rules give them: no staff override changes these counts."
+    parts = [
+        f"{TIER_TITLES[t]} {cohort.tier_counts.get(t, 0):,} (the rules alone: {computed.get(t, 0):,})"
+        for t in ("priority", "monitor", "none") if cohort.tier_counts.get(t, 0) != computed.get(t, 0)
+    ]
+    return "Tiers include the overrides staff recorded with a reason: " + "; ".join(parts) + "."
+
+
 def capacity_text(cohort: Any) -> str:
     """The priority and monitor shares against the rule of thumb, in words a welfare team uses."""
     n = cohort.students
@@ -131,6 +144,15 @@ class CohortPage(QWidget):
         if i >= 0:
             self.year.setCurrentIndex(i)
 
+    def store_changed(self) -> None:
+        """A refresh, rule change or override elsewhere: count again (the year list too)."""
+        self._years_loaded = False
+        self.year.blockSignals(True)
+        while self.year.count() > 1:
+            self.year.removeItem(1)
+        self.year.blockSignals(False)
+        self.load(self.year.currentData())
+
     def load(self, year_level: str | None) -> None:
         from mapping_tool.services import flags, students
 
@@ -190,9 +212,15 @@ class CohortPage(QWidget):
         layout.setSpacing(10)
         who = f"Year {year_level}" if year_level else self.year.itemText(0).lower()
         self.total_label = QLabel(
-            f"<b>{cohort.students:,} students</b> ({who}) in the latest extract's population."
+            f"<b>{cohort.students:,} current students</b> ({who}) in the latest extract's population "
+            "(the Students page counts the same students)."
         )
+        self.total_label.setWordWrap(True)
         layout.addWidget(self.total_label)
+        self.override_note = QLabel(override_text(cohort))
+        self.override_note.setWordWrap(True)
+        self.override_note.setVisible(bool(self.override_note.text()))
+        layout.addWidget(self.override_note)
         self.capacity = QLabel(capacity_text(cohort))
         self.capacity.setWordWrap(True)
         self.capacity.setFrameShape(QFrame.Shape.StyledPanel)

@@ -138,6 +138,9 @@ class ImportsPage(QWidget):
         self.report_button.setEnabled(allowed or session.role.value == "principal")
         self.refresh()
 
+    def store_changed(self) -> None:
+        self.refresh()
+
     def refresh(self) -> None:
         from mapping_tool.services import imports
 

@@ -99,7 +99,10 @@ TITLES = {
     "attendance_rate_change": "Attendance\nchange",
     "parent_occupation_group": "Parent\noccupation",
     "in_extract": "In latest\nextract",
+    "status": "Status",
 }
+# CASES21 enrolment status codes in the words a school uses
+STATUS_WORDS = {"ACTV": "Current", "INAC": "Inactive", "LVNG": "Leaving", "LEFT": "Left", "FUT": "Future", "DEL": "Deleted"}
 FLAG_TITLES = {
     "flag_low_attendance": "Low attendance",
     "flag_unapproved_absences": "Unapproved absences",
@@ -113,7 +116,7 @@ FLAG_TITLES = {
 # The review columns (tier, count, new) come before the measures so that they are on screen
 # without scrolling on a laptop.
 PREFERRED_ORDER = (
-    "surname", "first_name", "preferred_name", "student_key", "year_level", "home_group",
+    "surname", "first_name", "preferred_name", "student_key", "year_level", "home_group", "status",
     "tier", "flag_count", "new_flags", "attendance_rate", "unapproved_days", "internal_suspension_days",
     "external_suspension_days", *FLAG_NAMES, "relationships_concern", "tier_override",
     "attendance_rate_change", "result_engrea", "result_engwri", "result_matnum", "result_matstr",
@@ -140,7 +143,7 @@ DAY_COLUMNS = frozenset({"unapproved_days", "internal_suspension_days", "externa
 DEFAULT_COLUMNS = frozenset({
     "surname", "first_name", "student_key", "year_level", "home_group", "attendance_rate", "unapproved_days",
     "internal_suspension_days", "external_suspension_days", *FLAG_NAMES, "relationships_concern", "flag_count",
-    "tier", "new_flags",
+    "tier", "new_flags", "status",
 })
 
 
@@ -220,6 +223,7 @@ class StudentTableModel(QAbstractTableModel):
         self._tier_col: int | None = None
         self._override_col: int | None = None
         self._new_col: int | None = None
+        self._status_col: int | None = None
         self._flag_cols: frozenset[int] = frozenset()
         self._day_cols: frozenset[int] = frozenset()
         self._align: list[int | None] = []
@@ -234,6 +238,7 @@ class StudentTableModel(QAbstractTableModel):
         self._tier_col = self.column_index("tier")
         self._override_col = self.column_index("tier_override")
         self._new_col = self.column_index("new_flags")
+        self._status_col = self.column_index("status")
         self._flag_cols = frozenset(i for i, c in enumerate(self.columns) if c in FLAG_TITLES)
         self._day_cols = frozenset(i for i, c in enumerate(self.columns) if c in DAY_COLUMNS)
         self._align = [self._alignment(i) for i in range(len(self.columns))]
@@ -357,6 +362,8 @@ class StudentTableModel(QAbstractTableModel):
             return f"{NEW_MARK} {count} new" if count else ""
         if column in self._day_cols:
             return days_text(value)
+        if column == self._status_col and value is not None:
+            return STATUS_WORDS.get(str(value), str(value))
         if isinstance(value, float) and self.columns[column] == "attendance_rate_change" and value == value:
             return f"{value:+.1f}"
         return display(value)
@@ -434,6 +441,7 @@ class ReviewFilter:
     min_flags: int = 0
     tier: str | None = None  # none | monitor | priority | flagged (monitor or priority), after overrides
     new_only: bool = False
+    include_left: bool = False  # current students (the measures' population) unless asked
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -467,6 +475,7 @@ class ReviewFilter:
             min_flags=min_flags,
             tier=tier if tier in (*TIERS, "flagged") else None,
             new_only=bool(data.get("new_only")),
+            include_left=bool(data.get("include_left")),
         )
 
     def describe(self, *, with_search: bool = True) -> str:
@@ -486,7 +495,8 @@ class ReviewFilter:
             parts.append("tier monitor or priority" if self.tier == "flagged" else f"tier {self.tier}")
         if self.new_only:
             parts.append("new flags since the last refresh")
-        return "; ".join(parts) if parts else "all students you may see"
+        parts.insert(0, "current students and those who have left" if self.include_left else "current students")
+        return "; ".join(parts)
 
 
 def filter_predicate(columns: Sequence[str], state: ReviewFilter) -> Callable[[tuple[Any, ...]], bool] | None:
@@ -512,11 +522,33 @@ def filter_predicate(columns: Sequence[str], state: ReviewFilter) -> Callable[[t
             checks.append(lambda r, t=t, o=o, wanted=wanted: (r[o] or r[t]) in wanted)
     if state.new_only and "new_flags" in index:
         checks.append(lambda r, i=index["new_flags"]: bool(r[i]))
+    if not state.include_left:
+        current = is_current(columns)
+        if current is not None:
+            checks.append(current)
     if not checks:
         return None
     if len(checks) == 1:
         return checks[0]
     return lambda r: all(c(r) for c in checks)
+
+
+CURRENT_STATUSES = ("ACTV", "INAC", "LVNG")
+
+
+def is_current(columns: Sequence[str]) -> Callable[[tuple[Any, ...]], bool] | None:
+    """Current students, as the Reports page counts them (the measures' population): those with
+    a tier from the latest extract; where the role sees no tier, those in the latest extract."""
+    index = {c: i for i, c in enumerate(columns)}
+    if "tier" in index:
+        return lambda r, i=index["tier"]: r[i] is not None
+    if "in_extract" in index:
+        if "status" in index:
+            return lambda r, i=index["in_extract"], s=index["status"]: bool(r[i]) and r[s] in CURRENT_STATUSES
+        return lambda r, i=index["in_extract"]: bool(r[i])
+    if "status" in index:
+        return lambda r, s=index["status"]: r[s] in CURRENT_STATUSES
+    return None
 
 
 # -- remembered per user ----------------------------------------------------------------------
@@ -665,10 +697,20 @@ class StudentsPage(QWidget):
         self.clear_button = QPushButton("&Clear filters")
         row2.addWidget(self.clear_button)
         row2.addStretch(1)
+        layout.addLayout(row2)
+
+        row3 = QHBoxLayout()
+        self.include_left = QCheckBox("Incl&ude students who have left")
+        self.include_left.setToolTip(
+            "Students no longer enrolled have no flags or tier; they are left out unless you ask (the Reports "
+            "page counts current students too)."
+        )
+        row3.addWidget(self.include_left)
+        row3.addStretch(1)
         self.count = QLabel()
         self.count.setAccessibleName("Students shown")
-        row2.addWidget(self.count)
-        layout.addLayout(row2)
+        row3.addWidget(self.count)
+        layout.addLayout(row3)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -721,6 +763,10 @@ class StudentsPage(QWidget):
         self.splitter.setStretchFactor(1, 2)
         layout.addWidget(self.splitter, 1)
 
+        self._reload = QTimer(self)  # one reload for several changes arriving together
+        self._reload.setSingleShot(True)
+        self._reload.setInterval(0)
+        self._reload.timeout.connect(self.load)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(200)
@@ -731,6 +777,7 @@ class StudentsPage(QWidget):
             box.currentIndexChanged.connect(self.apply_filter)
         self.min_flags.valueChanged.connect(self.apply_filter)
         self.new_only.toggled.connect(self.apply_filter)
+        self.include_left.toggled.connect(self.apply_filter)
         self.clear_button.clicked.connect(self.clear_filters)
         self.open_button.clicked.connect(self.open_selected)
         self.print_button.clicked.connect(self.print_list)
@@ -957,11 +1004,13 @@ class StudentsPage(QWidget):
             min_flags=self.min_flags.value() if self.min_flags.isEnabled() else 0,
             tier=self.tier.currentData() if self.tier.isEnabled() else None,
             new_only=self.new_only.isChecked() and self.new_only.isEnabled(),
+            include_left=self.include_left.isChecked(),
         )
 
     def _set_controls(self, state: ReviewFilter) -> None:
         """Put a (saved) filter into the controls; values that no longer exist are dropped."""
-        widgets = (self.search, self.year, self.group, self.tier, self.min_flags, self.new_only, *self.flag_actions.values())
+        widgets = (self.search, self.year, self.group, self.tier, self.min_flags, self.new_only, self.include_left,
+                   *self.flag_actions.values())
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -971,6 +1020,7 @@ class StudentsPage(QWidget):
                 box.setCurrentIndex(max(i, 0))
             self.min_flags.setValue(state.min_flags)
             self.new_only.setChecked(state.new_only)
+            self.include_left.setChecked(state.include_left)
             for name, action in self.flag_actions.items():
                 action.setChecked(name in state.flags)
         finally:
@@ -990,9 +1040,16 @@ class StudentsPage(QWidget):
         state = self.current_filter()
         self.state = state
         self.model.set_filter(search=state.search, predicate=filter_predicate(self.model.columns, state))
-        total = self.model.total()
         shown = self.model.rowCount()
-        self.count.setText(f"{shown:,} of {total:,} students" if shown != total else f"{total:,} students")
+        current = is_current(self.model.columns)
+        rows = self.model.all_rows()
+        population = sum(1 for r in rows if current(r)) if current is not None else len(rows)
+        left = len(rows) - population
+        if state.include_left:
+            base, what = len(rows), f"students ({population:,} current, {left:,} who have left)"
+        else:
+            base, what = population, "current students"
+        self.count.setText(f"{shown:,} of {base:,} {what}" if shown != base else f"{base:,} {what}")
         if not self._restoring and self._shown is not None:
             save_filter(self.session, state, self.shown_columns())
 
@@ -1065,7 +1122,11 @@ class StudentsPage(QWidget):
 
     def _student_changed(self, key: str) -> None:
         """The concern or an override changed: the flag count and tier of that row change too."""
-        self.load()
+        self._reload.start()
+
+    def store_changed(self) -> None:
+        """Another page changed the store (a refresh, a rule change, an override): load again."""
+        self._reload.start()
 
     # -- print and export --------------------------------------------------------------------
     def _view_contents(self) -> tuple[list[str], list[tuple[Any, ...]]]:
