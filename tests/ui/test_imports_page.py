@@ -90,3 +90,52 @@ def test_only_the_custodian_can_start_an_import(qtbot, teacher) -> None:  # type
     page = ImportsPage(teacher)
     qtbot.addWidget(page)
     assert not page.import_button.isEnabled()
+
+
+def test_back_after_a_failed_check_and_a_new_folder_can_check_again(qtbot, custodian, sync_runner, eduhub: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(eduhub, broken)
+    for st in broken.glob("ST_*"):
+        st.write_text("nonsense\n", encoding="utf-8")
+    wizard = ImportWizard(custodian)
+    qtbot.addWidget(wizard)
+    wizard.folder.setText(str(broken))
+    wizard.next_button.click()
+    qtbot.waitUntil(lambda: "Checking" not in wizard.choose_message.text(), timeout=30000)
+    if wizard.pages.currentIndex() == ImportWizard.PAGE_CHECK:  # problems listed: Import is greyed
+        assert not wizard.next_button.isEnabled()
+        wizard.back_button.click()
+    assert wizard.pages.currentIndex() == ImportWizard.PAGE_CHOOSE
+    assert wizard.next_button.isEnabled() and wizard.next_button.text() == "&Check the files"
+    _check(qtbot, wizard, eduhub)
+    assert wizard.next_button.isEnabled() and "Ready to import" in wizard.found.text()
+
+
+def test_cancel_is_usable_again_after_a_cancelled_import(qtbot, custodian, sync_runner, eduhub: Path) -> None:  # type: ignore[no-untyped-def]
+    wizard = ImportWizard(custodian)
+    qtbot.addWidget(wizard)
+    _check(qtbot, wizard, eduhub)
+    wizard.next_button.click()
+    wizard.job.progress.connect(lambda f, t: wizard.cancel_button.click() if "attendance" in t.lower() else None)
+    qtbot.waitUntil(lambda: wizard.pages.currentIndex() == ImportWizard.PAGE_CHECK, timeout=60000)
+    assert wizard.cancel_button.isEnabled() and not wizard.cancel_button.isHidden()
+    assert wizard.next_button.isEnabled()  # the import can be tried again
+
+
+def test_the_wizard_remembers_the_last_folder_and_is_compact(qtbot, custodian, sync_runner, eduhub: Path) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.paths import settings_dir
+
+    first = ImportWizard(custodian)
+    qtbot.addWidget(first)
+    assert first.folder.text() == ""
+    assert first.minimumWidth() <= 560 and first.height() <= 400
+    _check(qtbot, first, eduhub)
+    again = ImportWizard(custodian)
+    qtbot.addWidget(again)
+    assert again.folder.text() == str(eduhub.resolve())
+    saved = (settings_dir() / "imports.ini").read_text(encoding="utf-8")
+    assert "last_eduhub_folder" in saved
+    # only the folder: nothing from the extract (no school number, names or keys)
+    assert saved.count("\n") <= 3 and "8123" not in saved.replace(str(eduhub.resolve()), "")

@@ -11,7 +11,7 @@ from datetime import UTC
 from enum import IntEnum
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -184,6 +184,27 @@ class ImportsPage(QWidget):
         self.status.setText(f"Saved {count} findings to {path}.")
 
 
+def _import_settings() -> QSettings:
+    """Only the folder of the last extract (a path, never student data), in the settings folder."""
+    from mapping_tool.paths import settings_dir
+
+    folder = settings_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(folder / "imports.ini"), QSettings.Format.IniFormat)
+
+
+def last_folder() -> str:
+    value = _import_settings().value("last_eduhub_folder", "")
+    return value if isinstance(value, str) and value and Path(value).is_dir() else ""
+
+
+def remember_folder(folder: str) -> None:
+    if folder and Path(folder).is_dir():
+        settings = _import_settings()
+        settings.setValue("last_eduhub_folder", str(Path(folder).resolve()))
+        settings.sync()
+
+
 class ImportWizard(QDialog):
     """Choose → check (what was found) → import with progress and Cancel → summary."""
 
@@ -198,7 +219,9 @@ class ImportWizard(QDialog):
         self.result = None
         self.job: worker.Job | None = None
         self.setWindowTitle("Import a CASES21 extract")
-        self.setMinimumSize(760, 640)
+        # compact: two fields need little room; the check page grows when it has findings to list
+        self.setMinimumSize(520, 300)
+        self.resize(620, 340)
         layout = QVBoxLayout(self)
         self.pages = QStackedWidget()
         layout.addWidget(self.pages, 1)
@@ -217,6 +240,7 @@ class ImportWizard(QDialog):
         self.back_button.clicked.connect(self._back)
         self.next_button.clicked.connect(self._next)
         self.cancel_button.clicked.connect(self._cancel)
+        self.folder.setText(last_folder())
         self._show(self.PAGE_CHOOSE)
 
     # -- pages -------------------------------------------------------------------------------
@@ -306,6 +330,12 @@ class ImportWizard(QDialog):
 
     def _show(self, page: int) -> None:
         self.pages.setCurrentIndex(page)
+        # every page starts with its buttons usable (a failed check or a cancelled import
+        # left them greyed)
+        self.cancel_button.setEnabled(True)
+        self.next_button.setEnabled(True)
+        if page == self.PAGE_CHECK and self.height() < 540:
+            self.resize(max(self.width(), 680), 560)
         self.back_button.setVisible(page == self.PAGE_CHECK)
         self.next_button.setVisible(page in (self.PAGE_CHOOSE, self.PAGE_CHECK, self.PAGE_DONE))
         self.cancel_button.setVisible(page != self.PAGE_DONE)
@@ -322,7 +352,7 @@ class ImportWizard(QDialog):
 
     # -- navigation --------------------------------------------------------------------------
     def _browse_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose the eduHub folder", self.folder.text() or "")
+        path = QFileDialog.getExistingDirectory(self, "Choose the eduHub folder", self.folder.text() or last_folder())
         if path:
             self.folder.setText(path)
 
@@ -388,6 +418,7 @@ class ImportWizard(QDialog):
     def _checked(self, prepared: object) -> None:
         self.next_button.setEnabled(True)
         self.choose_message.setText("")
+        remember_folder(self.folder.text().strip())
         self.prepared = prepared
         p = prepared
         school = self.session.store.school
