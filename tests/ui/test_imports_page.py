@@ -139,3 +139,34 @@ def test_the_wizard_remembers_the_last_folder_and_is_compact(qtbot, custodian, s
     assert "last_eduhub_folder" in saved
     # only the folder: nothing from the extract (no school number, names or keys)
     assert saved.count("\n") <= 3 and "8123" not in saved.replace(str(eduhub.resolve()), "")
+
+
+def test_the_data_quality_report_is_grouped_in_words_on_the_page(qtbot, custodian, eduhub: Path) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import data_quality, imports
+
+    imports.import_cases21(custodian, eduhub)
+    snap = imports.list_snapshots(custodian)[0]
+    raw = imports.snapshot_findings(custodian, snap.id)
+    groups = data_quality.grouped_findings(custodian, snap.id)
+    assert raw and groups
+    assert len(groups) == len({(r[0], r[1]) for r in raw})  # one group per kind, not one per student
+    page = ImportsPage(custodian)
+    qtbot.addWidget(page)
+    page.show()
+    page.show_report()
+    text = page.report.toPlainText()
+    assert "Data quality of the extract of 18/09/2026" in text
+    for group in groups:
+        assert group.kind in text
+    for code in ("no_home_group", "occupation_unknown", "HOME_GROUP", "ENGREA", "VDIMENSION", "missing_strand_results"):
+        assert code not in text
+    named = [g for g in groups if g.students]
+    if named:  # students by name and home group, not by key alone
+        assert "home group" in named[0].students[0] or "no home group" in named[0].students[0]
+        assert named[0].students[0] in text
+
+
+def test_scoped_roles_do_not_see_the_school_wide_report(qtbot, teacher) -> None:  # type: ignore[no-untyped-def]
+    page = ImportsPage(teacher)
+    qtbot.addWidget(page)
+    assert page.report.isHidden()

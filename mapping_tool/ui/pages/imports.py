@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTableView,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -126,6 +127,11 @@ class ImportsPage(QWidget):
         header.setStretchLastSection(True)
         self.table.setWordWrap(False)
         layout.addWidget(self.table, 1)
+        # the selected refresh's data-quality report, grouped by kind in words
+        self.report = QTextBrowser()
+        self.report.setAccessibleName("Data-quality report")
+        self.report.setOpenLinks(False)
+        layout.addWidget(self.report, 2)
         self.empty = QLabel("No extract has been imported yet. Choose “Import a CASES21 extract…” to start.")
         layout.addWidget(self.empty)
         self.status = QLabel()
@@ -136,10 +142,30 @@ class ImportsPage(QWidget):
         if not allowed:
             self.import_button.setToolTip("Only the data custodian imports extracts.")
         self.report_button.setEnabled(allowed or session.role.value == "principal")
+        self.report.setVisible(self.report_button.isEnabled())
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self.show_report())
         self.refresh()
 
     def store_changed(self) -> None:
         self.refresh()
+
+    def show_report(self) -> None:
+        """The selected refresh's findings, grouped by kind with the students under each."""
+        from mapping_tool.services import data_quality
+
+        if self.report.isHidden():
+            return
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            self.report.setHtml("")
+            return
+        snap = self.model.row_at(rows[0].row())
+        try:
+            groups = data_quality.grouped_findings(self.session, snap.id)
+        except KnownError as exc:
+            self.report.setPlainText(exc.message)
+            return
+        self.report.setHtml(report_html(groups, snap.extract_date))
 
     def refresh(self) -> None:
         from mapping_tool.services import imports
@@ -182,6 +208,29 @@ class ImportsPage(QWidget):
             self.status.setText(exc.message)
             return
         self.status.setText(f"Saved {count} findings to {path}.")
+
+
+def report_html(groups, extract_date) -> str:  # type: ignore[no-untyped-def]
+    """The grouped data-quality report as a page a custodian reads top to bottom."""
+    from html import escape
+
+    title = f"<h3>Data quality of the extract of {extract_date:%d/%m/%Y}</h3>"
+    if not groups:
+        return title + "<p>No problems or warnings: nothing to correct in CASES21.</p>"
+    warnings = sum(1 for g in groups if not g.must_fix)
+    parts = [title, f"<p>{len(groups)} kind{'s' if len(groups) != 1 else ''} of finding"
+                    f"{' (warnings do not stop an import; correct them in CASES21, then refresh)' if warnings else ''}.</p>"]
+    for g in groups:
+        label = "Must be fixed in CASES21" if g.must_fix else "Warning"
+        people = ""
+        if g.students:
+            shown = g.students[:40]
+            more = len(g.students) - len(shown)
+            people = "<ul>" + "".join(f"<li>{escape(p)}</li>" for p in shown) + "</ul>"
+            if more:
+                people += f"<p>… and {more:,} more (all of them are in the saved report).</p>"
+        parts.append(f"<p><b>{escape(g.kind)}: {g.count:,}</b> <i>({label})</i><br>{escape(g.detail)}</p>{people}")
+    return "".join(parts)
 
 
 def _import_settings() -> QSettings:
