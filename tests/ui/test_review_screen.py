@@ -326,7 +326,13 @@ def test_excel_export_holds_only_the_filtered_rows_and_shown_columns(qtbot, monk
         qtbot.mouseClick(page.excel_button, Qt.MouseButton.LeftButton)
     sheet = load_workbook(out).active
     data = [[c.value for c in row] for row in sheet.iter_rows()]
-    header, body = data[0], data[1:]
+    # a title and what the list is, Confidential, a blank row, then the frozen, filtered header
+    assert data[0][0] == "Students for review"
+    assert any(str(r[0] or "").startswith("Confidential") for r in data[1:4])
+    header_at = next(i for i, r in enumerate(data) if r[0] in ("Surname", "First name"))
+    assert sheet.freeze_panes == f"A{header_at + 2}"
+    assert sheet.auto_filter.ref.startswith(f"A{header_at + 1}:")
+    header, body = data[header_at], data[header_at + 1:]
     shown = page.shown_columns()
     expected_cols = shown[: shown.index("tier") + 1] + ["tier_override"] + shown[shown.index("tier") + 1 :]
     assert header == [page.model.titles[c].replace("\n", " ") for c in expected_cols]

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.security.roles import Role
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.files import documents
 from mapping_tool.ui.table_models import RowsTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -462,7 +463,7 @@ class AdminPage(QWidget):
     def backup_now(self) -> None:
         from mapping_tool.services import backup
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save a backup", "student-mapping-tool.smtbackup", "Backups (*.smtbackup)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save a backup", documents("student-mapping-tool.smtbackup"), "Backups (*.smtbackup)")
         if not path:
             return
         from mapping_tool.ui import worker
@@ -490,7 +491,7 @@ class AdminPage(QWidget):
     def save_recovery(self) -> None:
         from mapping_tool.services import backup
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery key file", "recovery.smtkey", "Recovery key (*.smtkey)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery key file", documents("recovery.smtkey"), "Recovery key (*.smtkey)")
         if path:
             self._run(lambda: backup.save_recovery_slot(self.session, Path(path)), f"Recovery key file saved to {path}.")
 

@@ -32,6 +32,7 @@ from mapping_tool.errors import KnownError
 from mapping_tool.security.roles import Role
 from mapping_tool.ui import worker
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.files import documents
 from mapping_tool.ui.pages.students import FLAG_NAMES, FLAG_TITLES
 
 logger = logging.getLogger(__name__)
@@ -274,7 +275,7 @@ class CohortPage(QWidget):
         from mapping_tool.services import deidentified
 
         path_text, _ = QFileDialog.getSaveFileName(
-            self, "Save the de-identified summary", f"deidentified-summary-{date.today():%d-%m-%Y}.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+            self, "Save the de-identified summary", documents(f"deidentified-summary-{date.today():%d-%m-%Y}.xlsx"), "Excel (*.xlsx);;CSV (*.csv)"
         )
         if not path_text:
             return

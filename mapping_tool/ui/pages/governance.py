@@ -47,6 +47,7 @@ from mapping_tool.errors import KnownError
 from mapping_tool.security.policy import ITEMS, TABLE_ROLES, WHEN_REQUESTED, Policy, Y
 from mapping_tool.security.roles import Role
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.files import documents
 
 logger = logging.getLogger(__name__)
 
@@ -1016,7 +1017,7 @@ class AuditViewer(QWidget):
             return
         from mapping_tool.ui.printing import html_to_pdf
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save the access report as PDF", f"access-{key}.pdf", "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the access report as PDF", documents(f"access-{key}.pdf"), "PDF (*.pdf)")
         if not path:
             return
         try:
@@ -1042,7 +1043,7 @@ class AuditViewer(QWidget):
 
         key = self._student_key() or None
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save to Excel", f"access-{key}.xlsx" if key else "audit-log.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+            self, "Save to Excel", documents(f"access-{key}.xlsx" if key else "audit-log.xlsx"), "Excel (*.xlsx);;CSV (*.csv)"
         )
         if not path:
             return

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.ui import worker
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.files import documents
 from mapping_tool.ui.table_models import RowsTableModel
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ class ImportsPage(QWidget):
             return
         snap = self.model.row_at(rows[0].row())
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the data-quality report", f"data-quality-{snap.extract_date:%Y-%m-%d}.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+            self, "Save the data-quality report", documents(f"data-quality-{snap.extract_date:%d-%m-%Y}.xlsx"), "Excel (*.xlsx);;CSV (*.csv)"
         )
         if not path:
             return
@@ -552,7 +553,7 @@ class ImportWizard(QDialog):
 
         if self.result is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the data-quality report", "data-quality.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the data-quality report", documents("data-quality.xlsx"), "Excel (*.xlsx);;CSV (*.csv)")
         if not path:
             return
         try:

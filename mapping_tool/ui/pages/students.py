@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.ui import worker
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.files import documents
 
 logger = logging.getLogger(__name__)
 
@@ -1200,7 +1201,7 @@ class StudentsPage(QWidget):
         dialog.deleteLater()
 
     def _ask_path(self, title: str, name: str, filters: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
+        path, _ = QFileDialog.getSaveFileName(self, title, documents(name), filters)
         return Path(path) if path else None
 
     def save_pdf(self) -> None:
@@ -1235,14 +1236,38 @@ class StudentsPage(QWidget):
         columns, rows = self._view_contents()
         file_columns, headers, table = self.export_table(columns, rows)
 
-        def work(progress: worker.Progress) -> object:
-            from mapping_tool.services.export import write_table
+        lines = self.export_lines(len(rows))
 
-            write_table(path, headers, table, title="Students")
+        def work(progress: worker.Progress) -> object:
+            import os
+
+            from mapping_tool.services.export import write_table
+            from mapping_tool.services.workbook import finish_workbook
+
+            if path.suffix.lower() != ".xlsx":
+                write_table(path, headers, table, title="Students")
+                return path
+            # finished beside the target, then put in place in one step
+            staging = path.with_name(f".{path.stem}.finishing.xlsx")
+            try:
+                write_table(staging, headers, table, title="Students")
+                finish_workbook(staging, "Students for review", lines)
+                os.replace(staging, path)
+            finally:
+                staging.unlink(missing_ok=True)
             return path
 
         detail = {"path": str(path), "format": path.suffix.lstrip(".").lower()}
         self._run_file_job(work, lambda p: self._file_done(p, "export.students-view", detail, file_columns, rows))
+
+    def export_lines(self, count: int) -> list[str]:
+        """What an exported list is, by whom, and that it is confidential (above the table)."""
+        school = self.session.store.school
+        return [
+            f"{school.school_name if school else ''}: {count:,} students. Showing: {self.state.describe()}",
+            f"Exported {date.today():%d/%m/%Y} by {self.session.display_name} ({self.session.role.title}).",
+            "Confidential: student information under the school's privacy assessment. Do not share it further.",
+        ]
 
     def export_table(self, columns: list[str], rows: Sequence[tuple[Any, ...]]) -> tuple[list[str], list[str], list[list[Any]]]:
         """The on-screen columns (the tier's override in its own column) and rows, as values."""
