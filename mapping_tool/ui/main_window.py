@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -104,7 +105,9 @@ class MainWindow(QMainWindow):
         self._change_timer.setSingleShot(True)
         self._change_timer.setInterval(0)
         self._change_timer.timeout.connect(self.store_changed)
-        for number, (name, factory) in enumerate(self._page_factories().items(), start=1):
+        usable = {n: f for n, f in self._page_factories().items() if self._usable(n)}
+        self.hidden_sections = [n for n in self._page_factories() if n not in usable]
+        for number, (name, factory) in enumerate(usable.items(), start=1):
             self._factories[name] = factory
             item = QListWidgetItem(name, self.nav)
             if number <= 9:  # Ctrl+1 … Ctrl+7 go to the sections
@@ -123,7 +126,21 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.nav)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.nav, 1)
+        self.sections_note = QLabel()
+        self.sections_note.setWordWrap(True)
+        self.sections_note.setFixedWidth(170)
+        self.sections_note.setContentsMargins(8, 6, 8, 8)
+        if self.hidden_sections:
+            self.sections_note.setText(
+                f"{' and '.join(self.hidden_sections)} are for the data custodian and the principal, "
+                "so they are not shown for your role."
+            )
+        self.sections_note.setVisible(bool(self.hidden_sections))
+        side.addWidget(self.sections_note)
+        row.addLayout(side)
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._build_menu()
@@ -165,6 +182,14 @@ class MainWindow(QMainWindow):
             PAGE_ADMIN: lambda: _admin_page(s),
             PAGE_PROFILE: lambda: _profile_page(s),
         }
+
+    # Sections a role can use; the others are left out of the list (and the list says why).
+    # Mirrors the services' checks (imports and administration: custodian; principal reads).
+    RESTRICTED = {PAGE_IMPORTS: ("custodian", "principal"), PAGE_ADMIN: ("custodian", "principal")}
+
+    def _usable(self, name: str) -> bool:
+        roles = self.RESTRICTED.get(name)
+        return roles is None or self.session.role.value in roles
 
     def show_page_index(self, index: int) -> None:
         if index < 0:

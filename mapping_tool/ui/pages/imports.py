@@ -140,8 +140,11 @@ class ImportsPage(QWidget):
         layout.addWidget(self.status)
         allowed = session.is_custodian
         self.import_button.setEnabled(allowed)
-        if not allowed:
+        if not allowed:  # said on the page, not only in a tooltip
             self.import_button.setToolTip("Only the data custodian imports extracts.")
+            why = QLabel("Only the data custodian imports extracts; you can read each refresh and its report.")
+            why.setWordWrap(True)
+            row.insertWidget(2, why, 1)
         self.report_button.setEnabled(allowed or session.role.value == "principal")
         self.report.setVisible(self.report_button.isEnabled())
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self.show_report())
