@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.lock_action = QAction("&Lock window", self)
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.lock_action.triggered.connect(self.lock)
+        self.lock_action.triggered.connect(lambda: self.lock(idle=False))
         self.sign_out_action = QAction("Sign &out", self)
         self.sign_out_action.triggered.connect(self.sign_out)
         quit_action = QAction("&Quit", self)
@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         school = self.session.store.school
-        self.school_label = QLabel(f"{school.school_name} ({school.school_number})" if school else "")
+        self.school_label = QLabel(f"{school.school_name}, school {school.school_number}" if school else "")
         self.user_label = QLabel()
         self.extract_label = QLabel()
         for w in (self.school_label, self.user_label, self.extract_label):
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         )
 
     # -- lock and sign-out -----------------------------------------------------------------
-    def lock(self) -> None:
+    def lock(self, idle: bool = True) -> None:
         """Hide every student detail until the same user's password is given."""
         if self.locked or self.session.signed_out:
             return
@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         old = getattr(self, "lock_dialog", None)
         if old is not None:
             old.deleteLater()
-        self.lock_dialog = UnlockDialog(self.session, self)
+        self.lock_dialog = UnlockDialog(self.session, self, idle=idle)
         self.lock_dialog.finished.connect(self._lock_finished)
         self.lock_dialog.open()
 

@@ -79,7 +79,7 @@ def test_placeholders_say_what_they_will_hold(qtbot, custodian) -> None:  # type
 
 def test_status_bar_shows_school_user_role_and_extract(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, custodian)
-    assert window.school_label.text() == "Example Secondary College (8123)"
+    assert window.school_label.text() == "Example Secondary College, school 8123"
     assert "Casey Custodian" in window.user_label.text()
     assert "Data custodian" in window.user_label.text()
     extract = window.extract_label.text()

@@ -181,7 +181,7 @@ class CohortPage(QWidget):
         if years:
             self.year.blockSignals(True)
             for y in years:
-                self.year.addItem(f"Year {y}", y)
+                self.year.addItem(f"Year {int(y) if str(y).isdigit() else y}", y)
             self.year.blockSignals(False)
             self._years_loaded = True
         self.cohort = cohort
@@ -211,7 +211,7 @@ class CohortPage(QWidget):
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(10)
-        who = f"Year {year_level}" if year_level else self.year.itemText(0).lower()
+        who = f"Year {int(year_level) if year_level.isdigit() else year_level}" if year_level else self.year.itemText(0).lower()
         self.total_label = QLabel(
             f"<b>{cohort.students:,} current students</b> ({who}) in the latest extract's population "
             "(the Students page counts the same students)."

@@ -214,6 +214,19 @@ class ImportsPage(QWidget):
         self.status.setText(f"Saved {count} findings to {path}.")
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def size_text(size: int) -> str:
+    """1.2 MB, 340 KB, 12 bytes: never "0.0 MB" for a small file."""
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    if size >= 1_000:
+        return f"{size / 1e3:.0f} KB"
+    return f"{size} bytes"
+
+
 def report_html(groups, extract_date) -> str:  # type: ignore[no-untyped-def]
     """The grouped data-quality report as a page a custodian reads top to bottom."""
     from html import escape
@@ -476,12 +489,12 @@ class ImportWizard(QDialog):
         p = prepared
         school = self.session.store.school
         files = "".join(
-            f"<tr><td>{f.name}</td><td align='right'>{f.rows:,} rows</td><td align='right'>{f.size / 1e6:.1f} MB</td></tr>"
+            f"<tr><td>{f.name}</td><td align='right'>{f.rows:,} rows</td><td align='right'>{size_text(f.size)}</td></tr>"
             for f in p.files  # type: ignore[attr-defined]
         )
         if p.errors:  # type: ignore[attr-defined]
             verdict = (
-                f"<p style='color:#a00'><b>{len(p.errors)} problem(s) must be fixed in CASES21 before this extract "  # type: ignore[attr-defined]
+                f"<p style='color:#a00'><b>{plural(len(p.errors), 'problem')} must be fixed in CASES21 before this extract "  # type: ignore[attr-defined]
                 "can be imported.</b> Nothing has been changed.</p>"
             )
         elif p.already_snapshot is not None:  # type: ignore[attr-defined]
@@ -499,8 +512,8 @@ class ImportWizard(QDialog):
         )
         n_err, n_warn = len(p.errors), len(p.warnings)  # type: ignore[attr-defined]
         self.findings_label.setText(
-            (f"{n_err} problem(s) to fix in CASES21, and " if n_err else "")
-            + f"{n_warn} data-quality warning(s) (warnings do not stop the import; they are kept in the report):"
+            (f"{plural(n_err, 'problem')} to fix in CASES21, and " if n_err else "")
+            + f"{plural(n_warn, 'data-quality warning')} (warnings do not stop the import; they are kept in the report):"
         )
         self.findings.clear()
         for f in list(p.errors) + list(p.warnings):  # type: ignore[attr-defined]

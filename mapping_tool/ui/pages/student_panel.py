@@ -10,6 +10,7 @@ and record the view in the audit log), on a worker thread; the panel only shows 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -44,8 +45,10 @@ from mapping_tool.ui.pages.students import (
     FLAG_TITLES,
     NEW_MARK,
     NO,
+    STATUS_WORDS,
     YES,
     new_flag_names,
+    year_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -271,6 +274,12 @@ class StudentPanel(QWidget):
             if field_name in r and r[field_name] not in (None, ""):
                 value = r[field_name]
                 text = value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else str(value)
+                if field_name == "status":
+                    text = STATUS_WORDS.get(text, text)
+                elif field_name == "gender":
+                    text = {"F": "Female", "M": "Male", "X": "Another term"}.get(text, text)
+                elif field_name == "year_level":
+                    text = year_text(text)
                 facts.append(f"{title}: <b>{escape(text)}</b>")
         layout.addWidget(_label(" &nbsp;·&nbsp; ".join(facts)))
         layout.addWidget(self._flags_section(data))
@@ -320,6 +329,8 @@ class StudentPanel(QWidget):
         if view.explanations:
             layout.addWidget(_label("<b>Why</b>"))
             for sentence in view.explanations:
+                # the rule version and extract are named once, in the section's title
+                sentence = re.sub(r"\s*\(rule v\d+, extract [^)]*\)", "", sentence)
                 label = _label(f"• {escape(sentence)}")
                 self.explanation_labels.append(label)
                 layout.addWidget(label)

@@ -148,6 +148,18 @@ DEFAULT_COLUMNS = frozenset({
 })
 
 
+def year_text(value: Any) -> str:
+    """ "09" as "9" (so that typing 9 in the box finds it); "P" and other codes as they are."""
+    text = str(value)
+    return str(int(text)) if text.isdigit() else text
+
+
+def choice_text(column: str, value: Any) -> str:
+    if column == "year_level":
+        return year_text(value)
+    return str(value)
+
+
 def one_line(title: str) -> str:
     return title.replace("\n", " ")
 
@@ -886,7 +898,7 @@ class StudentsPage(QWidget):
         i = self.model.column_index(column)
         if i is not None:
             for value in sorted({r[i] for r in self.model.all_rows() if r[i]}):
-                box.addItem(str(value), value)
+                box.addItem(choice_text(column, value), value)
         box.setEnabled(i is not None)
         box.blockSignals(False)
 
