@@ -82,12 +82,14 @@ def grouped_findings(user: UserSession, snapshot_id: int) -> list[FindingGroup]:
         people = tuple(names.get(k, k) for k in keys)
         summaries = [str(i[5]) for i in items if not _KEY.search(str(i[5]))]
         count = len(keys) or len(items)
-        detail = words(summaries[0]) if summaries else words(_KEY.sub("a student", str(items[0][5])))
+        example = re.sub(r"\b[Ss]tudent\s+[A-Z]{3}\d{4}\b", "a student", str(items[0][5]))
+        detail = words(summaries[0]) if summaries else words(_KEY.sub("a student", example))
         if summaries:  # "27 of 289 students …" counts more than the students listed
             match = re.match(r"\s*([\d,]+)\b", summaries[0])
             if match:
                 count = max(count, int(match.group(1).replace(",", "")))
         detail = re.sub(r"^Line \d+ of [^:]+: ", "", detail)
+        detail = detail[:1].upper() + detail[1:]
         groups.append(FindingGroup(kind_words(code), level == "error", count, detail, people))
     groups.sort(key=lambda g: (not g.must_fix, -g.count, g.kind))
     listed = sorted({k for row in rows for k in _KEY.findall(str(row[5]))})

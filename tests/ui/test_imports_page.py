@@ -170,3 +170,9 @@ def test_scoped_roles_do_not_see_the_school_wide_report(qtbot, teacher) -> None:
     page = ImportsPage(teacher)
     qtbot.addWidget(page)
     assert page.report.isHidden()
+
+
+def test_a_finding_about_one_student_reads_as_a_sentence() -> None:
+    from mapping_tool.services.data_quality import words
+
+    assert words("Line 3 of ST_8123.csv: the HOME_GROUP is blank; ENGREA missing") == "Line 3 of ST_8123.csv: the home group is blank; English reading missing"
