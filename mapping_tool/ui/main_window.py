@@ -268,6 +268,10 @@ class MainWindow(QMainWindow):
         for a in (self.lock_action, self.sign_out_action, quit_action):
             file_menu.addAction(a)
         help_menu = self.menuBar().addMenu("&Help")
+        self.guide_action = QAction("&User guide for your role", self)
+        self.guide_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.guide_action.triggered.connect(self.show_guide)
+        help_menu.addAction(self.guide_action)
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -309,6 +313,15 @@ class MainWindow(QMainWindow):
         from mapping_tool.services import settings
 
         self.idle.set_minutes(settings.get_settings(self.session).idle_lock_minutes)
+
+    def show_guide(self) -> None:
+        from mapping_tool.ui.help import GuideDialog
+
+        old = getattr(self, "guide", None)
+        if old is not None:
+            old.deleteLater()
+        self.guide = GuideDialog(self.session.role.value, self)
+        self.guide.show()
 
     def _about(self) -> None:
         QMessageBox.about(
