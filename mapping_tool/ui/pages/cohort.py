@@ -243,7 +243,12 @@ class CohortPage(QWidget):
                     references={TIER_TITLES[t]: v for t, v in RULE_OF_THUMB.items()},
                 )
                 self.charts["tiers"] = chart
-                charts.addWidget(chart, 2, Qt.AlignmentFlag.AlignTop)
+                # at the top of its column, as wide as the column allows (an aligned widget keeps
+                # its preferred width and ran off a 1024-pixel screen)
+                column = QVBoxLayout()
+                column.addWidget(chart)
+                column.addStretch(1)
+                charts.addLayout(column, 2)
             layout.addLayout(charts)
             self.figures = QLabel(self._figures_html(cohort, flags_rows, tier_rows))
             self.figures.setTextFormat(Qt.TextFormat.RichText)
