@@ -57,7 +57,7 @@ SNAPSHOT_HEADERS = {
     SnapshotColumn.EXTRACT_DATE: "Extract date",
     SnapshotColumn.IMPORTED: "Imported",
     SnapshotColumn.BY: "By",
-    SnapshotColumn.STUDENTS: "Students",
+    SnapshotColumn.STUDENTS: "In the extract",
     SnapshotColumn.ADDED: "Added",
     SnapshotColumn.CHANGED: "Changed",
     SnapshotColumn.GONE: "Gone from extract",
