@@ -63,7 +63,7 @@ def test_whole_school_counts_equal_the_service(qtbot, login) -> None:  # type: i
         count = expected.flag_counts[name]
         assert f"<td>{title}</td><td align='right'>{count:,}</td><td align='right'>{expected.share(count):.1f} %</td>" in figures
         assert f"{title}: {count:,} ({expected.share(count):.1f} %)" in page.charts["flags"].accessibleDescription()
-    for tier, title in (("priority", "Priority"), ("monitor", "Monitor"), ("none", "No flags")):
+    for tier, title in (("priority", "Priority"), ("monitor", "Monitor"), ("none", "None")):
         count = expected.tier_counts[tier]
         assert f"{title}: {count:,} ({expected.share(count):.1f} %)" in page.charts["tiers"].accessibleDescription()
     assert sum(expected.tier_counts.values()) == expected.students

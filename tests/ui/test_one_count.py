@@ -112,7 +112,7 @@ def test_pages_refresh_when_an_override_or_rule_change_lands(qtbot, school_dir: 
         panel.override()
     assert cohort.cohort.tier_counts["priority"] == before + 1
     row = students_page.model.row_of_key(key)
-    assert students_page.model.data(students_page.model.index(row, students_page.model.column_index("tier"))) == "none → priority (override)"
+    assert students_page.model.data(students_page.model.index(row, students_page.model.column_index("tier"))) == "None → Priority (override)"
     # a signal from any page that changed the store (here the rules page) refreshes the others
     admin = window.show_page("Administration")
     from mapping_tool.ui.pages.rules import RulesPage

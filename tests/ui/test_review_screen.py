@@ -283,7 +283,7 @@ def test_tier_cell_shows_the_override_beside_the_computed_tier(qtbot, welfare) -
     page = _opened(qtbot, welfare)
     row = page.model.row_of_key(monitor)
     text = page.model.data(page.model.index(row, page.model.column_index("tier")))
-    assert text == "monitor → priority (override)"
+    assert text == "Monitor → Priority (override)"
     assert effective_tier("monitor", "priority") == "priority"
     page.table.sortByColumn(page.model.column_index("tier"), Qt.SortOrder.DescendingOrder)
     tiers = [effective_tier(page.model.row_values(r)["tier"], page.model.row_values(r)["tier_override"]) for r in range(page.model.rowCount())]

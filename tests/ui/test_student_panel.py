@@ -116,7 +116,7 @@ def test_the_relationships_concern_persists_and_raises_the_tier(qtbot, login, mo
     assert "Recorded by Wren Welfare" in panel.concern_note.text() and WELFARE + " on" not in panel.concern_note.text()
     assert asked[0][1] is True and asked[0][0]  # asked first, with the student's name
     assert any("Relationships concern recorded: Isolated at lunch" in (n.text or "") for n in notes.list_notes(welfare, key))
-    assert "Computed tier: <b>priority</b>" in panel.tier_label.text()
+    assert "Computed tier: <b>Priority</b>" in panel.tier_label.text()
     # and it is kept: a fresh sign-in sees it
     again = _panel(qtbot, login(CUSTODIAN), key)
     assert again.concern.isChecked()
@@ -146,11 +146,11 @@ def test_an_override_needs_a_reason_and_shows_beside_the_computed_tier(qtbot, lo
     qtbot.waitUntil(lambda: panel.tier_label is not None and "Override" in panel.tier_label.text(), timeout=10000)
     [override] = flags.list_overrides(welfare)
     assert (override.student_key, override.tier, override.computed_now) == (key, "priority", "monitor")
-    assert "Computed tier: <b>monitor</b>" in panel.tier_label.text()
-    assert "Override: <b>priority</b>" in panel.tier_label.text()
+    assert "Computed tier: <b>Monitor</b>" in panel.tier_label.text()
+    assert "Override: <b>Priority</b>" in panel.tier_label.text()
     assert "Attendance plan agreed with family" in panel.tier_label.text()
     cell = page.model.data(page.model.index(page.model.row_of_key(key), page.model.column_index("tier")))
-    assert cell == "monitor → priority (override)"
+    assert cell == "Monitor → Priority (override)"
     _reshown(qtbot, panel, lambda: qtbot.mouseClick(panel.clear_override_button, Qt.MouseButton.LeftButton))
     assert flags.list_overrides(welfare) == []
 

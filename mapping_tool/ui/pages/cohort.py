@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 SUMMARY_ROLES = (Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE)
 # The usual capacity rule of thumb for a tiered model: about 15 % need monitoring, 5 % priority.
 RULE_OF_THUMB = {"monitor": 15.0, "priority": 5.0}
-TIER_TITLES = {"none": "No flags", "monitor": "Monitor", "priority": "Priority"}
+TIER_TITLES = {"none": "None", "monitor": "Monitor", "priority": "Priority"}  # as on every page
 
 
 def override_text(cohort: Any) -> str:

@@ -48,6 +48,7 @@ from mapping_tool.ui.pages.students import (
     STATUS_WORDS,
     YES,
     new_flag_names,
+    tier_word,
     year_text,
 )
 
@@ -362,10 +363,10 @@ class StudentPanel(QWidget):
         if tier is None:
             layout.addWidget(_label("No tier: the student is not in the latest extract's population."))
             return box
-        text = f"Computed tier: <b>{escape(str(tier))}</b>"
+        text = f"Computed tier: <b>{escape(tier_word(tier))}</b>"
         if override:
             text += (
-                f"<br>Override: <b>{escape(str(override['tier']))}</b> — “{escape(str(override['reason']))}” "
+                f"<br>Override: <b>{escape(tier_word(override['tier']))}</b> — “{escape(str(override['reason']))}” "
                 f"(by {escape(data.staff.get(str(override['by']), str(override['by'])))}, {local_time(override['at'])}; the computed tier was "
                 f"{escape(str(override.get('computed_then') or 'none'))} then)."
             )
@@ -380,7 +381,7 @@ class StudentPanel(QWidget):
         self.tier_box = QComboBox()
         self.tier_box.setAccessibleName("Override tier")
         for t in ("none", "monitor", "priority"):
-            self.tier_box.addItem(t, t)
+            self.tier_box.addItem(tier_word(t), t)
         self.tier_box.setCurrentIndex(max(0, self.tier_box.findData(override["tier"] if override else tier)))
         tier_label = QLabel("Set t&ier:")
         tier_label.setBuddy(self.tier_box)

@@ -204,15 +204,23 @@ def new_flags_text(value: Any) -> str:
     return ", ".join(FLAG_TITLES.get(n, n) for n in new_flag_names(value))
 
 
+# One name for each tier, on every page (the Tier filter, the table, the panel, Reports).
+TIER_WORDS = {"priority": "Priority", "monitor": "Monitor", "none": "None"}
+
+
+def tier_word(tier: Any) -> str:
+    return TIER_WORDS.get(str(tier), str(tier)) if tier is not None else ""
+
+
 def tier_text(tier: Any, override: Any) -> str:
     """The computed tier, with an active override shown beside it (never silently replacing it)."""
     if tier is None:
         return ""
     if override and override != tier:
-        return f"{tier} → {override} (override)"
+        return f"{tier_word(tier)} → {tier_word(override)} (override)"
     if override:
-        return f"{tier} (override agrees)"
-    return str(tier)
+        return f"{tier_word(tier)} (override agrees)"
+    return tier_word(tier)
 
 
 def effective_tier(tier: Any, override: Any) -> Any:
