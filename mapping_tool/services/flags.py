@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -660,7 +660,8 @@ def list_overrides(user: UserSession) -> list[OverrideView]:
 class Cohort:
     students: int
     flag_counts: dict[str, int]
-    tier_counts: dict[str, int]
+    tier_counts: dict[str, int]  # the effective tier: staff's override where there is one
+    computed_tier_counts: dict[str, int] = field(default_factory=dict)  # the rules' tier alone
 
     def share(self, count: int) -> float:
         return 100.0 * count / self.students if self.students else 0.0
@@ -668,19 +669,29 @@ class Cohort:
 
 def cohort(user: UserSession, *, year_level: str | None = None) -> Cohort:
     """Counts of each flag and tier among the students the user may see (optionally one year)."""
-    table = students.list_students(user, fields=("student_key", "year_level", *FLAG_NAMES, "relationships_concern", "tier"), audit=False)
+    table = students.list_students(
+        user, fields=("student_key", "year_level", *FLAG_NAMES, "relationships_concern", "tier", "tier_override"), audit=False
+    )
     cols = table.columns
     rows = [r for r in table.rows if year_level is None or ("year_level" in cols and r[cols.index("year_level")] == year_level)]
     if "tier" in cols:  # the population: students with flags in the latest snapshot
         rows = [r for r in rows if r[cols.index("tier")] is not None]
     flag_counts = {f: sum(1 for r in rows if r[cols.index(f)]) for f in (*FLAG_NAMES, "relationships_concern") if f in cols}
-    tiers = {t: sum(1 for r in rows if "tier" in cols and r[cols.index("tier")] == t) for t in TIERS}
-    return Cohort(len(rows), flag_counts, tiers)
+    computed = [r[cols.index("tier")] for r in rows] if "tier" in cols else []
+    effective = [_effective(r, cols) for r in rows] if "tier" in cols else []
+    tiers = {t: effective.count(t) for t in TIERS}
+    return Cohort(len(rows), flag_counts, tiers, {t: computed.count(t) for t in TIERS})
+
+
+def _effective(row: tuple[Any, ...], cols: tuple[str, ...]) -> Any:
+    """The tier staff work from: an active override, else the computed tier."""
+    override = row[cols.index("tier_override")] if "tier_override" in cols else None
+    return override or row[cols.index("tier")]
 
 
 def _count_by_year(user: UserSession) -> dict[str, dict[str, int]]:
     """For the de-identified summary: flags and tiers by year level."""
-    table = students.list_students(user, fields=("year_level", *FLAG_NAMES, "tier"), audit=False)
+    table = students.list_students(user, fields=("year_level", *FLAG_NAMES, "tier", "tier_override"), audit=False)
     cols = table.columns
     out: dict[str, dict[str, int]] = {}
     if "year_level" not in cols:
@@ -696,7 +707,7 @@ def _count_by_year(user: UserSession) -> dict[str, dict[str, int]]:
         for tier in ("monitor", "priority"):
             by = {}
             for r in table.rows:
-                if r[cols.index("tier")] == tier:
+                if r[cols.index("tier")] is not None and _effective(r, cols) == tier:
                     by[r[cols.index("year_level")]] = by.get(r[cols.index("year_level")], 0) + 1
             out[f"Tier: {tier}"] = by
     return out

@@ -55,7 +55,8 @@ def atomic_output(path: Path, *, store_folder: Path | None, replace: bool = Fals
     """Yield a temp path in the target folder; when the block succeeds it is renamed onto the
     target (checked first with :func:`check_output_path`). On failure nothing is left behind."""
     target = check_output_path(path, store_folder=store_folder, replace=replace)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # the temp name ends like the target, so that a library that checks the suffix (openpyxl) takes it
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

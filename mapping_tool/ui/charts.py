@@ -180,7 +180,8 @@ def bar_chart(
     ax.set_yticklabels(tick_labels, fontsize=8)
     ax.set_xlim(0, top * 1.35)
     ax.set_xlabel("% of students", fontsize=8, color=text)
-    ax.set_title(title, fontsize=9, loc="left")
+    # above the whole figure from its left edge, so that a narrow chart does not cut it off
+    canvas.figure.suptitle(title, x=0.02, ha="left", fontsize=9, color=text)
     parts = "; ".join(f"{lab}: {c:,} ({s:.1f} %)" for lab, c, s in zip(labels, counts, shares, strict=True))
     canvas.describe(f"Chart: {title}", f"{title}, of {total:,} students: {parts}.")
     return canvas

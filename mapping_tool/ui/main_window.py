@@ -102,7 +102,13 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self._factories: dict[str, Callable[[], QWidget]] = {}
         self.section_actions: list[QAction] = []
-        for number, (name, factory) in enumerate(self._page_factories().items(), start=1):
+        self._change_timer = QTimer(self)  # several signals from one save: one refresh
+        self._change_timer.setSingleShot(True)
+        self._change_timer.setInterval(0)
+        self._change_timer.timeout.connect(self.store_changed)
+        usable = {n: f for n, f in self._page_factories().items() if self._usable(n)}
+        self.hidden_sections = [n for n in self._page_factories() if n not in usable]
+        for number, (name, factory) in enumerate(usable.items(), start=1):
             self._factories[name] = factory
             item = QListWidgetItem(name, self.nav)
             if number <= 9:  # Ctrl+1 … Ctrl+7 go to the sections
@@ -121,7 +127,21 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.nav)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.nav, 1)
+        self.sections_note = QLabel()
+        self.sections_note.setWordWrap(True)
+        self.sections_note.setFixedWidth(170)
+        self.sections_note.setContentsMargins(8, 6, 8, 8)
+        if self.hidden_sections:
+            self.sections_note.setText(
+                f"{' and '.join(self.hidden_sections)} are for the data custodian and the principal, "
+                "so they are not shown for your role."
+            )
+        self.sections_note.setVisible(bool(self.hidden_sections))
+        side.addWidget(self.sections_note)
+        row.addLayout(side)
         row.addWidget(self.stack, 1)
         notices = list(getattr(session, "notices", []) or [])
         self.notice_label: QLabel | None = None
@@ -162,6 +182,14 @@ class MainWindow(QMainWindow):
             PAGE_PROFILE: lambda: _profile_page(s),
         }
 
+    # Sections a role can use; the others are left out of the list (and the list says why).
+    # Mirrors the services' checks (imports and administration: custodian; principal reads).
+    RESTRICTED = {PAGE_IMPORTS: ("custodian", "principal"), PAGE_ADMIN: ("custodian", "principal")}
+
+    def _usable(self, name: str) -> bool:
+        roles = self.RESTRICTED.get(name)
+        return roles is None or self.session.role.value in roles
+
     def show_page_index(self, index: int) -> None:
         if index < 0:
             return
@@ -176,7 +204,30 @@ class MainWindow(QMainWindow):
             saved = getattr(page, "saved", None)
             if saved is not None:
                 saved.connect(self.refresh_user)
+            self._watch(page)
         self.stack.setCurrentIndex(index)
+
+    # -- one refresh for every page ----------------------------------------------------------
+    CHANGE_SIGNALS = ("imported", "changed")
+
+    def _watch(self, page: QWidget) -> None:
+        """A page (or a panel in it) that changes the store says so with an ``imported`` or
+        ``changed`` signal; every page that shows store data then refreshes (``store_changed``)."""
+        for obj in (page, *page.findChildren(QObject)):
+            for name in self.CHANGE_SIGNALS:
+                if isinstance(getattr(type(obj), name, None), Signal):
+                    getattr(obj, name).connect(self._store_changed_soon)
+
+    def _store_changed_soon(self, *_args: object) -> None:
+        self._change_timer.start()
+
+    def store_changed(self) -> None:
+        """A refresh, a rule change, an override or a concern landed: show it everywhere."""
+        for page in list(self.pages.values()):
+            refresh = getattr(page, "store_changed", None)
+            if callable(refresh):
+                refresh()
+        self.refresh_status()
 
     def go_to_section(self, row: int) -> None:
         """Show a section and put the keyboard focus on its first control."""
@@ -207,7 +258,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.lock_action = QAction("&Lock window", self)
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.lock_action.triggered.connect(self.lock)
+        self.lock_action.triggered.connect(lambda: self.lock(idle=False))
         self.sign_out_action = QAction("Sign &out", self)
         self.sign_out_action.triggered.connect(self.sign_out)
         quit_action = QAction("&Quit", self)
@@ -216,6 +267,10 @@ class MainWindow(QMainWindow):
         for a in (self.lock_action, self.sign_out_action, quit_action):
             file_menu.addAction(a)
         help_menu = self.menuBar().addMenu("&Help")
+        self.guide_action = QAction("&User guide for your role", self)
+        self.guide_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.guide_action.triggered.connect(self.show_guide)
+        help_menu.addAction(self.guide_action)
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -236,7 +291,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         school = self.session.store.school
-        self.school_label = QLabel(f"{school.school_name} ({school.school_number})" if school else "")
+        self.school_label = QLabel(f"{school.school_name}, school {school.school_number}" if school else "")
         self.user_label = QLabel()
         self.extract_label = QLabel()
         for w in (self.school_label, self.user_label, self.extract_label):
@@ -258,6 +313,15 @@ class MainWindow(QMainWindow):
 
         self.idle.set_minutes(settings.get_settings(self.session).idle_lock_minutes)
 
+    def show_guide(self) -> None:
+        from mapping_tool.ui.help import GuideDialog
+
+        old = getattr(self, "guide", None)
+        if old is not None:
+            old.deleteLater()
+        self.guide = GuideDialog(self.session.role.value, self)
+        self.guide.show()
+
     def _about(self) -> None:
         QMessageBox.about(
             self,
@@ -267,7 +331,7 @@ class MainWindow(QMainWindow):
         )
 
     # -- lock and sign-out -----------------------------------------------------------------
-    def lock(self) -> None:
+    def lock(self, idle: bool = True) -> None:
         """Hide every student detail until the same user's password is given."""
         if self.locked or self.session.signed_out:
             return
@@ -280,7 +344,7 @@ class MainWindow(QMainWindow):
         old = getattr(self, "lock_dialog", None)
         if old is not None:
             old.deleteLater()
-        self.lock_dialog = UnlockDialog(self.session, self)
+        self.lock_dialog = UnlockDialog(self.session, self, idle=idle)
         self.lock_dialog.finished.connect(self._lock_finished)
         self.lock_dialog.open()
 

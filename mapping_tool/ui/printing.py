@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF
-from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
+
+CONFIDENTIAL = "Confidential: student information"
 
 STYLE = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 9pt; }
@@ -51,7 +53,7 @@ def print_html(html: str, printer, *, landscape: bool | None = None) -> None:  #
         printer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
     margin = 12 if landscape else 15
     printer.setPageMargins(QMarginsF(margin, margin, margin, margin), QPageLayout.Unit.Millimeter)
-    document(html).print_(printer)
+    paint_pages(document(html), printer, running_title(html))
 
 
 def html_to_pdf(
@@ -81,8 +83,51 @@ def _write_pdf(html: str, path: Path, *, title: str, landscape: bool) -> None:
     writer.setTitle(title)
     writer.setCreator("Student Mapping Tool")
     writer.setResolution(300)
-    document(html).print_(writer)
+    paint_pages(document(html), writer, title if title != "Student Mapping Tool" else running_title(html))
     del writer
+
+
+def running_title(html: str) -> str:
+    """The document's first heading, repeated at the top of every page."""
+    import re
+
+    match = re.search(r"<h[12][^>]*>(.*?)</h[12]>", html, re.S)
+    text = re.sub(r"<[^>]+>", "", match.group(1)) if match else "Student Mapping Tool"
+    from html import unescape
+
+    return unescape(text).strip() or "Student Mapping Tool"
+
+
+def paint_pages(doc: QTextDocument, device, title: str) -> int:  # type: ignore[no-untyped-def]
+    """Lay ``doc`` out page by page with the title and the confidentiality line at the top of
+    every page and "Page X of Y" at the foot (QTextDocument.print_ puts them on none)."""
+    painter = QPainter(device)
+    try:
+        doc.documentLayout().setPaintDevice(device)
+        width, height = device.width(), device.height()
+        dpi = device.logicalDpiY()
+        band = int(dpi * 0.32)  # about 8 mm for the running head and the foot
+        body = QSizeF(width, max(height - 2 * band, 1))
+        doc.setPageSize(body)
+        pages = max(doc.pageCount(), 1)
+        small = QFont("DejaVu Sans")
+        small.setPointSizeF(7)
+        for page in range(pages):
+            if page:
+                device.newPage()
+            painter.save()
+            painter.translate(0, band - page * body.height())
+            doc.drawContents(painter, QRectF(0, page * body.height(), body.width(), body.height()))
+            painter.restore()
+            painter.setFont(small)
+            head = QRectF(0, 0, width, band * 0.7)
+            painter.drawText(head, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), title)
+            painter.drawText(head, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), CONFIDENTIAL)
+            foot = QRectF(0, height - band * 0.7, width, band * 0.7)
+            painter.drawText(foot, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom), f"Page {page + 1} of {pages}")
+        return pages
+    finally:
+        painter.end()
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], wraps: Sequence[bool]) -> list[float]:
@@ -109,6 +154,15 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], wraps: 
     return [100.0 * n / total for n in need]
 
 
+_NUMBER = __import__("re").compile(r"^[+-]?[\d,]+(\.\d+)?\s?%?$")
+
+
+def _cell(text: str) -> str:
+    """A cell; numbers right-aligned so that they line up."""
+    align = " align='right'" if _NUMBER.match(text.strip()) else ""
+    return f"<td{align}>{escape(text)}</td>"
+
+
 def table_html(
     title: str, lines: Sequence[str], headers: Sequence[str], rows: Sequence[Sequence[str]], *, wrap: Sequence[bool] | None = None
 ) -> str:
@@ -117,7 +171,7 @@ def table_html(
     wraps = list(wrap) if wrap is not None else [False] * len(headers)
     widths = column_widths(headers, rows, wraps)
     head = "".join(f"<th width='{w:.1f}%'>{escape(h)}</th>" for h, w in zip(headers, widths, strict=True))
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in rows)
     meta = "".join(f"<p class='meta'>{escape(line)}</p>" for line in lines)
     return (
         f"<html><head><style type='text/css'>{TABLE_STYLE}</style></head><body><h2>{escape(title)}</h2>{meta}"

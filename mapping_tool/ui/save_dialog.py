@@ -27,8 +27,11 @@ def ask_save_path(
 ) -> SaveTarget | None:
     """The chosen path (with the first of ``suffixes`` added when it has none of them), or None
     when the user cancelled or would not replace an existing file."""
+    from mapping_tool.ui.files import documents
+
+    start = name if Path(name).parent != Path(".") else documents(name)  # a bare name starts in Documents
     text, _ = QFileDialog.getSaveFileName(
-        parent, title, name, filters, options=QFileDialog.Option.DontConfirmOverwrite
+        parent, title, start, filters, options=QFileDialog.Option.DontConfirmOverwrite
     )
     if not text:
         return None

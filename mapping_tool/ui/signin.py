@@ -235,7 +235,7 @@ class ChangePasswordDialog(QDialog):
 class UnlockDialog(QDialog):
     """Shown when the window locks after idle time: only the same user's password unlocks."""
 
-    def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session, parent: QWidget | None = None, *, idle: bool = True) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent, Qt.WindowType.Dialog)
         self.session = session
         self.signed_out = False
@@ -245,7 +245,8 @@ class UnlockDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(_heading("This window is locked"))
         text = QLabel(
-            f"It locked after a period without use. {session.display_name} ({session.username}) "
+            f"{'It locked after a period without use.' if idle else 'It was locked from the File menu.'} "
+            f"{session.display_name} ({session.username}) "
             "can unlock it with their password; anyone else should sign out."
         )
         text.setWordWrap(True)

@@ -325,3 +325,13 @@ def test_the_name_stays_in_view_while_the_flag_columns_scroll(qtbot, school_dir:
     assert table.visualRect(page.model.index(0, flag)).left() >= frozen.width()
     # one selection in both parts
     assert frozen.selectionModel() is table.selectionModel()
+
+
+@pytest.mark.parametrize(("who", "shown"), [(CUSTODIAN, True), (WELFARE, False), (YLC, False), (HGT, False)])
+def test_sections_a_role_cannot_use_are_left_out_and_explained(qtbot, school_dir: Path, store_key: bytes, request, who: str, shown: bool) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, _session(school_dir, store_key, who, request))
+    names = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert ("Imports" in names) is shown and ("Administration" in names) is shown
+    assert window.sections_note.isVisible() is not shown
+    if not shown:
+        assert "Imports and Administration" in window.sections_note.text()

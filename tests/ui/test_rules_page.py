@@ -121,7 +121,8 @@ def test_rule_models_pass_the_model_tester(qtmodeltester, admin) -> None:  # typ
 def test_values_are_shown_in_words() -> None:
     assert value_text("attendance_rate_below", 90.0) == "90"
     assert value_text("count_koorie", False) == "no"
-    assert value_text("english_dimensions", ["ENGREA", "ENGWRI"]) == "ENGREA, ENGWRI"
+    assert value_text("english_dimensions", ["ENGREA", "ENGWRI"]) == "English reading (ENGREA), English writing (ENGWRI)"
+    assert value_text("population_statuses", ["ACTV", "INAC", "LVNG"]) == "current (ACTV), inactive (INAC), leaving (LVNG)"
     domains = {
         "attendance": ["flag_low_attendance", "flag_unapproved_absences"],
         "engagement": ["flag_suspension"],

@@ -68,8 +68,14 @@ def test_panel_shows_identity_flags_with_explanations_and_charts(qtbot, login, s
     assert row["surname"] in panel.title.text() and row["first_name"] in panel.title.text()
     view = flags.student_flags(welfare, row["student_key"])
     assert len(view.explanations) >= 2
-    assert [lab.text() for lab in panel.explanation_labels] == [f"• {s}" for s in view.explanations]
+    # the service's sentences name the rule and extract; the panel names them once, in the title
     assert all("/" in s and "rule v" in s for s in view.explanations)  # "(rule v1, extract 18/09/2026)"
+    shown = [lab.text() for lab in panel.explanation_labels]
+    assert len(shown) == len(view.explanations) and not any("rule v" in t for t in shown)
+    import re
+    from html import escape
+
+    assert shown == [f"• {escape(re.sub(r'[ ]*[(]rule v[0-9]+, extract [^)]*[)]', '', s))}" for s in view.explanations]
     for flag in flags.FLAG_NAMES:
         assert panel.flag_labels[flag].accessibleName().endswith(": yes" if row[flag] else ": no")
     # each measure the role may see, across both refreshes, dates dd/mm/yyyy
@@ -110,7 +116,7 @@ def test_the_relationships_concern_persists_and_raises_the_tier(qtbot, login, mo
     assert "Recorded by Wren Welfare" in panel.concern_note.text() and WELFARE + " on" not in panel.concern_note.text()
     assert asked[0][1] is True and asked[0][0]  # asked first, with the student's name
     assert any("Relationships concern recorded: Isolated at lunch" in (n.text or "") for n in notes.list_notes(welfare, key))
-    assert "Computed tier: <b>priority</b>" in panel.tier_label.text()
+    assert "Computed tier: <b>Priority</b>" in panel.tier_label.text()
     # and it is kept: a fresh sign-in sees it
     again = _panel(qtbot, login(CUSTODIAN), key)
     assert again.concern.isChecked()
@@ -140,11 +146,11 @@ def test_an_override_needs_a_reason_and_shows_beside_the_computed_tier(qtbot, lo
     qtbot.waitUntil(lambda: panel.tier_label is not None and "Override" in panel.tier_label.text(), timeout=10000)
     [override] = flags.list_overrides(welfare)
     assert (override.student_key, override.tier, override.computed_now) == (key, "priority", "monitor")
-    assert "Computed tier: <b>monitor</b>" in panel.tier_label.text()
-    assert "Override: <b>priority</b>" in panel.tier_label.text()
+    assert "Computed tier: <b>Monitor</b>" in panel.tier_label.text()
+    assert "Override: <b>Priority</b>" in panel.tier_label.text()
     assert "Attendance plan agreed with family" in panel.tier_label.text()
     cell = page.model.data(page.model.index(page.model.row_of_key(key), page.model.column_index("tier")))
-    assert cell == "monitor → priority (override)"
+    assert cell == "Monitor → Priority (override)"
     _reshown(qtbot, panel, lambda: qtbot.mouseClick(panel.clear_override_button, Qt.MouseButton.LeftButton))
     assert flags.list_overrides(welfare) == []
 

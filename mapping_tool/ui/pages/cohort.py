@@ -39,7 +39,20 @@ logger = logging.getLogger(__name__)
 SUMMARY_ROLES = (Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE, Role.YEAR_LEVEL_COORDINATOR, Role.HOME_GROUP_TEACHER)
 # The usual capacity rule of thumb for a tiered model: about 15 % need monitoring, 5 % priority.
 RULE_OF_THUMB = {"monitor": 15.0, "priority": 5.0}
-TIER_TITLES = {"none": "No flags", "monitor": "Monitor", "priority": "Priority"}
+TIER_TITLES = {"none": "None", "monitor": "Monitor", "priority": "Priority"}  # as on every page
+
+
+def override_text(cohort: Any) -> str:
+    """Tiers are counted as staff set them; where overrides change a count, the rules' own
+    figures are given beside them."""
+    computed = getattr(cohort, "computed_tier_counts", None) or {}
+    if not computed or computed == cohort.tier_counts:
+        return "Tiers are as the rules give them: no staff override changes these counts."
+    parts = [
+        f"{TIER_TITLES[t]} {cohort.tier_counts.get(t, 0):,} (the rules alone: {computed.get(t, 0):,})"
+        for t in ("priority", "monitor", "none") if cohort.tier_counts.get(t, 0) != computed.get(t, 0)
+    ]
+    return "Tiers include the overrides staff recorded with a reason: " + "; ".join(parts) + "."
 
 
 def capacity_text(cohort: Any) -> str:
@@ -131,6 +144,15 @@ class CohortPage(QWidget):
         if i >= 0:
             self.year.setCurrentIndex(i)
 
+    def store_changed(self) -> None:
+        """A refresh, rule change or override elsewhere: count again (the year list too)."""
+        self._years_loaded = False
+        self.year.blockSignals(True)
+        while self.year.count() > 1:
+            self.year.removeItem(1)
+        self.year.blockSignals(False)
+        self.load(self.year.currentData())
+
     def load(self, year_level: str | None) -> None:
         from mapping_tool.services import flags, students
 
@@ -158,7 +180,7 @@ class CohortPage(QWidget):
         if years:
             self.year.blockSignals(True)
             for y in years:
-                self.year.addItem(f"Year {y}", y)
+                self.year.addItem(f"Year {int(y) if str(y).isdigit() else y}", y)
             self.year.blockSignals(False)
             self._years_loaded = True
         self.cohort = cohort
@@ -188,11 +210,17 @@ class CohortPage(QWidget):
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(10)
-        who = f"Year {year_level}" if year_level else self.year.itemText(0).lower()
+        who = f"Year {int(year_level) if year_level.isdigit() else year_level}" if year_level else self.year.itemText(0).lower()
         self.total_label = QLabel(
-            f"<b>{cohort.students:,} students</b> ({who}) in the latest extract's population."
+            f"<b>{cohort.students:,} current students</b> ({who}) in the latest extract's population "
+            "(the Students page counts the same students)."
         )
+        self.total_label.setWordWrap(True)
         layout.addWidget(self.total_label)
+        self.override_note = QLabel(override_text(cohort))
+        self.override_note.setWordWrap(True)
+        self.override_note.setVisible(bool(self.override_note.text()))
+        layout.addWidget(self.override_note)
         self.capacity = QLabel(capacity_text(cohort))
         self.capacity.setWordWrap(True)
         self.capacity.setFrameShape(QFrame.Shape.StyledPanel)
@@ -214,7 +242,12 @@ class CohortPage(QWidget):
                     references={TIER_TITLES[t]: v for t, v in RULE_OF_THUMB.items()},
                 )
                 self.charts["tiers"] = chart
-                charts.addWidget(chart, 2, Qt.AlignmentFlag.AlignTop)
+                # at the top of its column, as wide as the column allows (an aligned widget keeps
+                # its preferred width and ran off a 1024-pixel screen)
+                column = QVBoxLayout()
+                column.addWidget(chart)
+                column.addStretch(1)
+                charts.addLayout(column, 2)
             layout.addLayout(charts)
             self.figures = QLabel(self._figures_html(cohort, flags_rows, tier_rows))
             self.figures.setTextFormat(Qt.TextFormat.RichText)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as _html
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
@@ -411,6 +412,10 @@ ACTION_TITLES = {
     "export.data-quality-report": "Exported the data-quality report",
     "export.refused": "Export refused",
     "print.audit-report": "Printed the access report",
+    "print.students": "Printed the student list",
+    "export.students-view": "Exported the student list to Excel",
+    "export.cohort": "Exported the cohort report",
+    "data-quality.viewed": "Viewed the data-quality report",
     "import": "Imported an extract",
     "import.refused": "Import refused (problems in the extract)",
     "import.unchanged": "Import skipped (already imported)",
@@ -423,6 +428,8 @@ ACTION_TITLES = {
     "rules.changed": "Changed a risk rule",
     "setting.changed": "Changed a setting",
     "key.shown": "Displayed the store key",
+    "key.remembered": "Let this PC remember their key",
+    "key.forgotten": "Made this PC forget their key",
     "key.recovery-saved": "Saved the recovery key file",
     "key.recovery-changed": "Changed the recovery passphrase",
     "key.recovered": "Recovered access with the recovery key",
@@ -493,7 +500,10 @@ _OBJECT_TITLES = {
 
 
 def action_title(action: str) -> str:
-    return ACTION_TITLES.get(action, action)
+    """In words; an action added later without a title still reads as words, not a code."""
+    if action in ACTION_TITLES:
+        return ACTION_TITLES[action]
+    return action.replace(".", ": ").replace("-", " ").replace("_", " ").capitalize()
 
 
 def object_text(object_type: str, object_id: str) -> str:
@@ -529,6 +539,20 @@ def describe_detail(detail: str, policy: Policy | None = None) -> str:
     parts: list[str] = []
     for k in keys:
         v = data[k]
+        if k != "old" and v in ("", [], {}, None):
+            continue  # "home groups: ; year levels:" says nothing
+        if k == "role" and isinstance(v, str):
+            try:
+                parts.append(f"role: {Role(v).title}")
+                continue
+            except ValueError:
+                pass
+        if k == "to" and isinstance(v, str):
+            parts.append({"pdf": "as a PDF", "printer": "on paper", "xlsx": "as an Excel file"}.get(v, f"to {v}"))
+            continue
+        if k == "filter" and isinstance(v, str):
+            parts.append(f"showing {v}")
+            continue
         if k == "old":
             if "new" in data:
                 parts.append(f"{_value_text(v)} → {_value_text(data['new'])}")
@@ -568,7 +592,10 @@ def _value_text(value: Any) -> str:
         return ", ".join(str(v) for v in value[:8]) + (f" … ({len(value)} in all)" if len(value) > 8 else "")
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)[:120]
-    return str(value)
+    text = str(value)
+    # ISO dates and times (as stored) shown dd/mm/yyyy
+    return re.sub(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?\b",
+                  lambda m: f"{m[3]}/{m[2]}/{m[1]}" + (f" {m[4]}" if m[4] else ""), text)
 
 
 def _items_seen(fields: list[str], policy: Policy | None) -> str:

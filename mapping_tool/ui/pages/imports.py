@@ -12,7 +12,7 @@ from datetime import UTC
 from enum import IntEnum
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTableView,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -57,7 +58,7 @@ SNAPSHOT_HEADERS = {
     SnapshotColumn.EXTRACT_DATE: "Extract date",
     SnapshotColumn.IMPORTED: "Imported",
     SnapshotColumn.BY: "By",
-    SnapshotColumn.STUDENTS: "Students",
+    SnapshotColumn.STUDENTS: "In the extract",
     SnapshotColumn.ADDED: "Added",
     SnapshotColumn.CHANGED: "Changed",
     SnapshotColumn.GONE: "Gone from extract",
@@ -128,6 +129,11 @@ class ImportsPage(QWidget):
         header.setStretchLastSection(True)
         self.table.setWordWrap(False)
         layout.addWidget(self.table, 1)
+        # the selected refresh's data-quality report, grouped by kind in words
+        self.report = QTextBrowser()
+        self.report.setAccessibleName("Data-quality report")
+        self.report.setOpenLinks(False)
+        layout.addWidget(self.report, 2)
         self.empty = QLabel("No extract has been imported yet. Choose “Import a CASES21 extract…” to start.")
         layout.addWidget(self.empty)
         self.status = QLabel()
@@ -135,10 +141,36 @@ class ImportsPage(QWidget):
         layout.addWidget(self.status)
         allowed = session.is_custodian
         self.import_button.setEnabled(allowed)
-        if not allowed:
+        if not allowed:  # said on the page, not only in a tooltip
             self.import_button.setToolTip("Only the data custodian imports extracts.")
+            why = QLabel("Only the data custodian imports extracts; you can read each refresh and its report.")
+            why.setWordWrap(True)
+            row.insertWidget(2, why, 1)
         self.report_button.setEnabled(allowed or session.role.value == "principal")
+        self.report.setVisible(self.report_button.isEnabled())
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self.show_report())
         self.refresh()
+
+    def store_changed(self) -> None:
+        self.refresh()
+
+    def show_report(self) -> None:
+        """The selected refresh's findings, grouped by kind with the students under each."""
+        from mapping_tool.services import data_quality
+
+        if self.report.isHidden():
+            return
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            self.report.setHtml("")
+            return
+        snap = self.model.row_at(rows[0].row())
+        try:
+            groups = data_quality.grouped_findings(self.session, snap.id)
+        except KnownError as exc:
+            self.report.setPlainText(exc.message)
+            return
+        self.report.setHtml(report_html(groups, snap.extract_date))
 
     def refresh(self) -> None:
         from mapping_tool.services import imports
@@ -187,6 +219,63 @@ class ImportsPage(QWidget):
         self.status.setText(f"Saved {count} findings to {path}.")
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def size_text(size: int) -> str:
+    """1.2 MB, 340 KB, 12 bytes: never "0.0 MB" for a small file."""
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    if size >= 1_000:
+        return f"{size / 1e3:.0f} KB"
+    return f"{size} bytes"
+
+
+def report_html(groups, extract_date) -> str:  # type: ignore[no-untyped-def]
+    """The grouped data-quality report as a page a custodian reads top to bottom."""
+    from html import escape
+
+    title = f"<h3>Data quality of the extract of {extract_date:%d/%m/%Y}</h3>"
+    if not groups:
+        return title + "<p>No problems or warnings: nothing to correct in CASES21.</p>"
+    warnings = sum(1 for g in groups if not g.must_fix)
+    parts = [title, f"<p>{len(groups)} kind{'s' if len(groups) != 1 else ''} of finding"
+                    f"{' (warnings do not stop an import; correct them in CASES21, then refresh)' if warnings else ''}.</p>"]
+    for g in groups:
+        label = "Must be fixed in CASES21" if g.must_fix else "Warning"
+        people = ""
+        if g.students:
+            shown = g.students[:40]
+            more = len(g.students) - len(shown)
+            people = "<ul>" + "".join(f"<li>{escape(p)}</li>" for p in shown) + "</ul>"
+            if more:
+                people += f"<p>… and {more:,} more (all of them are in the saved report).</p>"
+        parts.append(f"<p><b>{escape(g.kind)}: {g.count:,}</b> <i>({label})</i><br>{escape(g.detail)}</p>{people}")
+    return "".join(parts)
+
+
+def _import_settings() -> QSettings:
+    """Only the folder of the last extract (a path, never student data), in the settings folder."""
+    from mapping_tool.paths import settings_dir
+
+    folder = settings_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(folder / "imports.ini"), QSettings.Format.IniFormat)
+
+
+def last_folder() -> str:
+    value = _import_settings().value("last_eduhub_folder", "")
+    return value if isinstance(value, str) and value and Path(value).is_dir() else ""
+
+
+def remember_folder(folder: str) -> None:
+    if folder and Path(folder).is_dir():
+        settings = _import_settings()
+        settings.setValue("last_eduhub_folder", str(Path(folder).resolve()))
+        settings.sync()
+
+
 class ImportWizard(QDialog):
     """Choose → check (what was found) → import with progress and Cancel → summary."""
 
@@ -201,7 +290,9 @@ class ImportWizard(QDialog):
         self.result = None
         self.job: worker.Job | None = None
         self.setWindowTitle("Import a CASES21 extract")
-        self.setMinimumSize(760, 640)
+        # compact: two fields need little room; the check page grows when it has findings to list
+        self.setMinimumSize(520, 300)
+        self.resize(620, 340)
         layout = QVBoxLayout(self)
         self.pages = QStackedWidget()
         layout.addWidget(self.pages, 1)
@@ -220,6 +311,7 @@ class ImportWizard(QDialog):
         self.back_button.clicked.connect(self._back)
         self.next_button.clicked.connect(self._next)
         self.cancel_button.clicked.connect(self._cancel)
+        self.folder.setText(last_folder())
         self._show(self.PAGE_CHOOSE)
 
     # -- pages -------------------------------------------------------------------------------
@@ -313,6 +405,12 @@ class ImportWizard(QDialog):
 
     def _show(self, page: int) -> None:
         self.pages.setCurrentIndex(page)
+        # every page starts with its buttons usable (a failed check or a cancelled import
+        # left them greyed)
+        self.cancel_button.setEnabled(True)
+        self.next_button.setEnabled(True)
+        if page == self.PAGE_CHECK and self.height() < 540:
+            self.resize(max(self.width(), 680), 560)
         self.back_button.setVisible(page == self.PAGE_CHECK)
         self.next_button.setVisible(page in (self.PAGE_CHOOSE, self.PAGE_CHECK, self.PAGE_DONE))
         self.cancel_button.setVisible(page != self.PAGE_DONE)
@@ -331,7 +429,7 @@ class ImportWizard(QDialog):
 
     # -- navigation --------------------------------------------------------------------------
     def _browse_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose the eduHub folder", self.folder.text() or "")
+        path = QFileDialog.getExistingDirectory(self, "Choose the eduHub folder", self.folder.text() or last_folder())
         if path:
             self.folder.setText(path)
 
@@ -397,16 +495,17 @@ class ImportWizard(QDialog):
     def _checked(self, prepared: object) -> None:
         self.next_button.setEnabled(True)
         self.choose_message.setText("")
+        remember_folder(self.folder.text().strip())
         self.prepared = prepared
         p = prepared
         school = self.session.store.school
         files = "".join(
-            f"<tr><td>{f.name}</td><td align='right'>{f.rows:,} rows</td><td align='right'>{f.size / 1e6:.1f} MB</td></tr>"
+            f"<tr><td>{f.name}</td><td align='right'>{f.rows:,} rows</td><td align='right'>{size_text(f.size)}</td></tr>"
             for f in p.files  # type: ignore[attr-defined]
         )
         if p.errors:  # type: ignore[attr-defined]
             verdict = (
-                f"<p style='color:#a00'><b>{len(p.errors)} problem(s) must be fixed in CASES21 before this extract "  # type: ignore[attr-defined]
+                f"<p style='color:#a00'><b>{plural(len(p.errors), 'problem')} must be fixed in CASES21 before this extract "  # type: ignore[attr-defined]
                 "can be imported.</b> Nothing has been changed.</p>"
             )
         elif p.already_snapshot is not None:  # type: ignore[attr-defined]
@@ -433,8 +532,8 @@ class ImportWizard(QDialog):
         )
         n_err, n_warn = len(p.errors), len(p.warnings)  # type: ignore[attr-defined]
         self.findings_label.setText(
-            (f"{n_err} problem(s) to fix in CASES21, and " if n_err else "")
-            + f"{n_warn} data-quality warning(s) (warnings do not stop the import; they are kept in the report):"
+            (f"{plural(n_err, 'problem')} to fix in CASES21, and " if n_err else "")
+            + f"{plural(n_warn, 'data-quality warning')} (warnings do not stop the import; they are kept in the report):"
         )
         self.findings.clear()
         for f in list(p.errors) + list(p.warnings):  # type: ignore[attr-defined]

@@ -87,8 +87,11 @@ class ProfilePage(QWidget):
         self.username.setText(view.username)
         self.role.setText(view.role.title)
         self.scope.setText(
-            ("Home groups " + ", ".join(view.home_groups)) if view.home_groups
-            else ("Year levels " + ", ".join(view.year_levels)) if view.year_levels
+            (("Home group " if len(view.home_groups) == 1 else "Home groups ") + ", ".join(view.home_groups))
+            if view.home_groups
+            else (("Year " if len(view.year_levels) == 1 else "Years ")
+                  + ", ".join(str(int(y)) if str(y).isdigit() else str(y) for y in view.year_levels))
+            if view.year_levels
             else "The whole school"
         )
         self.display_name.setText(view.display_name)

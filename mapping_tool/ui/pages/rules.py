@@ -64,6 +64,14 @@ def value_text(name: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple):
+        if name == "population_statuses":  # enrolment statuses in words, the code beside
+            from mapping_tool.ui.pages.students import STATUS_WORDS
+
+            return ", ".join(f"{STATUS_WORDS.get(str(v), str(v)).lower()} ({v})" for v in value) if value else "(none)"
+        if name.endswith("_dimensions"):  # VCAA result areas in words, the code beside
+            areas = {"ENGREA": "English reading", "ENGWRI": "English writing", "ENGSPL": "English speaking and listening",
+                     "MATNUM": "Maths number", "MATSTR": "Maths structure", "MATMEA": "Maths measurement"}
+            return ", ".join(f"{areas[str(v)]} ({v})" if str(v) in areas else str(v) for v in value) if value else "(none)"
         return ", ".join(str(v) for v in value) if value else "(none)"
     if isinstance(value, dict):  # the tier domains
         return "; ".join(

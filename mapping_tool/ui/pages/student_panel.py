@@ -10,6 +10,7 @@ and record the view in the audit log), on a worker thread; the panel only shows 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -44,8 +45,11 @@ from mapping_tool.ui.pages.students import (
     FLAG_TITLES,
     NEW_MARK,
     NO,
+    STATUS_WORDS,
     YES,
     new_flag_names,
+    tier_word,
+    year_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -280,6 +284,12 @@ class StudentPanel(QWidget):
             if field_name in r and r[field_name] not in (None, ""):
                 value = r[field_name]
                 text = value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else str(value)
+                if field_name == "status":
+                    text = STATUS_WORDS.get(text, text)
+                elif field_name == "gender":
+                    text = {"F": "Female", "M": "Male", "X": "Another term"}.get(text, text)
+                elif field_name == "year_level":
+                    text = year_text(text)
                 facts.append(f"{title}: <b>{escape(text)}</b>")
         layout.addWidget(_label(" &nbsp;·&nbsp; ".join(facts)))
         layout.addWidget(self._flags_section(data))
@@ -339,6 +349,8 @@ class StudentPanel(QWidget):
         if view.explanations:
             layout.addWidget(_label("<b>Why</b>"))
             for sentence in view.explanations:
+                # the rule version and extract are named once, in the section's title
+                sentence = re.sub(r"\s*\(rule v\d+, extract [^)]*\)", "", sentence)
                 label = _label(f"• {escape(sentence)}")
                 self.explanation_labels.append(label)
                 layout.addWidget(label)
@@ -370,10 +382,10 @@ class StudentPanel(QWidget):
         if tier is None:
             layout.addWidget(_label("No tier: the student is not in the latest extract's population."))
             return box
-        text = f"Computed tier: <b>{escape(str(tier))}</b>"
+        text = f"Computed tier: <b>{escape(tier_word(tier))}</b>"
         if override:
             text += (
-                f"<br>Override: <b>{escape(str(override['tier']))}</b> — “{escape(str(override['reason']))}” "
+                f"<br>Override: <b>{escape(tier_word(override['tier']))}</b> — “{escape(str(override['reason']))}” "
                 f"(by {escape(data.staff.get(str(override['by']), str(override['by'])))}, {local_time(override['at'])}; the computed tier was "
                 f"{escape(str(override.get('computed_then') or 'none'))} then)."
             )
@@ -388,7 +400,7 @@ class StudentPanel(QWidget):
         self.tier_box = QComboBox()
         self.tier_box.setAccessibleName("Override tier")
         for t in ("none", "monitor", "priority"):
-            self.tier_box.addItem(t, t)
+            self.tier_box.addItem(tier_word(t), t)
         self.tier_box.setCurrentIndex(max(0, self.tier_box.findData(override["tier"] if override else tier)))
         tier_label = QLabel("Set t&ier:")
         tier_label.setBuddy(self.tier_box)

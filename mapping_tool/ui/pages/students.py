@@ -99,7 +99,10 @@ TITLES = {
     "attendance_rate_change": "Attendance\nchange",
     "parent_occupation_group": "Parent\noccupation",
     "in_extract": "In latest\nextract",
+    "status": "Status",
 }
+# CASES21 enrolment status codes in the words a school uses
+STATUS_WORDS = {"ACTV": "Current", "INAC": "Inactive", "LVNG": "Leaving", "LEFT": "Left", "FUT": "Future", "DEL": "Deleted"}
 FLAG_TITLES = {
     "flag_low_attendance": "Low attendance",
     "flag_unapproved_absences": "Unapproved absences",
@@ -113,7 +116,7 @@ FLAG_TITLES = {
 # The review columns (tier, count, new) come before the measures so that they are on screen
 # without scrolling on a laptop.
 PREFERRED_ORDER = (
-    "surname", "first_name", "preferred_name", "student_key", "year_level", "home_group",
+    "surname", "first_name", "preferred_name", "student_key", "year_level", "home_group", "status",
     "tier", "flag_count", "new_flags", "attendance_rate", "unapproved_days", "internal_suspension_days",
     "external_suspension_days", *FLAG_NAMES, "relationships_concern", "tier_override",
     "attendance_rate_change", "result_engrea", "result_engwri", "result_matnum", "result_matstr",
@@ -140,8 +143,20 @@ DAY_COLUMNS = frozenset({"unapproved_days", "internal_suspension_days", "externa
 DEFAULT_COLUMNS = frozenset({
     "surname", "first_name", "student_key", "year_level", "home_group", "attendance_rate", "unapproved_days",
     "internal_suspension_days", "external_suspension_days", *FLAG_NAMES, "relationships_concern", "flag_count",
-    "tier", "new_flags",
+    "tier", "new_flags", "status",
 })
+
+
+def year_text(value: Any) -> str:
+    """ "09" as "9" (so that typing 9 in the box finds it); "P" and other codes as they are."""
+    text = str(value)
+    return str(int(text)) if text.isdigit() else text
+
+
+def choice_text(column: str, value: Any) -> str:
+    if column == "year_level":
+        return year_text(value)
+    return str(value)
 
 
 def one_line(title: str) -> str:
@@ -188,15 +203,23 @@ def new_flags_text(value: Any) -> str:
     return ", ".join(FLAG_TITLES.get(n, n) for n in new_flag_names(value))
 
 
+# One name for each tier, on every page (the Tier filter, the table, the panel, Reports).
+TIER_WORDS = {"priority": "Priority", "monitor": "Monitor", "none": "None"}
+
+
+def tier_word(tier: Any) -> str:
+    return TIER_WORDS.get(str(tier), str(tier)) if tier is not None else ""
+
+
 def tier_text(tier: Any, override: Any) -> str:
     """The computed tier, with an active override shown beside it (never silently replacing it)."""
     if tier is None:
         return ""
     if override and override != tier:
-        return f"{tier} → {override} (override)"
+        return f"{tier_word(tier)} → {tier_word(override)} (override)"
     if override:
-        return f"{tier} (override agrees)"
-    return str(tier)
+        return f"{tier_word(tier)} (override agrees)"
+    return tier_word(tier)
 
 
 def effective_tier(tier: Any, override: Any) -> Any:
@@ -220,6 +243,7 @@ class StudentTableModel(QAbstractTableModel):
         self._tier_col: int | None = None
         self._override_col: int | None = None
         self._new_col: int | None = None
+        self._status_col: int | None = None
         self._flag_cols: frozenset[int] = frozenset()
         self._day_cols: frozenset[int] = frozenset()
         self._align: list[int | None] = []
@@ -234,6 +258,7 @@ class StudentTableModel(QAbstractTableModel):
         self._tier_col = self.column_index("tier")
         self._override_col = self.column_index("tier_override")
         self._new_col = self.column_index("new_flags")
+        self._status_col = self.column_index("status")
         self._flag_cols = frozenset(i for i, c in enumerate(self.columns) if c in FLAG_TITLES)
         self._day_cols = frozenset(i for i, c in enumerate(self.columns) if c in DAY_COLUMNS)
         self._align = [self._alignment(i) for i in range(len(self.columns))]
@@ -357,6 +382,8 @@ class StudentTableModel(QAbstractTableModel):
             return f"{NEW_MARK} {count} new" if count else ""
         if column in self._day_cols:
             return days_text(value)
+        if column == self._status_col and value is not None:
+            return STATUS_WORDS.get(str(value), str(value))
         if isinstance(value, float) and self.columns[column] == "attendance_rate_change" and value == value:
             return f"{value:+.1f}"
         return display(value)
@@ -434,6 +461,7 @@ class ReviewFilter:
     min_flags: int = 0
     tier: str | None = None  # none | monitor | priority | flagged (monitor or priority), after overrides
     new_only: bool = False
+    include_left: bool = False  # current students (the measures' population) unless asked
 
     def to_json(self) -> str:
         """What is remembered outside the store: never the search text (a name or a key), only
@@ -469,6 +497,7 @@ class ReviewFilter:
             min_flags=min_flags,
             tier=tier if tier in (*TIERS, "flagged") else None,
             new_only=bool(data.get("new_only")),
+            include_left=bool(data.get("include_left")),
         )
 
     def describe(self, *, with_search: bool = True) -> str:
@@ -488,7 +517,8 @@ class ReviewFilter:
             parts.append("tier monitor or priority" if self.tier == "flagged" else f"tier {self.tier}")
         if self.new_only:
             parts.append("new flags since the last refresh")
-        return "; ".join(parts) if parts else "all students you may see"
+        parts.insert(0, "current students and those who have left" if self.include_left else "current students")
+        return "; ".join(parts)
 
 
 def filter_predicate(columns: Sequence[str], state: ReviewFilter) -> Callable[[tuple[Any, ...]], bool] | None:
@@ -514,11 +544,33 @@ def filter_predicate(columns: Sequence[str], state: ReviewFilter) -> Callable[[t
             checks.append(lambda r, t=t, o=o, wanted=wanted: (r[o] or r[t]) in wanted)
     if state.new_only and "new_flags" in index:
         checks.append(lambda r, i=index["new_flags"]: bool(r[i]))
+    if not state.include_left:
+        current = is_current(columns)
+        if current is not None:
+            checks.append(current)
     if not checks:
         return None
     if len(checks) == 1:
         return checks[0]
     return lambda r: all(c(r) for c in checks)
+
+
+CURRENT_STATUSES = ("ACTV", "INAC", "LVNG")
+
+
+def is_current(columns: Sequence[str]) -> Callable[[tuple[Any, ...]], bool] | None:
+    """Current students, as the Reports page counts them (the measures' population): those with
+    a tier from the latest extract; where the role sees no tier, those in the latest extract."""
+    index = {c: i for i, c in enumerate(columns)}
+    if "tier" in index:
+        return lambda r, i=index["tier"]: r[i] is not None
+    if "in_extract" in index:
+        if "status" in index:
+            return lambda r, i=index["in_extract"], s=index["status"]: bool(r[i]) and r[s] in CURRENT_STATUSES
+        return lambda r, i=index["in_extract"]: bool(r[i])
+    if "status" in index:
+        return lambda r, s=index["status"]: r[s] in CURRENT_STATUSES
+    return None
 
 
 # -- remembered per user ----------------------------------------------------------------------
@@ -683,10 +735,20 @@ class StudentsPage(QWidget):
         self.clear_button = QPushButton("&Clear filters")
         row2.addWidget(self.clear_button)
         row2.addStretch(1)
+        layout.addLayout(row2)
+
+        row3 = QHBoxLayout()
+        self.include_left = QCheckBox("Incl&ude students who have left")
+        self.include_left.setToolTip(
+            "Students no longer enrolled have no flags or tier; they are left out unless you ask (the Reports "
+            "page counts current students too)."
+        )
+        row3.addWidget(self.include_left)
+        row3.addStretch(1)
         self.count = QLabel()
         self.count.setAccessibleName("Students shown")
-        row2.addWidget(self.count)
-        layout.addLayout(row2)
+        row3.addWidget(self.count)
+        layout.addLayout(row3)
         # said when the role may not see some flags' inputs (issue 11): counts and tiers leave them out
         self.partial_note = QLabel()
         self.partial_note.setWordWrap(True)
@@ -746,6 +808,10 @@ class StudentsPage(QWidget):
         self.splitter.setStretchFactor(1, 2)
         layout.addWidget(self.splitter, 1)
 
+        self._reload = QTimer(self)  # one reload for several changes arriving together
+        self._reload.setSingleShot(True)
+        self._reload.setInterval(0)
+        self._reload.timeout.connect(self.load)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(200)
@@ -756,6 +822,7 @@ class StudentsPage(QWidget):
             box.currentIndexChanged.connect(self.apply_filter)
         self.min_flags.valueChanged.connect(self.apply_filter)
         self.new_only.toggled.connect(self.apply_filter)
+        self.include_left.toggled.connect(self.apply_filter)
         self.clear_button.clicked.connect(self.clear_filters)
         self.open_button.clicked.connect(self.open_selected)
         self.assign_button.clicked.connect(self.add_to_intervention)
@@ -867,7 +934,7 @@ class StudentsPage(QWidget):
         i = self.model.column_index(column)
         if i is not None:
             for value in sorted({r[i] for r in self.model.all_rows() if r[i]}):
-                box.addItem(str(value), value)
+                box.addItem(choice_text(column, value), value)
         box.setEnabled(i is not None)
         box.blockSignals(False)
 
@@ -986,11 +1053,13 @@ class StudentsPage(QWidget):
             min_flags=self.min_flags.value() if self.min_flags.isEnabled() else 0,
             tier=self.tier.currentData() if self.tier.isEnabled() else None,
             new_only=self.new_only.isChecked() and self.new_only.isEnabled(),
+            include_left=self.include_left.isChecked(),
         )
 
     def _set_controls(self, state: ReviewFilter) -> None:
         """Put a (saved) filter into the controls; values that no longer exist are dropped."""
-        widgets = (self.search, self.year, self.group, self.tier, self.min_flags, self.new_only, *self.flag_actions.values())
+        widgets = (self.search, self.year, self.group, self.tier, self.min_flags, self.new_only, self.include_left,
+                   *self.flag_actions.values())
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -1000,6 +1069,7 @@ class StudentsPage(QWidget):
                 box.setCurrentIndex(max(i, 0))
             self.min_flags.setValue(state.min_flags)
             self.new_only.setChecked(state.new_only)
+            self.include_left.setChecked(state.include_left)
             for name, action in self.flag_actions.items():
                 action.setChecked(name in state.flags)
         finally:
@@ -1019,10 +1089,16 @@ class StudentsPage(QWidget):
         state = self.current_filter()
         self.state = state
         self.model.set_filter(search=state.search, predicate=filter_predicate(self.model.columns, state))
-        total = self.model.total()
         shown = self.model.rowCount()
-        text = f"{shown:,} of {total:,} students" if shown != total else f"{total:,} students"
-        self.count.setText(text)
+        current = is_current(self.model.columns)
+        rows = self.model.all_rows()
+        population = sum(1 for r in rows if current(r)) if current is not None else len(rows)
+        left = len(rows) - population
+        if state.include_left:
+            base, what = len(rows), f"students ({population:,} current, {left:,} who have left)"
+        else:
+            base, what = population, "current students"
+        self.count.setText(f"{shown:,} of {base:,} {what}" if shown != base else f"{base:,} {what}")
         note = getattr(self, "_note", "")
         self.partial_note.setText(f"<i>{escape(note)}</i>" if note else "")
         self.partial_note.setVisible(bool(note))
@@ -1130,7 +1206,11 @@ class StudentsPage(QWidget):
 
     def _student_changed(self, key: str) -> None:
         """The concern or an override changed: the flag count and tier of that row change too."""
-        self.load()
+        self._reload.start()
+
+    def store_changed(self) -> None:
+        """Another page changed the store (a refresh, a rule change, an override): load again."""
+        self._reload.start()
 
     # -- print and export --------------------------------------------------------------------
     def _view_contents(self) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -1243,14 +1323,33 @@ class StudentsPage(QWidget):
         columns, rows = self._view_contents()
         file_columns, headers, table = self.export_table(columns, rows)
 
-        def work(progress: worker.Progress) -> object:
-            from mapping_tool.services.export import write_table
+        lines = self.export_lines(len(rows))
 
-            write_table(path, headers, table, store_folder=folder, replace=replace, title="Students")
+        def work(progress: worker.Progress) -> object:
+            from mapping_tool.services.export import write_rows, write_table
+            from mapping_tool.services.outputs import atomic_output
+            from mapping_tool.services.workbook import finish_workbook
+
+            if path.suffix.lower() != ".xlsx":
+                write_table(path, headers, table, store_folder=folder, replace=replace, title="Students")
+                return path
+            # written and finished in a checked temp file beside the target, then put in place
+            with atomic_output(path, store_folder=folder, replace=replace) as tmp:
+                write_rows(tmp, headers, table, fmt="xlsx", title="Students")
+                finish_workbook(tmp, "Students for review", lines)
             return path
 
         detail = {"path": str(path), "format": path.suffix.lstrip(".").lower()}
         self._run_file_job(work, lambda p: self._file_done(p, "export.students-view", detail, file_columns, rows))
+
+    def export_lines(self, count: int) -> list[str]:
+        """What an exported list is, by whom, and that it is confidential (above the table)."""
+        school = self.session.store.school
+        return [
+            f"{school.school_name if school else ''}: {count:,} students. Showing: {self.state.describe()}",
+            f"Exported {date.today():%d/%m/%Y} by {self.session.display_name} ({self.session.role.title}).",
+            "Confidential: student information under the school's privacy assessment. Do not share it further.",
+        ]
 
     def export_table(self, columns: list[str], rows: Sequence[tuple[Any, ...]]) -> tuple[list[str], list[str], list[list[Any]]]:
         """The on-screen columns (the tier's override in its own column) and rows, as values."""
