@@ -98,6 +98,11 @@ if MAPPING_TOOL_PASSWORD=$PW "$APP" --store //server/share/store --user custodia
 fi
 grep -q "network share" "$WORK/err.txt" || { cat "$WORK/err.txt" >&2; exit 1; }
 "$APP" store where
+# the migrations travel in the frozen build: a store made by release 0.1.0 upgrades and verifies
+cp -r tests/fixtures/release-0.1.0/store "$WORK/release-0.1.0"
+MAPPING_TOOL_PASSWORD=$PW "$APP" --store "$WORK/release-0.1.0" --user custodian audit verify | tee "$WORK/verify-old.txt"
+grep -q '^intact' "$WORK/verify-old.txt" && ls "$WORK/release-0.1.0/backups/"pre-upgrade-0004-*.smtbackup >/dev/null || {
+  echo "build-frozen: the frozen program did not upgrade the 0.1.0 store" >&2; exit 1; }
 
 # -- the MSI ----------------------------------------------------------------------------------
 m0=$(date +%s)

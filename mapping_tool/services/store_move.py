@@ -19,13 +19,16 @@ from mapping_tool.errors import AuthenticationError, StoreError, UsageError
 from mapping_tool.paths import check_store_location, user_store_dir
 from mapping_tool.security.keyslots import KeySlotFile
 from mapping_tool.security.roles import Role
-from mapping_tool.security.signin_state import STATE_NAME
 from mapping_tool.store import db
 from mapping_tool.store.files import BACKUP_DIR, InstanceLock, StoreFiles
 
 logger = logging.getLogger(__name__)
 
-STORE_FILE_NAMES = ("smt.db", "smt.keys", "smt.anchor", STATE_NAME)
+def _store_files(folder: Path) -> list[Path]:
+    """The store's own files to carry over: smt.db, smt.keys, smt.anchor, the sign-in state and
+    any other ``smt.*`` file a later version adds, but not lock files or SQLite's WAL sidecars."""
+    found = [p for p in folder.glob("smt.*") if p.is_file()]
+    return sorted(p for p in found if not p.name.endswith((".lock", "-wal", "-shm")))
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,9 @@ def user_store_to_move(target: Path) -> Path | None:
 
 
 def _copy_checked(source: StoreFiles, work: Path, key: bytes) -> None:
-    for name in STORE_FILE_NAMES:
-        src = source.folder / name
-        if src.exists():
-            shutil.copy2(src, work / name)
-            db.fsync_file(work / name)
+    for src in _store_files(source.folder):
+        shutil.copy2(src, work / src.name)
+        db.fsync_file(work / src.name)
     if (source.folder / BACKUP_DIR).is_dir():
         shutil.copytree(source.folder / BACKUP_DIR, work / BACKUP_DIR)
     conn = db.connect_raw(work / "smt.db", key)
@@ -152,9 +153,9 @@ def _undo(placed: list[Path], dst: StoreFiles) -> None:
 def _remove_old(src: StoreFiles) -> None:
     """The per-user copy is removed once the moved store opened and recorded the move, so no
     second copy of the school's data stays in a user profile."""
-    for name in (*STORE_FILE_NAMES, "smt.lock", "smt.db-wal", "smt.db-shm"):
+    for path in [p for p in src.folder.glob("smt.*") if p.is_file()]:
         try:
-            (src.folder / name).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         except OSError:
             logger.warning("could not remove a file of the old per-user store")
     shutil.rmtree(src.folder / BACKUP_DIR, ignore_errors=True)

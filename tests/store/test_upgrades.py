@@ -28,6 +28,7 @@ CUSTODIAN, CUSTODIAN_PASSWORD = "custodian", "tangerine-orbit-lantern-57"
 WELFARE, WELFARE_PASSWORD = "welfare", "saffron-glacier-piano-64"
 RECOVERY = "velvet harbour quietly juggles seven comets"
 FIXTURE_REVISION = "0004"
+CHANGED_BY_SIGN_IN = {"account"}  # last sign-in time; its rows must still be there
 
 
 def _copy_fixture(tmp_path: Path) -> Path:
@@ -50,6 +51,27 @@ def _counts(conn) -> dict[str, int]:  # type: ignore[no-untyped-def]
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
     ).fetchall()]
     return {n: int(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in names}
+
+
+def _rows(conn, columns: dict[str, list[str]] | None = None) -> dict[str, set[tuple]]:  # type: ignore[no-untyped-def,type-arg]
+    """Every row of every table (of the given columns, default all), to prove old rows survive."""
+    if columns is None:
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
+        ).fetchall()]
+        columns = {n: [c[1] for c in conn.execute(f'PRAGMA table_info("{n}")').fetchall()] for n in names}
+    out = {}
+    for table, cols in columns.items():
+        select = ", ".join(f'"{c}"' for c in cols)
+        out[table] = set(conn.execute(f'SELECT {select} FROM "{table}"').fetchall())
+    return out
+
+
+def _columns(conn) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
+    ).fetchall()]
+    return {n: [c[1] for c in conn.execute(f'PRAGMA table_info("{n}")').fetchall()] for n in names}
 
 
 def _raw(folder: Path):  # type: ignore[no-untyped-def]
@@ -85,6 +107,12 @@ def test_the_fixture_is_a_store_of_the_previous_release(tmp_path: Path) -> None:
 def test_a_store_of_the_previous_release_opens_after_a_backup_and_keeps_every_row(tmp_path: Path) -> None:
     folder = _copy_fixture(tmp_path)
     before = json.loads((FIXTURE / "row_counts.json").read_text())
+    conn = _raw(folder)
+    try:
+        old_columns = _columns(conn)
+        old_rows = _rows(conn, old_columns)
+    finally:
+        conn.close()
     user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
         result = audit.verify(user)
@@ -105,7 +133,19 @@ def test_a_store_of_the_previous_release_opens_after_a_backup_and_keeps_every_ro
         if table == "audit_entry":
             assert after[table] > count  # the old chain plus the upgrade, the moved failure, the sign-in
         else:
-            assert after[table] == count, table
+            assert after[table] >= count, table  # a migration may add rows (defaults), never lose one
+    # every row the old release wrote is still there, column for column
+    conn = _raw(folder)
+    try:
+        new_rows = _rows(conn, old_columns)
+    finally:
+        conn.close()
+    for table, rows in old_rows.items():
+        if table in CHANGED_BY_SIGN_IN:
+            pk = [i for i, c in enumerate(old_columns[table]) if c == "id"]
+            assert {tuple(r[i] for i in pk) for r in rows} <= {tuple(r[i] for i in pk) for r in new_rows[table]}
+        else:
+            assert rows <= new_rows[table], f"rows of {table} changed or were lost"
     assert len(upgraded) == 1 and json.loads(upgraded[0]) == {"from": FIXTURE_REVISION, "to": migrate.SCHEMA_HEAD}
     assert moved == 1  # the failed sign-in the old release kept in its sign-in state file
     # the backup taken before the upgrade holds the old schema and the key file
@@ -182,14 +222,18 @@ def test_each_migration_upgrades_a_store_made_at_the_revision_before_it(
         try:
             migrate.upgrade(engine, previous)
             with engine.connect() as c:
-                before = _counts(c.connection.driver_connection)
+                columns = _columns(c.connection.driver_connection)
+                before = _rows(c.connection.driver_connection, columns)
             migrate.upgrade(engine, revision)
             assert migrate.current_revision(engine) == revision
             with engine.connect() as c:
-                after = _counts(c.connection.driver_connection)
-            for table, count in before.items():
-                if table != "alembic_version":
-                    assert after.get(table) == count, f"{table} lost rows in {revision}"
+                after = _rows(c.connection.driver_connection, {
+                    t: cols for t, cols in columns.items()
+                    if t in _columns(c.connection.driver_connection)
+                })
+            for table, rows in before.items():
+                if rows:  # a migration may replace an empty table, never lose a row
+                    assert table in after and rows <= after[table], f"rows of {table} lost in {revision}"
             migrate.upgrade(engine)
             with engine.connect() as c:
                 diffs = compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), schema.metadata)
