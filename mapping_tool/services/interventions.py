@@ -15,6 +15,7 @@ Access (issue 8, section 5):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -701,7 +702,8 @@ def end_mapping(
         m.updated_at, m.updated_by = utcnow(), user.username
         user.store.audit(session, user.username, "mapping.ended", object_type="student", object_id=key,
                          detail={"mapping": m.id, "programme": prog.name, "old": old,
-                                 "new": {"status": status, "end": end.isoformat(), "reason": m.reason}})
+                                 "new": {"status": status, "end": end.isoformat(),
+                                         **({"reason": _text_digest(m.reason)} if m.reason else {})}})
         return _mapping_view(m, prog, roster, weeks)
 
 
@@ -742,6 +744,12 @@ def update_mapping(
         return _mapping_view(m, prog, roster, weeks)
 
 
+def _text_digest(text: str) -> dict[str, Any]:
+    """Free text as the audit log keeps it: its length and SHA-256, never the words (they may
+    name the student, and an entry cannot be removed from the chain at disposal)."""
+    return {"chars": len(text), "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+
+
 def _insert_note(user: UserSession, session: Session, key: str, text: str, sensitive: bool) -> int:
     from mapping_tool.services.notes import MAX_NOTE
 
@@ -753,8 +761,10 @@ def _insert_note(user: UserSession, session: Session, key: str, text: str, sensi
     note = StudentNote(student_key=key, author=user.username, created_at=utcnow(), text=body, sensitive=sensitive)
     session.add(note)
     session.flush()
+    # As services/notes.py: the text stays in the note (disposed of with the student); the log,
+    # whose entries outlive the student, keeps its length and checksum.
     user.store.audit(session, user.username, "note.added", object_type="student", object_id=key,
-                     detail={"note": note.id, "sensitive": sensitive, **({} if sensitive else {"new": body})})
+                     detail={"note": note.id, "sensitive": sensitive, **_text_digest(body)})
     return note.id
 
 
@@ -1519,7 +1529,7 @@ def record_decision(
         session.flush()
         user.store.audit(session, user.username, "meeting.decision", object_type="student", object_id=key,
                          detail={"meeting": meeting_id, "decision": d.id, "kind": kind, "programme": prog_name,
-                                 "sensitive": sensitive, **({} if sensitive else {"text": body})})
+                                 "sensitive": sensitive, **(_text_digest(body) if body else {})})
         return DecisionView(d.id, meeting_id, key, roster.name(key), kind, prog_name, body, sensitive,
                             d.decided_by, d.decided_at, mapping_id, note_id)
 

@@ -214,7 +214,7 @@ def _known_student(session: Any, key: str) -> bool:
         return True
     conn = session.connection()
     return any(
-        conn.exec_driver_sql(f"SELECT 1 FROM {t.table} WHERE {t.column} = ? LIMIT 1", (key,)).first()
+        conn.exec_driver_sql(f"SELECT 1 FROM {t.source} WHERE {t.key} = ? LIMIT 1", (key,)).first()
         for t in registry.tables(registry.WELFARE)
     )
 
@@ -315,7 +315,7 @@ def _counts(conn: Any, tables: Iterable[registry.StudentTable], keys: Sequence[s
         marks = ",".join("?" * len(chunk))
         for t in tables:
             for key, n in conn.exec_driver_sql(
-                f"SELECT {t.column}, count(*) FROM {t.table} WHERE {t.column} IN ({marks}) GROUP BY {t.column}",
+                f"SELECT {t.key}, count(*) FROM {t.source} WHERE {t.key} IN ({marks}) GROUP BY {t.key}",
                 tuple(chunk),
             ):
                 out[key] = out.get(key, 0) + int(n)
@@ -332,7 +332,7 @@ def _untransferred(conn: Any, keys: Sequence[str]) -> set[str]:
         for t in registry.tables(registry.WELFARE):
             latest = f"max({t.changed_column})" if t.changed_column else "''"
             for key, when in conn.exec_driver_sql(
-                f"SELECT {t.column}, {latest} FROM {t.table} WHERE {t.column} IN ({marks}) GROUP BY {t.column}",
+                f"SELECT {t.key}, {latest} FROM {t.source} WHERE {t.key} IN ({marks}) GROUP BY {t.key}",
                 tuple(chunk),
             ):
                 has_rows.add(key)
@@ -517,8 +517,8 @@ def _delete_students(conn: Any, keys: Sequence[str]) -> dict[str, int]:
     for start in range(0, len(keys), 400):
         chunk = list(keys[start : start + 400])
         marks = ",".join("?" * len(chunk))
-        for t in registry.REGISTRY:
-            result = conn.exec_driver_sql(f"DELETE FROM {t.table} WHERE {t.column} IN ({marks})", tuple(chunk))
+        for t in registry.deletion_order():
+            result = conn.exec_driver_sql(t.delete_sql(marks), tuple(chunk))
             deleted[t.kind] = deleted.get(t.kind, 0) + max(result.rowcount or 0, 0)
     return deleted
 
@@ -568,7 +568,11 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         expire_by = _backups_expire_by(session, keys, max_age)
         conn = session.connection()
         conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        from mapping_tool.services import referrals
+
+        disposed_notes = referrals.file_note_ids(conn, keys)  # listed in the chain by id
         deleted = _delete_students(conn, keys)
+        referrals.record_disposed_file_notes(store, session, user.username, run_id, disposed_notes)
         conn.exec_driver_sql("DELETE FROM disposal_run_item WHERE run_id = ?", (run_id,))
         flags._bump_generation(conn.connection.driver_connection)
         now = utcnow()
@@ -717,7 +721,7 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             if t.table == "student_flags":
                 sections.append(_flags_section(conn, key))
                 continue
-            result = conn.exec_driver_sql(f"SELECT * FROM {t.table} WHERE {t.column} = ? ORDER BY {t.order_by}", (key,))
+            result = conn.exec_driver_sql(t.record_sql(), (key,))
             cols = [c for c in result.keys() if c not in t.hidden_columns and (c != t.column or t.table == "student")]
             idx = [list(result.keys()).index(c) for c in cols]
             rows = tuple(tuple(_cell(r[i]) for i in idx) for r in result)

@@ -1143,22 +1143,65 @@ def export_file_notes(
 # -- audit verify --------------------------------------------------------------------------------------
 
 
+FILE_NOTES_DISPOSED = "filenotes.disposed"
+FILE_NOTE_REKEYED = "filenote.rekeyed"
+
+
+def file_note_ids(conn: Any, keys: Sequence[str]) -> list[int]:
+    """The ids of the file notes of these students (before an approved disposal run removes them)."""
+    ids: list[int] = []
+    for start in range(0, len(keys), 400):
+        chunk = tuple(keys[start : start + 400])
+        marks = ",".join("?" * len(chunk))
+        ids.extend(int(r[0]) for r in conn.exec_driver_sql(
+            f"SELECT id FROM file_note WHERE student_key IN ({marks})", chunk))
+    return sorted(ids)
+
+
+def record_disposed_file_notes(store: Any, session: Any, actor: str, run_id: int, note_ids: Sequence[int]) -> None:
+    """An approved disposal run removed these notes (transferred to the official file first):
+    the chain lists them by id only, so ``audit verify`` tells them from a note deleted any other way."""
+    if note_ids:
+        store.audit(session, actor, FILE_NOTES_DISPOSED, object_type="disposal-run", object_id=str(run_id),
+                    detail={"notes": [int(i) for i in note_ids]})
+
+
+def rekey_file_notes(store: Any, session: Any, actor: str, retired_key: str) -> None:
+    """After the import moved an earlier child's rows to a retired key (issue 11 item 12): each
+    of their file notes now hashes differently (the key is part of the note), so the chain
+    records the new digest; the note's content is otherwise unchanged."""
+    for note in session.execute(select(FileNote).where(FileNote.student_key == retired_key).order_by(FileNote.id)).scalars():
+        store.audit(session, actor, FILE_NOTE_REKEYED, object_type="student", object_id=retired_key,
+                    detail={"note": note.id, "note_sha256": _note_data(note).digest()})
+
+
 def check_file_notes(session: Any) -> tuple[int, str] | None:
-    """Each file note must still hash to the digest the audit chain recorded when it was written.
-    Returns (note id, problem) for the first that does not, else None."""
+    """Each file note must still hash to the digest the audit chain recorded when it was written
+    (or when an import moved it to a replaced student's retired key). A note missing from the
+    store is reported, unless an approved disposal run recorded it as disposed of.
+    Returns (note id, problem) for the first that does not hold, else None."""
     recorded: dict[int, str] = {}
-    for detail in session.execute(select(AuditEntry.detail).where(AuditEntry.action == "filenote.written")).scalars():
+    disposed: set[int] = set()
+    actions = ("filenote.written", FILE_NOTE_REKEYED, FILE_NOTES_DISPOSED)
+    for action, detail in session.execute(
+        select(AuditEntry.action, AuditEntry.detail).where(AuditEntry.action.in_(actions)).order_by(AuditEntry.id)
+    ):
         data = json.loads(detail)
-        recorded[int(data["note"])] = str(data["note_sha256"])
+        if action == FILE_NOTES_DISPOSED:
+            disposed.update(int(i) for i in data["notes"])
+        else:
+            recorded[int(data["note"])] = str(data["note_sha256"])  # the latest digest counts
     seen = set()
     for note in session.execute(select(FileNote).order_by(FileNote.id)).scalars():
         seen.add(note.id)
         expected = recorded.get(note.id)
         if expected is None:
             return note.id, f"file note {note.id} has no entry in the audit log: it was not written by the tool"
+        if note.id in disposed:
+            return note.id, f"file note {note.id} was disposed of and is back: it was restored or copied in"
         if _note_data(note).digest() != expected:
             return note.id, f"file note {note.id} was changed after it was written"
-    missing = sorted(set(recorded) - seen)
+    missing = sorted(set(recorded) - seen - disposed)
     if missing:
         return missing[0], f"file note {missing[0]} is missing: it was deleted"
     return None
@@ -1171,6 +1214,7 @@ def file_note_count(session: Any) -> int:
 __all__ = [
     "AUTHORISERS", "DRAFTERS", "EXCEPTIONS", "FILENOTE_COLUMNS", "AgencyView", "ConsentView", "Disclosure",
     "ReferralError", "ReferralRow", "add_agency", "authorise_referral", "check_file_notes", "correct_file_note",
+    "file_note_ids", "record_disposed_file_notes", "rekey_file_notes",
     "create_referral", "export_file_notes", "list_agencies", "list_consents", "list_file_notes", "list_referrals",
     "preview_html", "print_referral", "record_consent", "send_referral", "set_designated", "set_status",
     "withdraw_consent",
