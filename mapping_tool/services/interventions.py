@@ -859,7 +859,7 @@ def import_mappings(user: UserSession, path: Path, *, dry_run: bool = False) -> 
         first = next(r for r in report if r.outcome != "added")
         with user.store.write() as session:
             user.store.audit(session, user.username, "mappings.import-refused", object_type="interventions",
-                             object_id=Path(path).name, detail={"rows": len(report), "bad_rows": bad})
+                             object_id=Path(path).suffix, detail={"rows": len(report), "bad_rows": bad})
         raise MappingImportRefused(
             f"Nothing was imported: {bad} of {len(report)} rows cannot be used (row {first.row}: {first.outcome}).",
             tuple(report),
@@ -873,7 +873,7 @@ def import_mappings(user: UserSession, path: Path, *, dry_run: bool = False) -> 
             _add_mappings(user, session, prog, [p.student_key], start=p.start, review=None, goal_target=None,
                           responsible=prog.responsible, status=p.status, end=p.end, reason=p.reason, source="import")
         user.store.audit(session, user.username, "mappings.imported", object_type="interventions",
-                         object_id=Path(path).name, detail={"form": form, "rows": len(parsed)})
+                         object_id=Path(path).suffix, detail={"form": form, "rows": len(parsed)})
     return MappingImportResult(form, tuple(report), len(parsed))
 
 
@@ -1332,8 +1332,9 @@ def export_evaluation(
         with atomic_output(Path(students_out), store_folder=folder, replace=force) as tmp:
             m = write_rows(tmp, STUDENT_COLUMNS, student_rows, fmt=fmt_students, title="Students")
     with user.store.write() as session:
-        user.store.audit(session, user.username, "export.evaluation", object_type="export", object_id=Path(out).name,
-                         detail={"path": str(out), "rows": n, "students_path": str(students_out or ""),
+        # the file's type, not its name: a name a user chose may name a student, and the entry outlives them
+        user.store.audit(session, user.username, "export.evaluation", object_type="export", object_id=Path(out).suffix,
+                         detail={"rows": n, "students_file": Path(students_out).suffix if students_out else "",
                                  "student_keys": sorted({r[0] for r in student_rows}), "weeks": w})
     return n, m
 

@@ -701,6 +701,32 @@ def _explanations(user: UserSession, key: str) -> Section | None:
                    ("Explanation",), tuple((s,) for s in view.explanations))
 
 
+def _evaluations(user: UserSession, key: str) -> Section | None:
+    """Each intervention's evaluation for this student (issue 8 s 3: before, after, change beside
+    similar students), as the student panel shows it; none when there is nothing to evaluate."""
+    from mapping_tool.errors import KnownError
+    from mapping_tool.services import interventions
+
+    try:
+        view = interventions.student_interventions(user, key, audit=False)
+    except KnownError:  # a student no longer in the extract is not evaluated
+        return None
+    if not view.evaluations:
+        return None
+
+    def num(value: float | None) -> Any:
+        return None if value is None else round(value, 1)
+
+    rows = tuple((e.intervention, e.measure.replace("_", " "), _cell(e.start), _cell(e.end), e.status, num(e.before),
+                  num(e.after), num(e.change), num(e.comparison_change), num(e.difference), e.comparisons,
+                  e.goal_target, None if e.goal_met is None else ("yes" if e.goal_met else "no"))
+                 for e in view.evaluations)
+    return Section("Intervention evaluations", ("Programme", "Measure", "Start", "End", "Status", "Before", "After",
+                                                "Change", "Similar students' change", "Difference",
+                                                "Similar students", "Goal target", "Goal met"), rows,
+                   "Compared with similar students of the same year level; this does not prove cause.")
+
+
 def build_record(user: UserSession, student_key: str, *, purpose: str, with_access: bool) -> StudentRecord:
     """Everything the tool holds about one student, section by section (from the registry)."""
     from mapping_tool.services import audit
@@ -733,6 +759,9 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             if t.kind == registry.WELFARE:
                 note = "Created in this tool: a correction is recorded as a new version that keeps the old one visible."
             sections.append(Section(t.title, tuple(_title(c) for c in cols), rows, note))
+    evaluated = _evaluations(user, key)
+    if evaluated is not None:
+        sections.insert(next(i for i, s in enumerate(sections) if s.title == "Interventions") + 1, evaluated)
     explained = _explanations(user, key)
     if explained is not None:
         sections.insert(next(i for i, s in enumerate(sections) if s.title.startswith("Measures")) + 1, explained)

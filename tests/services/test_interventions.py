@@ -41,7 +41,6 @@ def school(template_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def store(school: Path, tmp_path: Path) -> Path:
     target = tmp_path / "store"
     shutil.copytree(school, target)
-    (target / "smt.signin").unlink(missing_ok=True)
     return target
 
 
@@ -385,7 +384,6 @@ def prepared(school: Path, tmp_path_factory: pytest.TempPathFactory):  # type: i
         before = (_mapping_rows(user), _programme_rows(user))
     finally:
         auth.sign_out(user)
-    (folder / "smt.signin").unlink(missing_ok=True)
     bulk = root / "bulk.csv"
     bulk.write_text(f"student_key,programme,start\n{k[2]},Mentoring,01/06/2026\n{k[3]},Mentoring,30/02/2026\n", "utf-8")
     return folder, k, bulk, before

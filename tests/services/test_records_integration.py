@@ -158,7 +158,7 @@ def test_every_table_belonging_to_a_student_is_in_the_registry() -> None:
 
 
 def test_a_student_with_every_welfare_record_is_exported_transferred_and_disposed_of(
-    school: Path, store_key: bytes, tmp_path: Path
+    school: Path, store_key: bytes, tmp_path: Path, qapp  # a QApplication for the PDF (and the window's tests)
 ) -> None:
     custodian = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
     principal = auth.sign_in(school, PRINCIPAL, PRINCIPAL_PASSWORD)
@@ -188,6 +188,8 @@ def test_a_student_with_every_welfare_record_is_exported_transferred_and_dispose
         assert "Zqxgone Parentname" in cells and "Zqxgone status note" in cells
         assert not any("scanned form" in c for c in cells)  # the scan's bytes stay in the store
         assert not any("Zqxkept" in c for c in cells)  # nothing of another student
+        evaluation = list(wb["Intervention evaluations"].iter_rows(values_only=True))
+        assert evaluation[0][0] == "Programme" and evaluation[1][0] == PROGRAMME
         access = {r[2] for r in wb["Who accessed the record"].iter_rows(values_only=True)}
         assert WELFARE_ACTIONS <= access
 
@@ -244,7 +246,7 @@ def test_a_student_with_every_welfare_record_is_exported_transferred_and_dispose
 
 
 def test_a_replaced_keys_welfare_records_follow_the_earlier_child_and_go_with_them(
-    imported: Path, eduhub: Path, store_key: bytes, tmp_path: Path
+    imported: Path, eduhub: Path, store_key: bytes, tmp_path: Path, qapp
 ) -> None:
     school = tmp_path / "school"
     shutil.copytree(imported, school)
@@ -309,3 +311,55 @@ def test_a_replaced_keys_welfare_records_follow_the_earlier_child_and_go_with_th
     assert f"{key}~" not in dump and "Zqxearlier" not in dump
     assert _raw(school, store_key, "SELECT count(*) FROM replaced_students") == [(0,)]
     assert _raw(school, store_key, "SELECT first_name FROM student WHERE student_key = ?", (key,)) == [("Quinlan",)]
+
+
+def test_the_access_report_shows_the_welfare_work_in_words(school: Path, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.governance import AuditViewer, action_title
+
+    custodian = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    principal = auth.sign_in(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        key = _two_students(custodian)[0]
+        _welfare_records(custodian, principal, key, "Zqxreport", tmp_path)
+        viewer = AuditViewer(custodian)
+        qtbot.addWidget(viewer)
+        page = viewer.student_report_html(key)
+    finally:
+        auth.sign_out(principal)
+        auth.sign_out(custodian)
+    for action in sorted(WELFARE_ACTIONS):
+        assert action_title(action) != action, action  # plain words, not the code
+        assert action_title(action) in page, action
+    assert "intact" in page and "Zqxreport" not in page  # the log holds no free text about the student
+
+
+def test_file_note_digests_restated_before_old_audit_entries_go_keep_the_notes_checked(
+    school: Path, store_key: bytes, tmp_path: Path
+) -> None:
+    """For the audit-log class: the entries holding the notes' digests may be disposed of once
+    one new entry restates the digests the chain held; an edited note is still found."""
+    custodian = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    principal = auth.sign_in(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        ids = _welfare_records(custodian, principal, _two_students(custodian)[0], "Zqxold", tmp_path)
+        with custodian.store.write() as session:
+            referrals.restate_file_note_digests(custodian.store, session, custodian.username, 1)
+    finally:
+        auth.sign_out(principal)
+        auth.sign_out(custodian)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    conn.execute("DELETE FROM audit_entry WHERE action = 'filenote.written'")  # as the audit-log class would
+    conn.commit()
+    conn.close()
+    custodian = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        with custodian.store.read() as session:
+            assert referrals.check_file_notes(session) is None
+        conn = db.connect_raw(StoreFiles(school).db, store_key)
+        conn.execute("UPDATE file_note SET text = 'Someone else' WHERE id = ?", (ids["correction"],))
+        conn.commit()
+        conn.close()
+        with custodian.store.read() as session:
+            assert referrals.check_file_notes(session) == (ids["correction"], f"file note {ids['correction']} was changed after it was written")
+    finally:
+        auth.sign_out(custodian)
