@@ -454,6 +454,12 @@ def _retire(session, conn, keys: Sequence[str], sid: int, now: Any) -> list[tupl
             f"INSERT INTO student (student_key, in_extract, {rest}) SELECT ?, 0, {rest} FROM student WHERE student_key = ?",
             (retired, key),
         )
+        # No longer at the school under this key: last seen in the previous extract. Without an
+        # exit date the retention class (counted from the exit date) would never reach them.
+        conn.execute(
+            "UPDATE student SET exit_date = (SELECT date(extract_date) FROM snapshot WHERE id = student.last_snapshot_id) "
+            "WHERE student_key = ? AND exit_date IS NULL", (retired,),
+        )
         conn.execute("DELETE FROM student WHERE student_key = ?", (key,))
         session.add(ReplacedStudent(retired_key=retired, student_key=key, snapshot_id=sid, replaced_at=now))
         out.append((key, retired))
