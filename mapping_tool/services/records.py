@@ -776,6 +776,9 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
 RECORD_STYLE_NOTE = "Dates are dd/mm/yyyy. Times are UTC."
 
 
+WIDE_SECTION = 14  # more columns than fit across an A4 page: each record as field / value lines
+
+
 def record_html(record: StudentRecord) -> str:
     """The record as HTML for the UI's PDF writer (QTextDocument): escaped, ruled tables."""
     out = [
@@ -789,6 +792,13 @@ def record_html(record: StudentRecord) -> str:
             out.append(f"<p class='meta'><i>{escape(s.note)}</i></p>")
         if not s.rows:
             out.append("<p class='meta'>None held.</p>")
+            continue
+        if len(s.headers) > WIDE_SECTION:  # consents, referrals, file notes: one field a line per record
+            for row in s.rows:
+                out.append("<table class='list' width='100%' cellspacing='0' cellpadding='2'><tbody>")
+                out.extend(f"<tr><th width='28%' align='left'>{escape(h)}</th><td>{escape('' if v is None else _yes_no(v))}</td></tr>"
+                           for h, v in zip(s.headers, row, strict=True))
+                out.append("</tbody></table><p></p>")
             continue
         out.append("<table class='list' width='100%' cellspacing='0' cellpadding='2'><thead><tr>")
         out.extend(f"<th>{escape(h)}</th>" for h in s.headers)
