@@ -281,6 +281,13 @@ def _plausibility(store, students) -> tuple[int, tuple[str, ...]]:  # type: igno
     return int(current), tuple(sorted(replaced))
 
 
+def _unnamed(notice: str) -> str:
+    """A notice as the audit log keeps it: without the keys it lists (entries outlive students)."""
+    import re
+
+    return re.sub(r" \([^()]*\) now belong", " now belong", notice)
+
+
 def _notices(current: int, gone: int, replaced: Sequence[str]) -> tuple[str, ...]:
     out = []
     if current and gone > VANISH_LIMIT * current:
@@ -408,25 +415,50 @@ _NOT_RETIRED = frozenset({
 })
 
 
+def retired_tables() -> tuple[tuple[str, str], ...]:
+    """(table, key column) of every table whose rows follow an earlier child to the retired key:
+    the records registry's tables with a student key (a child table, e.g. consent evidence,
+    follows its parent row), less those the import replaces wholesale."""
+    from mapping_tool.services import records_registry as registry
+
+    return tuple((t.table, t.column) for t in registry.REGISTRY if t.parent is None and t.table not in _NOT_RETIRED)
+
+
+def _retired_key(conn, key: str) -> str:  # type: ignore[no-untyped-def]
+    """``KEY~n`` with the smallest n not in use (a retired child disposed of frees its n)."""
+    n = 1
+    while conn.execute(
+        "SELECT 1 FROM student WHERE student_key = ?1 UNION ALL SELECT 1 FROM replaced_students WHERE retired_key = ?1",
+        (f"{key}~{n}",),
+    ).fetchone():
+        n += 1
+    return f"{key}~{n}"
+
+
 def _retire(session, conn, keys: Sequence[str], sid: int, now: Any) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """Move each earlier child to a retired key: their student row (no longer in the extract)
-    and every row the tool holds about them, in every table with a student_key column (so
-    notes, overrides, interventions and referrals stay with the right child)."""
+    and every row the tool holds about them, in every table of the records registry (so notes,
+    overrides, interventions, consents, referrals, file notes, holds and the audit pseudonym
+    stay with the right child)."""
     from mapping_tool.store.models import ReplacedStudent
-    from mapping_tool.store.schema import metadata
 
-    tables = [t.name for t in metadata.sorted_tables if "student_key" in t.c and t.name not in _NOT_RETIRED]
+    tables = retired_tables()
     columns = [r[1] for r in conn.execute("PRAGMA table_info(student)").fetchall()]
     rest = ", ".join(c for c in columns if c not in ("student_key", "in_extract"))
     out = []
     for key in keys:
-        n = conn.execute("SELECT COUNT(*) FROM replaced_students WHERE student_key = ?", (key,)).fetchone()[0]
-        retired = f"{key}~{n + 1}"
-        for name in tables:
-            conn.execute(f'UPDATE "{name}" SET student_key = ? WHERE student_key = ?', (retired, key))
+        retired = _retired_key(conn, key)
+        for name, column in tables:
+            conn.execute(f'UPDATE "{name}" SET "{column}" = ? WHERE "{column}" = ?', (retired, key))
         conn.execute(
             f"INSERT INTO student (student_key, in_extract, {rest}) SELECT ?, 0, {rest} FROM student WHERE student_key = ?",
             (retired, key),
+        )
+        # No longer at the school under this key: last seen in the previous extract. Without an
+        # exit date the retention class (counted from the exit date) would never reach them.
+        conn.execute(
+            "UPDATE student SET exit_date = (SELECT date(extract_date) FROM snapshot WHERE id = student.last_snapshot_id) "
+            "WHERE student_key = ? AND exit_date IS NULL", (retired,),
         )
         conn.execute("DELETE FROM student WHERE student_key = ?", (key,))
         session.add(ReplacedStudent(retired_key=retired, student_key=key, snapshot_id=sid, replaced_at=now))
@@ -461,11 +493,15 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
         session.flush()
         sid = snap.id
         replaced = _retire(session, conn, replaced_keys, sid, now)
+        from mapping_tool.services import referrals
+
         for key, retired in replaced:
+            # both children by pseudonym: the earlier one's link goes when they are disposed of
             store.audit(
                 session, user.username, "import.student_replaced", object_type="student", object_id=key,
-                detail={"retired_key": retired, "snapshot": sid},
+                detail={"student_key": retired, "snapshot": sid},
             )
+            referrals.rekey_file_notes(store, session, user.username, retired)
         keys = [r[0] for r in student_rows]
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_keys (student_key TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM import_keys")
@@ -524,7 +560,7 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
                 "extract_date": extract.extract_date.isoformat(),
                 "files": [{"name": f.name, "size": f.size, "sha256": f.sha256, "rows": f.rows} for f in files],
                 "added": added, "changed": changed, "gone": gone, "warnings": len(warnings),
-                "confirmed": list(notices), "replaced": [k for k, _ in replaced],
+                "confirmed": [_unnamed(n) for n in notices], "student_keys": [k for k, _ in replaced],  # replaced keys, by pseudonym
             },
         )
         progress.report(0.95, "Committing")

@@ -15,6 +15,7 @@ Access (issue 8, section 5):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -706,7 +707,8 @@ def end_mapping(
         m.updated_at, m.updated_by = utcnow(), user.username
         user.store.audit(session, user.username, "mapping.ended", object_type="student", object_id=key,
                          detail={"mapping": m.id, "programme": prog.name, "old": old,
-                                 "new": {"status": status, "end": end.isoformat(), "reason": m.reason}})
+                                 "new": {"status": status, "end": end.isoformat(),
+                                         **({"reason": _text_digest(m.reason)} if m.reason else {})}})
         return _mapping_view(m, prog, roster, weeks)
 
 
@@ -747,6 +749,12 @@ def update_mapping(
         return _mapping_view(m, prog, roster, weeks)
 
 
+def _text_digest(text: str) -> dict[str, Any]:
+    """Free text as the audit log keeps it: its length and SHA-256, never the words (they may
+    name the student, and an entry cannot be removed from the chain at disposal)."""
+    return {"chars": len(text), "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+
+
 def _insert_note(user: UserSession, session: Session, key: str, text: str, sensitive: bool) -> int:
     from mapping_tool.services.notes import MAX_NOTE
 
@@ -758,8 +766,10 @@ def _insert_note(user: UserSession, session: Session, key: str, text: str, sensi
     note = StudentNote(student_key=key, author=user.username, created_at=utcnow(), text=body, sensitive=sensitive)
     session.add(note)
     session.flush()
+    # As services/notes.py: the text stays in the note (disposed of with the student); the log,
+    # whose entries outlive the student, keeps its length and checksum.
     user.store.audit(session, user.username, "note.added", object_type="student", object_id=key,
-                     detail={"note": note.id, "sensitive": sensitive, **({} if sensitive else {"new": body})})
+                     detail={"note": note.id, "sensitive": sensitive, **_text_digest(body)})
     return note.id
 
 
@@ -854,7 +864,7 @@ def import_mappings(user: UserSession, path: Path, *, dry_run: bool = False) -> 
         first = next(r for r in report if r.outcome != "added")
         with user.store.write() as session:
             user.store.audit(session, user.username, "mappings.import-refused", object_type="interventions",
-                             object_id=Path(path).name, detail={"rows": len(report), "bad_rows": bad})
+                             object_id=Path(path).suffix, detail={"rows": len(report), "bad_rows": bad})
         raise MappingImportRefused(
             f"Nothing was imported: {bad} of {len(report)} rows cannot be used (row {first.row}: {first.outcome}).",
             tuple(report),
@@ -868,7 +878,7 @@ def import_mappings(user: UserSession, path: Path, *, dry_run: bool = False) -> 
             _add_mappings(user, session, prog, [p.student_key], start=p.start, review=None, goal_target=None,
                           responsible=prog.responsible, status=p.status, end=p.end, reason=p.reason, source="import")
         user.store.audit(session, user.username, "mappings.imported", object_type="interventions",
-                         object_id=Path(path).name, detail={"form": form, "rows": len(parsed)})
+                         object_id=Path(path).suffix, detail={"form": form, "rows": len(parsed)})
     return MappingImportResult(form, tuple(report), len(parsed))
 
 
@@ -1330,8 +1340,9 @@ def export_evaluation(
         with atomic_output(Path(students_out), store_folder=folder, replace=force) as tmp:
             m = write_rows(tmp, STUDENT_COLUMNS, student_rows, fmt=fmt_students, title="Students")
     with user.store.write() as session:
-        user.store.audit(session, user.username, "export.evaluation", object_type="export", object_id=Path(out).name,
-                         detail={"path": str(out), "rows": n, "students_path": str(students_out or ""),
+        # the file's type, not its name: a name a user chose may name a student, and the entry outlives them
+        user.store.audit(session, user.username, "export.evaluation", object_type="export", object_id=Path(out).suffix,
+                         detail={"rows": n, "students_file": Path(students_out).suffix if students_out else "",
                                  "student_keys": sorted({r[0] for r in student_rows}), "weeks": w})
     return n, m
 
@@ -1527,7 +1538,7 @@ def record_decision(
         session.flush()
         user.store.audit(session, user.username, "meeting.decision", object_type="student", object_id=key,
                          detail={"meeting": meeting_id, "decision": d.id, "kind": kind, "programme": prog_name,
-                                 "sensitive": sensitive, **({} if sensitive else {"text": body})})
+                                 "sensitive": sensitive, **(_text_digest(body) if body else {})})
         return DecisionView(d.id, meeting_id, key, roster.name(key), kind, prog_name, body, sensitive,
                             d.decided_by, d.decided_at, mapping_id, note_id)
 

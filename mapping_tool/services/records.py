@@ -215,7 +215,7 @@ def _known_student(session: Any, key: str) -> bool:
         return True
     conn = session.connection()
     return any(
-        conn.exec_driver_sql(f"SELECT 1 FROM {t.table} WHERE {t.column} = ? LIMIT 1", (key,)).first()
+        conn.exec_driver_sql(f"SELECT 1 FROM {t.source} WHERE {t.key} = ? LIMIT 1", (key,)).first()
         for t in registry.tables(registry.WELFARE)
     )
 
@@ -321,7 +321,7 @@ def _counts(conn: Any, tables: Iterable[registry.StudentTable], keys: Sequence[s
         marks = ",".join("?" * len(chunk))
         for t in tables:
             for key, n in conn.exec_driver_sql(
-                f"SELECT {t.column}, count(*) FROM {t.table} WHERE {t.column} IN ({marks}) GROUP BY {t.column}",
+                f"SELECT {t.key}, count(*) FROM {t.source} WHERE {t.key} IN ({marks}) GROUP BY {t.key}",
                 tuple(chunk),
             ):
                 out[key] = out.get(key, 0) + int(n)
@@ -338,7 +338,7 @@ def _untransferred(conn: Any, keys: Sequence[str]) -> set[str]:
         for t in registry.tables(registry.WELFARE):
             latest = f"max({t.changed_column})" if t.changed_column else "''"
             for key, when in conn.exec_driver_sql(
-                f"SELECT {t.column}, {latest} FROM {t.table} WHERE {t.column} IN ({marks}) GROUP BY {t.column}",
+                f"SELECT {t.key}, {latest} FROM {t.source} WHERE {t.key} IN ({marks}) GROUP BY {t.key}",
                 tuple(chunk),
             ):
                 has_rows.add(key)
@@ -541,8 +541,8 @@ def _delete_students(conn: Any, keys: Sequence[str]) -> dict[str, int]:
     for start in range(0, len(keys), 400):
         chunk = list(keys[start : start + 400])
         marks = ",".join("?" * len(chunk))
-        for t in registry.REGISTRY:
-            result = conn.exec_driver_sql(f"DELETE FROM {t.table} WHERE {t.column} IN ({marks})", tuple(chunk))
+        for t in registry.deletion_order():
+            result = conn.exec_driver_sql(t.delete_sql(marks), tuple(chunk))
             deleted[t.kind] = deleted.get(t.kind, 0) + max(result.rowcount or 0, 0)
     return deleted
 
@@ -593,7 +593,11 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         expire_by = _backups_expire_by(session, keys, max_age)
         conn = session.connection()
         conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        from mapping_tool.services import referrals
+
+        disposed_notes = referrals.file_note_ids(conn, keys)  # listed in the chain by id
         deleted = _delete_students(conn, keys)
+        referrals.record_disposed_file_notes(store, session, user.username, run_id, disposed_notes)
         conn.exec_driver_sql("DELETE FROM disposal_run_item WHERE run_id = ?", (run_id,))
         flags._bump_generation(conn.connection.driver_connection)
         now = utcnow()
@@ -782,6 +786,32 @@ def _explanations(user: UserSession, key: str) -> Section | None:
                    ("Explanation",), tuple((s,) for s in view.explanations))
 
 
+def _evaluations(user: UserSession, key: str) -> Section | None:
+    """Each intervention's evaluation for this student (issue 8 s 3: before, after, change beside
+    similar students), as the student panel shows it; none when there is nothing to evaluate."""
+    from mapping_tool.errors import KnownError
+    from mapping_tool.services import interventions
+
+    try:
+        view = interventions.student_interventions(user, key, audit=False)
+    except KnownError:  # a student no longer in the extract is not evaluated
+        return None
+    if not view.evaluations:
+        return None
+
+    def num(value: float | None) -> Any:
+        return None if value is None else round(value, 1)
+
+    rows = tuple((e.intervention, e.measure.replace("_", " "), _cell(e.start), _cell(e.end), e.status, num(e.before),
+                  num(e.after), num(e.change), num(e.comparison_change), num(e.difference), e.comparisons,
+                  e.goal_target, None if e.goal_met is None else ("yes" if e.goal_met else "no"))
+                 for e in view.evaluations)
+    return Section("Intervention evaluations", ("Programme", "Measure", "Start", "End", "Status", "Before", "After",
+                                                "Change", "Similar students' change", "Difference",
+                                                "Similar students", "Goal target", "Goal met"), rows,
+                   "Compared with similar students of the same year level; this does not prove cause.")
+
+
 def build_record(user: UserSession, student_key: str, *, purpose: str, with_access: bool) -> StudentRecord:
     """Everything the tool holds about one student, section by section (from the registry)."""
     from mapping_tool.services import audit
@@ -802,7 +832,7 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             if t.table == "student_flags":
                 sections.append(_flags_section(conn, key))
                 continue
-            result = conn.exec_driver_sql(f"SELECT * FROM {t.table} WHERE {t.column} = ? ORDER BY {t.order_by}", (key,))
+            result = conn.exec_driver_sql(t.record_sql(), (key,))
             cols = [c for c in result.keys() if c not in t.hidden_columns and (c != t.column or t.table == "student")]
             idx = [list(result.keys()).index(c) for c in cols]
             shown = _shown_value(t.table, conn)
@@ -815,6 +845,9 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             if t.kind == registry.WELFARE:
                 note = "Created in this tool: a correction is recorded as a new version that keeps the old one visible."
             sections.append(Section(t.title, tuple(_title(c) for c in cols), rows, note))
+    evaluated = _evaluations(user, key)
+    if evaluated is not None:
+        sections.insert(next(i for i, s in enumerate(sections) if s.title == "Interventions") + 1, evaluated)
     explained = _explanations(user, key)
     if explained is not None:
         sections.insert(next(i for i, s in enumerate(sections) if s.title.startswith("Measures")) + 1, explained)
@@ -874,6 +907,9 @@ def _access_detail(detail: str) -> str:
 RECORD_STYLE_NOTE = "Dates are dd/mm/yyyy. Times are UTC."
 
 
+WIDE_SECTION = 14  # more columns than fit across an A4 page: each record as field / value lines
+
+
 def record_html(record: StudentRecord) -> str:
     """The record as HTML for the UI's PDF writer (QTextDocument): escaped, ruled tables."""
     out = [
@@ -887,6 +923,13 @@ def record_html(record: StudentRecord) -> str:
             out.append(f"<p class='meta'><i>{escape(s.note)}</i></p>")
         if not s.rows:
             out.append("<p class='meta'>None held.</p>")
+            continue
+        if len(s.headers) > WIDE_SECTION:  # consents, referrals, file notes: one field a line per record
+            for row in s.rows:
+                out.append("<table class='list' width='100%' cellspacing='0' cellpadding='2'><tbody>")
+                out.extend(f"<tr><th width='28%' align='left'>{escape(h)}</th><td>{escape('' if v is None else _yes_no(v))}</td></tr>"
+                           for h, v in zip(s.headers, row, strict=True))
+                out.append("</tbody></table><p></p>")
             continue
         out.append("<table class='list' width='100%' cellspacing='0' cellpadding='2'><thead><tr>")
         out.extend(f"<th>{escape(h)}</th>" for h in s.headers)

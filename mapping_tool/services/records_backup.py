@@ -37,7 +37,7 @@ def _students_held(session) -> list[str]:  # type: ignore[no-untyped-def]
     for t in registry.REGISTRY:
         if t.kind == registry.ADMIN:
             continue
-        keys.update(r[0] for r in conn.exec_driver_sql(f"SELECT DISTINCT {t.column} FROM {t.table}") if r[0])
+        keys.update(r[0] for r in conn.exec_driver_sql(f"SELECT DISTINCT {t.key} FROM {t.source}") if r[0])
     return sorted(keys)
 
 

@@ -3,9 +3,12 @@ transfer to the official file and a subject-access request export, and which row
 student's welfare record "awaiting transfer".
 
 A feature that adds a table keyed by a student adds ONE ``StudentTable`` line to ``REGISTRY``
-below (nothing else: disposal, transfer, subject access and the tests that search a decrypted
-dump for a disposed student all read this list). A test fails when a table with a
-``student_key`` column is missing from it (tests/services/test_records.py).
+below (nothing else: disposal, transfer, subject access, backup manifests, the import's
+re-keying of a replaced student and the tests that search a decrypted dump for a disposed
+student all read this list). A table without a student_key whose rows belong to a row of such a
+table (consent evidence, a referral's status history) is listed with ``parent``. Tests fail when
+a table with a ``student_key`` column, or one with a foreign key to a listed table, is missing
+(tests/services/test_records.py, tests/services/test_records_integration.py).
 
 Kinds:
 - ``mirrored``: the tool's copy of CASES21/VASS data; disposed of one year (a setting) after the
@@ -30,13 +33,45 @@ class StudentTable:
     table: str
     kind: str
     title: str  # the section heading in the exported record
-    column: str = "student_key"
-    changed_column: str | None = None  # newest value newer than the last transfer: transfer again
+    column: str = "student_key"  # the student's key; for a child table, the link to its parent's id
+    # newest value (a column or an SQL expression) newer than the last transfer: transfer again
+    changed_column: str | None = None
     order_by: str = "rowid"
     hidden_columns: tuple[str, ...] = ()  # not shown in the export (internal ids)
     # Free-text columns that may name the student by key in rows keyed to no one (an import
     # finding "student ABC0001 has no ..."): such rows go too.
     text_columns: tuple[str, ...] = ()
+    # A child table has no student_key: its rows belong to the student of the ``parent`` row
+    # its ``column`` points at (``parent.id``). They are counted, exported, re-keyed and
+    # disposed of with the parent (children first: the foreign keys hold throughout).
+    parent: str | None = None
+    # Shown first in the export: (heading, SQL expression over the table's row), e.g. a
+    # programme's name instead of its id.
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def source(self) -> str:
+        """The FROM clause: the table, joined to its parent for a child table."""
+        if self.parent is None:
+            return self.table
+        return f"{self.table} JOIN {self.parent} ON {self.parent}.id = {self.table}.{self.column}"
+
+    @property
+    def key(self) -> str:
+        """The student's key, as an SQL expression over ``source``."""
+        return f"{self.parent}.student_key" if self.parent else f"{self.table}.{self.column}"
+
+    def delete_sql(self, marks: str) -> str:
+        """Deletes the rows of the students whose keys fill ``marks`` (a child's before its parent's)."""
+        if self.parent is None:
+            return f"DELETE FROM {self.table} WHERE {self.column} IN ({marks})"
+        return f"DELETE FROM {self.table} WHERE {self.column} IN (SELECT id FROM {self.parent} WHERE student_key IN ({marks}))"
+
+    def record_sql(self) -> str:
+        """One student's rows (one parameter: the key), extra headings first, in order."""
+        extra = "".join(f'{expr} AS "{name}", ' for name, expr in self.extra)
+        order = ", ".join(f"{self.table}.{c.strip()}" for c in self.order_by.split(","))
+        return f"SELECT {extra}{self.table}.* FROM {self.source} WHERE {self.key} = ? ORDER BY {order}"
 
 
 REGISTRY: tuple[StudentTable, ...] = (
@@ -58,8 +93,31 @@ REGISTRY: tuple[StudentTable, ...] = (
     StudentTable("relationships_concern", WELFARE, "Relationships concern", changed_column="recorded_at"),
     StudentTable("tier_override", WELFARE, "Review tier overrides", changed_column="created_at",
                  order_by="created_at", hidden_columns=("id",)),
-    # issue 8 (interventions) and issue 9 (referrals) add their tables here, e.g.
-    # StudentTable("intervention_mapping", WELFARE, "Interventions", changed_column="updated_at"),
+    # issue 8: interventions (an outcome note is a student_note)
+    StudentTable("intervention_mapping", WELFARE, "Interventions",
+                 changed_column="coalesce(intervention_mapping.updated_at, intervention_mapping.created_at)",
+                 order_by="start_date, id", hidden_columns=("programme_id",),
+                 extra=(("programme", "(SELECT name FROM intervention_programme p WHERE p.id = intervention_mapping.programme_id)"),)),
+    StudentTable("intervention_decision", WELFARE, "Student review meeting decisions", changed_column="decided_at",
+                 order_by="decided_at, id", hidden_columns=("programme_id",),
+                 extra=(("meeting", "(SELECT m.title FROM intervention_meeting m WHERE m.id = intervention_decision.meeting_id)"),
+                        ("programme", "(SELECT name FROM intervention_programme p WHERE p.id = intervention_decision.programme_id)"))),
+    # issue 9: consents (with the scanned form), referrals (with their status history), file notes
+    StudentTable("consent_record", WELFARE, "Consents to share information",
+                 changed_column="coalesce(consent_record.withdrawn_at, consent_record.recorded_at)", order_by="id",
+                 hidden_columns=("agency_id",),
+                 extra=(("agency", "(SELECT a.name FROM agency a WHERE a.id = consent_record.agency_id)"),)),
+    StudentTable("consent_evidence", WELFARE, "Consent evidence (signed forms kept in the tool)", column="consent_id",
+                 parent="consent_record", changed_column="consent_evidence.added_at", order_by="id",
+                 hidden_columns=("content",), extra=(("consent", "consent_evidence.consent_id"),)),
+    StudentTable("referral", WELFARE, "Referrals to agencies", changed_column="referral.status_at", order_by="id",
+                 hidden_columns=("agency_id",),
+                 extra=(("agency", "(SELECT a.name FROM agency a WHERE a.id = referral.agency_id)"),)),
+    StudentTable("referral_status_change", WELFARE, "Referral status history", column="referral_id", parent="referral",
+                 changed_column="referral_status_change.changed_at", order_by="id",
+                 extra=(("referral", "referral_status_change.referral_id"),)),
+    StudentTable("file_note", WELFARE, "File notes of disclosures", changed_column="file_note.created_at", order_by="id",
+                 hidden_columns=("agency_id",)),
     # -- the tool's administration about the student ----------------------------------------------
     StudentTable("legal_hold", ADMIN, "Legal holds"),
     StudentTable("record_transfer", ADMIN, "Transfers to the official file"),
@@ -67,6 +125,9 @@ REGISTRY: tuple[StudentTable, ...] = (
     StudentTable("breach_student", ADMIN, "Breach register links"),
     StudentTable("backup_manifest_student", ADMIN, "Backup manifests"),
     StudentTable("audit_pseudonym", ADMIN, "Audit log pseudonym"),
+    # issue 11 item 12: a key that came to name another child; the earlier child is kept under
+    # ``retired_key`` (in every table above), so this row goes when that child is disposed of.
+    StudentTable("replaced_students", ADMIN, "Key replaced by another child's", column="retired_key"),
 )
 
 # Tables with a student_key column that are deliberately not per-student data (none yet).
@@ -75,3 +136,12 @@ NOT_STUDENT_DATA: frozenset[str] = frozenset()
 
 def tables(kind: str | None = None) -> tuple[StudentTable, ...]:
     return tuple(t for t in REGISTRY if kind is None or t.kind == kind)
+
+
+def deletion_order() -> tuple[StudentTable, ...]:
+    """The registry with every table after the tables whose foreign keys point at it (a child
+    before its parent, a referral before its consent, a file note before its referral)."""
+    from mapping_tool.store import schema
+
+    rank = {t.name: i for i, t in enumerate(schema.metadata.sorted_tables)}  # parents first
+    return tuple(sorted(REGISTRY, key=lambda t: -rank[t.table]))

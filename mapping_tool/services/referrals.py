@@ -467,7 +467,7 @@ def export_consents(user: UserSession, out: Path, *, student: str | None = None,
     with atomic_output(Path(out), store_folder=user.store.files.folder, replace=force) as tmp:
         write_rows(tmp, CONSENT_COLUMNS, rows, fmt=kind, title="Consent records")
     with user.store.write() as session:
-        user.store.audit(session, user.username, "export.consents", object_type="export", object_id=Path(out).name,
+        user.store.audit(session, user.username, "export.consents", object_type="export", object_id=Path(out).suffix,
                          detail={"rows": len(rows), "student_keys": sorted({v.student_key for v in views})})
     return len(rows)
 
@@ -756,7 +756,7 @@ def export_referrals(user: UserSession, out: Path, *, student: str | None = None
     with atomic_output(Path(out), store_folder=user.store.files.folder, replace=force) as tmp:
         write_rows(tmp, REFERRAL_COLUMNS, data, fmt=kind, title="Referrals")
     with user.store.write() as session:
-        user.store.audit(session, user.username, "export.referrals", object_type="export", object_id=Path(out).name,
+        user.store.audit(session, user.username, "export.referrals", object_type="export", object_id=Path(out).suffix,
                          detail={"rows": len(rows), "student_keys": sorted({r.student_key for r in rows})})
     return len(rows)
 
@@ -1134,7 +1134,7 @@ def export_file_notes(
                     for n in notes]
             write_rows(tmp, FILENOTE_COLUMNS, rows, fmt=kind, title="File notes")
     with user.store.write() as session:
-        user.store.audit(session, user.username, "export.filenotes", object_type="export", object_id=out.name,
+        user.store.audit(session, user.username, "export.filenotes", object_type="export", object_id=out.suffix,  # not the name: it may name a student
                          detail={"rows": len(notes), "format": kind, "notes": [n.id for n in notes],
                                  "student_keys": sorted({n.student_key for n in notes})})
     return len(notes)
@@ -1143,22 +1143,89 @@ def export_file_notes(
 # -- audit verify --------------------------------------------------------------------------------------
 
 
-def check_file_notes(session: Any) -> tuple[int, str] | None:
-    """Each file note must still hash to the digest the audit chain recorded when it was written.
-    Returns (note id, problem) for the first that does not, else None."""
+FILE_NOTES_DISPOSED = "filenotes.disposed"
+FILE_NOTE_REKEYED = "filenote.rekeyed"
+
+
+def file_note_ids(conn: Any, keys: Sequence[str]) -> list[int]:
+    """The ids of the file notes of these students (before an approved disposal run removes them)."""
+    ids: list[int] = []
+    for start in range(0, len(keys), 400):
+        chunk = tuple(keys[start : start + 400])
+        marks = ",".join("?" * len(chunk))
+        ids.extend(int(r[0]) for r in conn.exec_driver_sql(
+            f"SELECT id FROM file_note WHERE student_key IN ({marks})", chunk))
+    return sorted(ids)
+
+
+def record_disposed_file_notes(store: Any, session: Any, actor: str, run_id: int, note_ids: Sequence[int]) -> None:
+    """An approved disposal run removed these notes (transferred to the official file first):
+    the chain lists them by id only, so ``audit verify`` tells them from a note deleted any other way."""
+    if note_ids:
+        store.audit(session, actor, FILE_NOTES_DISPOSED, object_type="disposal-run", object_id=str(run_id),
+                    detail={"notes": [int(i) for i in note_ids]})
+
+
+def rekey_file_notes(store: Any, session: Any, actor: str, retired_key: str) -> None:
+    """After the import moved an earlier child's rows to a retired key (issue 11 item 12): each
+    of their file notes now hashes differently (the key is part of the note), so the chain
+    records the new digest; the note's content is otherwise unchanged."""
+    for note in session.execute(select(FileNote).where(FileNote.student_key == retired_key).order_by(FileNote.id)).scalars():
+        store.audit(session, actor, FILE_NOTE_REKEYED, object_type="student", object_id=retired_key,
+                    detail={"note": note.id, "note_sha256": _note_data(note).digest()})
+
+
+FILE_NOTE_DIGESTS_RESTATED = "filenotes.restated"
+
+
+def restate_file_note_digests(store: Any, session: Any, actor: str, run_id: int) -> None:
+    """For disposal of audit entries past their period (issue 10): before the entries that hold
+    the notes' digests go, one new entry restates the digests the chain holds (never digests
+    recomputed from the notes, which would accept an edited note), so ``audit verify`` keeps
+    checking every note that is still in the store."""
+    digests = {str(i): d for i, d in _recorded_digests(session)[0].items()}
+    present = {str(i) for i in session.execute(select(FileNote.id)).scalars()}
+    kept = {i: d for i, d in digests.items() if i in present}
+    if kept:
+        store.audit(session, actor, FILE_NOTE_DIGESTS_RESTATED, object_type="disposal-run", object_id=str(run_id),
+                    detail={"digests": kept})
+
+
+def _recorded_digests(session: Any) -> tuple[dict[int, str], set[int]]:
+    """(note id -> the latest digest the chain holds, ids an approved disposal run removed)."""
     recorded: dict[int, str] = {}
-    for detail in session.execute(select(AuditEntry.detail).where(AuditEntry.action == "filenote.written")).scalars():
+    disposed: set[int] = set()
+    actions = ("filenote.written", FILE_NOTE_REKEYED, FILE_NOTES_DISPOSED, FILE_NOTE_DIGESTS_RESTATED)
+    for action, detail in session.execute(
+        select(AuditEntry.action, AuditEntry.detail).where(AuditEntry.action.in_(actions)).order_by(AuditEntry.id)
+    ):
         data = json.loads(detail)
-        recorded[int(data["note"])] = str(data["note_sha256"])
+        if action == FILE_NOTES_DISPOSED:
+            disposed.update(int(i) for i in data["notes"])
+        elif action == FILE_NOTE_DIGESTS_RESTATED:
+            recorded.update({int(i): str(d) for i, d in data["digests"].items()})
+        else:
+            recorded[int(data["note"])] = str(data["note_sha256"])  # the latest digest counts
+    return recorded, disposed
+
+
+def check_file_notes(session: Any) -> tuple[int, str] | None:
+    """Each file note must still hash to the digest the audit chain recorded when it was written
+    (or when an import moved it to a replaced student's retired key). A note missing from the
+    store is reported, unless an approved disposal run recorded it as disposed of.
+    Returns (note id, problem) for the first that does not hold, else None."""
+    recorded, disposed = _recorded_digests(session)
     seen = set()
     for note in session.execute(select(FileNote).order_by(FileNote.id)).scalars():
         seen.add(note.id)
         expected = recorded.get(note.id)
         if expected is None:
             return note.id, f"file note {note.id} has no entry in the audit log: it was not written by the tool"
+        if note.id in disposed:
+            return note.id, f"file note {note.id} was disposed of and is back: it was restored or copied in"
         if _note_data(note).digest() != expected:
             return note.id, f"file note {note.id} was changed after it was written"
-    missing = sorted(set(recorded) - seen)
+    missing = sorted(set(recorded) - seen - disposed)
     if missing:
         return missing[0], f"file note {missing[0]} is missing: it was deleted"
     return None
@@ -1171,6 +1238,7 @@ def file_note_count(session: Any) -> int:
 __all__ = [
     "AUTHORISERS", "DRAFTERS", "EXCEPTIONS", "FILENOTE_COLUMNS", "AgencyView", "ConsentView", "Disclosure",
     "ReferralError", "ReferralRow", "add_agency", "authorise_referral", "check_file_notes", "correct_file_note",
+    "file_note_ids", "record_disposed_file_notes", "rekey_file_notes", "restate_file_note_digests",
     "create_referral", "export_file_notes", "list_agencies", "list_consents", "list_file_notes", "list_referrals",
     "preview_html", "print_referral", "record_consent", "send_referral", "set_designated", "set_status",
     "withdraw_consent",

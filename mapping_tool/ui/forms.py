@@ -28,7 +28,8 @@ def ensure_app() -> None:
 def html_to_pdf(html: str, path: Path) -> Path:
     """A4 portrait PDF of ``html`` (the form and its information page, or file notes)."""
     ensure_app()
-    return printing.html_to_pdf(html, Path(path), title="Student Mapping Tool: referral")
+    # the referrals service passes the temp path of its own atomic_output (checked there)
+    return printing.write_pdf(html, Path(path), title="Student Mapping Tool: referral")
 
 
 def print_form(html: str, printer) -> None:  # type: ignore[no-untyped-def]

@@ -74,6 +74,13 @@ def html_to_pdf(
     return path
 
 
+def write_pdf(html: str, path: Path, *, title: str = "Student Mapping Tool", landscape: bool = False) -> Path:
+    """Write ``html`` as a PDF to ``path`` as given: for a service that already holds the temp
+    path of its own ``atomic_output`` (the referral form and its file note in one transaction)."""
+    _write_pdf(html, Path(path), title=title, landscape=landscape)
+    return Path(path)
+
+
 def _write_pdf(html: str, path: Path, *, title: str, landscape: bool) -> None:
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))

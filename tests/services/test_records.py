@@ -51,7 +51,6 @@ def school_template(template_store: Path, tmp_path_factory: pytest.TempPathFacto
 def school(school_template: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "school"
     shutil.copytree(school_template, folder)
-    (folder / "smt.signin").unlink(missing_ok=True)
     return folder
 
 

@@ -303,7 +303,7 @@ def test_a_refresh_never_touches_referrals_consents_or_file_notes(school: Path, 
         referrals.send_referral(custodian, rid, tmp_path / "r.docx", fmt="docx")
         before = counts(school)
         generate_demo_extract(tmp_path / "next", students=30, extract_date=TODAY, years=1, seed=99)
-        imports.import_cases21(custodian, tmp_path / "next")
+        imports.import_cases21(custodian, tmp_path / "next", accept_warnings=True)  # another school's demo: confirmed
         assert counts(school) == before
         assert audit.verify(custodian).intact
     finally:

@@ -461,6 +461,42 @@ ACTION_TITLES.update({
     "export.consents": "Exported consent records",
     "export.agencies": "Exported the agencies register",
     "print.consent-form": "Printed a consent form to sign",
+    "filenote.rekeyed": "File note moved with a replaced student's records",
+    "filenotes.disposed": "File notes disposed of (after transfer to the official file)",
+})
+# Interventions (issue 8), records (issue 10) and replaced students (issue 11): the student's
+# access report shows this work in words too.
+ACTION_TITLES.update({
+    "intervention.added": "Added a programme to the catalogue",
+    "intervention.changed": "Changed a programme",
+    "intervention.retired": "Retired a programme",
+    "intervention.restored": "Restored a retired programme",
+    "intervention.deleted": "Deleted an unused programme",
+    "mapping.added": "Mapped students to a programme",
+    "mapping.changed": "Changed a student's participation",
+    "mapping.ended": "Ended a student's participation",
+    "mappings.viewed": "Viewed programme participants",
+    "mappings.imported": "Imported participation from a spreadsheet",
+    "mappings.import-refused": "Participation import refused",
+    "interventions.student-viewed": "Viewed the student's interventions",
+    "evaluation.viewed": "Viewed programme evaluations",
+    "evaluation.students-viewed": "Viewed students' evaluation rows",
+    "export.evaluation": "Exported an evaluation",
+    "meeting.started": "Started a student review meeting",
+    "meeting.agenda-viewed": "Viewed a meeting agenda",
+    "meeting.decision": "Recorded a meeting decision",
+    "meeting.recap-viewed": "Viewed a meeting recap",
+    "import.student_replaced": "A key now names another child: the earlier child kept apart",
+    "records.transferred": "Transferred the record to the official file",
+    "records.subject-access": "Produced an access request export",
+    "hold.placed": "Placed a legal hold",
+    "hold.released": "Released a legal hold",
+    "retention.changed": "Changed a retention period",
+    "disposal.prepared": "Prepared a disposal run",
+    "disposal.approved": "Approved a disposal run (with their password)",
+    "disposal.run": "Ran an approved disposal run",
+    "export.disposal-review": "Exported the disposal review",
+    "export.disposal-register": "Exported the disposal register",
 })
 
 # (label, action prefix) for the action filter; the service matches by prefix.

@@ -1088,7 +1088,7 @@ class GridTab(_Tab):
             from mapping_tool.ui import printing
 
             with atomic_output(path, store_folder=folder, replace=replace) as tmp:
-                printing.html_to_pdf(html, tmp, title="Students and programmes", landscape=True)
+                printing.write_pdf(html, tmp, title="Students and programmes", landscape=True)
             return path
 
         def done(result: object) -> None:

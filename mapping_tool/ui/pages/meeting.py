@@ -461,7 +461,7 @@ class MeetingTab(_Tab):
             from mapping_tool.ui import printing
 
             with atomic_output(path, store_folder=folder, replace=replace) as tmp:
-                printing.html_to_pdf(html, tmp, title="Meeting recap")
+                printing.write_pdf(html, tmp, title="Meeting recap")
             return path
 
         def done(_r: object) -> None:
