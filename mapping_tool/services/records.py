@@ -601,7 +601,7 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
         conn.exec_driver_sql("DELETE FROM disposal_run_item WHERE run_id = ?", (run_id,))
         flags._bump_generation(conn.connection.driver_connection)
         now = utcnow()
-        audit_removed = _dispose_of_old_audit_entries(session, years, review.as_of, run_id, now)
+        audit_removed = _dispose_of_old_audit_entries(store, session, user.username, years, review.as_of, run_id, now)
         if audit_removed:
             session.add(DisposalRegisterEntry(run_id=run_id, class_code="audit-log", prepared_by=run.prepared_by,
                                               approved_by=run.approved_by, run_by=user.username, disposed_at=now,
@@ -626,12 +626,20 @@ def execute_run(user: UserSession, run_id: int, *, as_of: date | None = None) ->
     return view
 
 
-def _dispose_of_old_audit_entries(session: Any, years: int, as_of: date, run_id: int, now: datetime) -> int:
+def _dispose_of_old_audit_entries(
+    store: Any, session: Any, actor: str, years: int, as_of: date, run_id: int, now: datetime
+) -> int:
     """Entries past the audit-log period go; the log then starts at the first kept entry and
-    the hash it follows (kept in audit_log_start), so ``audit verify`` still checks the chain."""
+    the hash it follows (kept in audit_log_start), so ``audit verify`` still checks the chain.
+    The file notes' digests those entries hold are restated first, so every note still in the
+    store stays checked."""
     count, last_due = _audit_due(session, years, as_of)
     if not count:
         return 0
+    from mapping_tool.services import referrals
+
+    referrals.restate_file_note_digests(store, session, actor, run_id)
+    session.flush()
     conn = session.connection()
     last_hash = conn.exec_driver_sql("SELECT hash FROM audit_entry WHERE id = ?", (last_due,)).scalar()
     conn.exec_driver_sql("DELETE FROM audit_entry WHERE id <= ?", (last_due,))
