@@ -779,9 +779,11 @@ class ReferralsPage(QWidget):
             row.addWidget(self.notes_pdf_button)
             row.addWidget(self.notes_export_button)
             row.addWidget(self.correct_button)
-            row.addWidget(QLabel("File notes are never edited; a correction is a new note."))
             row.addStretch(1)
             tab_layout.addLayout(row)
+            never = QLabel("File notes are never edited; a correction is a new note that points at the one it corrects.")
+            never.setWordWrap(True)  # its own line, so that the page fits a 1024x768 screen
+            tab_layout.addWidget(never)
             tab_layout.addWidget(self.note_view, 1)
             self.note_detail = QLabel("Select a file note to read it in full.")
             self.note_detail.setWordWrap(True)
