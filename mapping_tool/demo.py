@@ -76,6 +76,8 @@ def create_demo_store(
             )
             made.append(DemoAccount(name, role, passwords[name], display, ", ".join(hgs or yls) or "whole school"))
         imported = _import_demo_data(user, folder.parent, students, say)
+        if imported:
+            _seed_welfare_records(user, say)
     finally:
         auth.sign_out(user)
     _clear_forced_change(folder, passwords["custodian"])
@@ -95,6 +97,32 @@ def _import_demo_data(user, work: Path, students: int, say: Callable[[str], None
     say("Importing it into the encrypted store …")
     result = imports.import_cases21(user, extract_dir)
     return result.students_in_extract
+
+
+def _seed_welfare_records(user, say: Callable[[str], None]) -> None:  # type: ignore[no-untyped-def]
+    """A school that has used the tool for a term: the starter catalogue, flagged students in two
+    attendance programmes that started ten weeks before the extract (so that the evaluation has
+    figures to show), and one agency with a current data sharing agreement."""
+    from datetime import timedelta
+
+    from mapping_tool.services import interventions, referrals
+
+    say("Adding the starter catalogue of programmes, some participants and an agency …")
+    interventions.load_starter_catalogue(user)
+    rows = interventions.grid(user).rows
+    flagged = sorted(r.student_key for r in rows if r.tier in ("priority", "monitor"))
+    latest = date.today()  # the demo extract is dated today
+    start = latest - timedelta(weeks=10)
+    for programme, keys in (("Attendance mentoring", flagged[0::3][:20]), ("Attendance plan with family", flagged[1::3][:12])):
+        if keys:
+            interventions.assign(user, programme, keys, start=start, review=latest + timedelta(days=14))
+    referrals.add_agency(
+        user, "Riverbend Youth Services (demo)", email="intake@example.org", phone="03 5550 2000",
+        address="12 River Street, Riverbend", postcode="3999", ise="yes", contact_person="Intake worker",
+        agreement_ref="DSA-DEMO-1", agreement_start=latest - timedelta(days=180),
+        agreement_until=latest + timedelta(days=365),
+        agreement_categories="student_name,year_level,attendance_rate,unapproved_absences,school_report,literacy,numeracy",
+    )
 
 
 def _clear_forced_change(folder: Path, custodian_password: str) -> None:
