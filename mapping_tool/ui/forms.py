@@ -26,9 +26,11 @@ def ensure_app() -> None:
 
 
 def html_to_pdf(html: str, path: Path) -> Path:
-    """A4 portrait PDF of ``html`` (the form and its information page, or file notes)."""
+    """A4 portrait PDF of ``html`` (the form and its information page, or file notes), written to
+    the temp path the referrals service's checked ``atomic_output`` gives it."""
     ensure_app()
-    return printing.html_to_pdf(html, Path(path), title="Student Mapping Tool: referral")
+    printing.write_pdf(html, Path(path), title="Student Mapping Tool: referral")
+    return Path(path)
 
 
 def print_form(html: str, printer) -> None:  # type: ignore[no-untyped-def]

@@ -70,11 +70,13 @@ def html_to_pdf(
     from mapping_tool.services.outputs import atomic_output
 
     with atomic_output(path, store_folder=store_folder, replace=replace) as tmp:
-        _write_pdf(html, tmp, title=title, landscape=landscape)
+        write_pdf(html, tmp, title=title, landscape=landscape)
     return path
 
 
-def _write_pdf(html: str, path: Path, *, title: str, landscape: bool) -> None:
+def write_pdf(html: str, path: Path, *, title: str, landscape: bool = False) -> None:
+    """Write ``html`` as a PDF straight to ``path``: only for a temp path that
+    :func:`mapping_tool.services.outputs.atomic_output` has already checked and made."""
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
