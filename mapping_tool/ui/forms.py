@@ -26,7 +26,8 @@ def ensure_app() -> None:
 
 
 def html_to_pdf(html: str, path: Path) -> Path:
-    """A4 portrait PDF of ``html`` (the form and its information page, or file notes)."""
+    """A4 portrait PDF of ``html`` (the form and its information page, or file notes), written to
+    the temp path the referrals service's checked ``atomic_output`` gives it."""
     ensure_app()
     # the referrals service passes the temp path of its own atomic_output (checked there)
     return printing.write_pdf(html, Path(path), title="Student Mapping Tool: referral")

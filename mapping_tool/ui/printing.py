@@ -70,7 +70,7 @@ def html_to_pdf(
     from mapping_tool.services.outputs import atomic_output
 
     with atomic_output(path, store_folder=store_folder, replace=replace) as tmp:
-        _write_pdf(html, tmp, title=title, landscape=landscape)
+        write_pdf(html, tmp, title=title, landscape=landscape)
     return path
 
 

@@ -99,6 +99,7 @@ def test_the_student_panel_saves_an_access_request(qtbot, school: Path, store_ke
 
     from mapping_tool.services import students
     from mapping_tool.ui.pages.student_panel import StudentPanel
+    from mapping_tool.ui.save_dialog import SaveTarget
     from tests.support import HGT
 
     principal = open_session(school, store_key, PRINCIPAL)
@@ -115,7 +116,7 @@ def test_the_student_panel_saves_an_access_request(qtbot, school: Path, store_ke
             panels.append(panel)
         assert not hasattr(panels[1], "access_button")  # principal class and the custodian only
         out = tmp_path / "request.xlsx"
-        monkeypatch.setattr(StudentPanel, "ask_access_path", classmethod(lambda cls, parent, key: str(out)))
+        monkeypatch.setattr(StudentPanel, "ask_access_path", classmethod(lambda cls, parent, key: SaveTarget(out, False)))
         panels[0].access_button.click()
         qtbot.waitUntil(lambda: "Saved to" in panels[0].status.text(), timeout=30000)
         sheets = load_workbook(out).sheetnames

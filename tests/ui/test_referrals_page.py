@@ -8,11 +8,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from mapping_tool.services import auth, referrals, students
+from mapping_tool.ui.files import documents
 from mapping_tool.ui.pages import referrals as page_module
 from mapping_tool.ui.pages.referrals import ReferralsPage, ReferralWizard, StudentReferralsSection
+from mapping_tool.ui.save_dialog import SaveTarget
 from tests.referral_support import current_school, table_counts
 from tests.support import CUSTODIAN, HGT, PRINCIPAL, PRINCIPAL_PASSWORD, WELFARE
 from tests.ui.conftest import open_session
@@ -82,7 +84,7 @@ def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, 
     page.referral_view.selectRow(0)
     assert page.pdf_button.isEnabled()
     out = tmp_path / "referral.pdf"
-    monkeypatch.setattr(page_module, "choose_save_path", lambda *a: out)
+    monkeypatch.setattr(page_module, "choose_save_path", lambda *a: SaveTarget(out, False))
     before = table_counts(school["folder"], store_key)["file_note"]
     page.save("pdf")
     assert out.read_bytes().startswith(b"%PDF")
@@ -172,7 +174,7 @@ def test_the_custodian_designates_staff_for_ciss(qtbot, login, monkeypatch) -> N
 def test_a_pre_filled_consent_form_to_sign(qtbot, login, school, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     welfare = login(WELFARE)
     out = tmp_path / "consent-form.pdf"
-    monkeypatch.setattr(page_module, "choose_save_path", lambda *a: out)
+    monkeypatch.setattr(page_module, "choose_save_path", lambda *a: SaveTarget(out, False))
     dialog = page_module.ConsentDialog(["Youth Connect"], school["key"])
     qtbot.addWidget(dialog)
     dialog.session = welfare
@@ -192,3 +194,33 @@ def test_the_custodian_sets_the_referral_settings(qtbot, login, monkeypatch) -> 
     page.edit_settings()
     settings = referrals.referral_settings(custodian)
     assert (settings.stale_extract_days, settings.consent_months) == (14, 6)
+
+
+def test_saving_over_a_file_asks_and_no_keeps_it(qtbot, login, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The save dialog starts in Documents; a file that is there is replaced only after Yes."""
+    page = _page(qtbot, login(PRINCIPAL))
+    out = tmp_path / "file-notes.xlsx"
+    out.write_bytes(b"keep me")
+    asked: list[str] = []
+    started: list[str] = []
+
+    def choose(parent, title, start, *a, **k):  # type: ignore[no-untyped-def]
+        started.append(start)
+        return str(tmp_path / "file-notes"), ""  # no ending: the tool adds .xlsx, which is there
+
+    def answer(reply):  # type: ignore[no-untyped-def]
+        def question(parent, title, text, *a, **k):  # type: ignore[no-untyped-def]
+            asked.append(text)
+            return reply
+
+        return question
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(answer(QMessageBox.StandardButton.No)))
+    page.export_notes()
+    assert started == [documents("file-notes.xlsx")]  # the user's Documents folder
+    assert asked == [f"file-notes.xlsx already exists in {tmp_path}. Replace it?"]
+    assert out.read_bytes() == b"keep me" and "Exported" not in page.message.text()
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(answer(QMessageBox.StandardButton.Yes)))
+    page.export_notes()
+    assert len(asked) == 2 and out.read_bytes()[:2] == b"PK" and "Exported" in page.message.text()

@@ -69,6 +69,7 @@ from mapping_tool.ui.pages.intervention_widgets import (
     size_columns,
     yes_no,
 )
+from mapping_tool.ui.save_dialog import SaveTarget, ask_save_path
 
 logger = logging.getLogger(__name__)
 
@@ -788,22 +789,23 @@ class EvaluationTab(_Tab):
         size_columns(self.student_table, self.student_model.text_rows(), widest=220)
 
     # -- files ------------------------------------------------------------------------------
-    def _ask(self, title: str, name: str, filters: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
-        return Path(path) if path else None
+    def _ask(self, title: str, name: str, filters: str, suffixes: tuple[str, ...]) -> SaveTarget | None:
+        """Starts in Documents and asks before replacing a file (the answer goes to the writer)."""
+        return ask_save_path(self, title, name, filters, suffixes)
 
-    def save_pdf(self, path: Path | None = None) -> None:
+    def save_pdf(self, path: Path | None = None, *, replace: bool = False) -> None:
         if not self.evaluations:
             say(self.message, "There is no evaluation to save yet.")
             return
-        path = path or self._ask("Save the evaluation as PDF", f"evaluation-{date.today():%d-%m-%Y}.pdf", "PDF (*.pdf)")
         if path is None:
-            return
+            target = self._ask("Save the evaluation as PDF", f"evaluation-{date.today():%d-%m-%Y}.pdf", "PDF (*.pdf)", (".pdf",))
+            if target is None:
+                return
+            path, replace = target.path, target.replace
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
         evaluations, session = list(self.evaluations), self.session
         folder = session.store.files.folder
-        replace = path.exists()  # the save dialog has asked before replacing
 
         def work(progress: worker.Progress) -> object:
             images = {e.intervention: chart_png(e) for e in evaluations if not e.figures_hidden}
@@ -813,19 +815,20 @@ class EvaluationTab(_Tab):
 
         self._file_job(work, "pdf")
 
-    def export_excel(self, path: Path | None = None) -> None:
+    def export_excel(self, path: Path | None = None, *, replace: bool = False) -> None:
         if not self.evaluations:
             say(self.message, "There is no evaluation to export yet.")
             return
-        path = path or self._ask("Export the evaluation to Excel", f"evaluation-{date.today():%d-%m-%Y}.xlsx",
-                                 "Excel (*.xlsx);;CSV (*.csv)")
         if path is None:
-            return
+            target = self._ask("Export the evaluation to Excel", f"evaluation-{date.today():%d-%m-%Y}.xlsx",
+                               "Excel (*.xlsx);;CSV (*.csv)", (".xlsx", ".csv"))
+            if target is None:
+                return
+            path, replace = target.path, target.replace
         if path.suffix.lower() not in (".xlsx", ".csv"):
             path = path.with_suffix(".xlsx")
         students = path.with_name(f"{path.stem}-students{path.suffix}")
         session, weeks = self.session, self.weeks.value()
-        replace = path.exists()
 
         def work(progress: worker.Progress) -> object:
             iv().export_evaluation(session, path, students_out=students, weeks=weeks, force=replace)
@@ -1069,19 +1072,19 @@ class GridTab(_Tab):
             self.printed.emit()
         dialog.deleteLater()
 
-    def save_pdf(self, path: Path | None = None) -> None:
+    def save_pdf(self, path: Path | None = None, *, replace: bool = False) -> None:
         if not self.rows:
             say(self.message, "There are no students in the grid to save.")
             return
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Save the grid as PDF", f"programmes-grid-{date.today():%d-%m-%Y}.pdf",
-                                                    "PDF (*.pdf)")
-            if not chosen:
+            target = ask_save_path(self, "Save the grid as PDF", f"programmes-grid-{date.today():%d-%m-%Y}.pdf",
+                                   "PDF (*.pdf)", (".pdf",))
+            if target is None:
                 return
-            path = Path(chosen)
+            path, replace = target.path, target.replace
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
-        html, keys, folder, replace = self.print_html(), self._keys(), self.session.store.files.folder, path.exists()
+        html, keys, folder = self.print_html(), self._keys(), self.session.store.files.folder
 
         def work(progress: worker.Progress) -> object:
             from mapping_tool.services.outputs import atomic_output

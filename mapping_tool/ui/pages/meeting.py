@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -49,6 +48,7 @@ from mapping_tool.ui.pages.intervention_widgets import (
     size_columns,
 )
 from mapping_tool.ui.pages.interventions import _muted, _Tab
+from mapping_tool.ui.save_dialog import ask_save_path
 
 logger = logging.getLogger(__name__)
 
@@ -441,20 +441,20 @@ class MeetingTab(_Tab):
                           detail={"to": "printer", "meeting": self.recap_data.meeting.id})
         dialog.deleteLater()
 
-    def save_pdf(self, path: Path | None = None) -> None:
+    def save_pdf(self, path: Path | None = None, *, replace: bool = False) -> None:
         if self.recap_data is None:
             say(self.message, "No decisions yet: the recap starts with the meeting's first decision.")
             return
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Save the recap as PDF", f"meeting-recap-{date.today():%d-%m-%Y}.pdf",
-                                                    "PDF (*.pdf)")
-            if not chosen:
+            target = ask_save_path(self, "Save the recap as PDF", f"meeting-recap-{date.today():%d-%m-%Y}.pdf",
+                                   "PDF (*.pdf)", (".pdf",))
+            if target is None:
                 return
-            path = Path(chosen)
+            path, replace = target.path, target.replace
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
         html, keys = self.recap_html(), self._recap_keys()
-        folder, replace, meeting = self.session.store.files.folder, path.exists(), self.recap_data.meeting.id
+        folder, meeting = self.session.store.files.folder, self.recap_data.meeting.id
 
         def work() -> object:
             from mapping_tool.services.outputs import atomic_output

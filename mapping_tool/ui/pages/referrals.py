@@ -9,6 +9,7 @@ transaction. The preview is marked as a preview and writes none.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime
 from enum import IntEnum
 from html import escape
@@ -45,6 +46,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.security.roles import Role
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.save_dialog import SaveTarget, ask_save_path
 from mapping_tool.ui.table_models import RowsTableModel
 from referral_forms.categories import CATEGORIES, ON_REQUEST, TITLES
 from referral_forms.rules import EXCEPTIONS
@@ -466,14 +468,15 @@ def save_consent_form(parent: QWidget | None, session: Any, values: dict[str, An
     from mapping_tool.ui.forms import html_to_pdf
 
     key = values["student_key"].strip().upper()
-    path = choose_save_path(parent, "Save the consent form to sign", f"consent-form-{key}.pdf", "PDF (*.pdf)")
-    if path is None:
+    target = choose_save_path(parent, "Save the consent form to sign", f"consent-form-{key}.pdf", "PDF (*.pdf)")
+    if target is None:
         return None
+    path = target.path
     try:
         html = referrals.consent_form(session, key, agency=values["agency"], purpose=values["purpose"],
                                       categories=values["categories"], giver_name=values["giver_name"],
                                       relationship=values["relationship"])
-        with atomic_output(path, store_folder=session.store.files.folder, replace=path.exists()) as tmp:
+        with atomic_output(path, store_folder=session.store.files.folder, replace=target.replace) as tmp:
             html_to_pdf(html, tmp)
     except KnownError as exc:
         show_error(parent, exc)
@@ -481,10 +484,11 @@ def save_consent_form(parent: QWidget | None, session: Any, values: dict[str, An
     return path
 
 
-def choose_save_path(parent: QWidget | None, title: str, name: str, filters: str) -> Path | None:
-    """Replaceable in tests."""
-    path, _ = QFileDialog.getSaveFileName(parent, title, name, filters)
-    return Path(path) if path else None
+def choose_save_path(parent: QWidget | None, title: str, name: str, filters: str) -> SaveTarget | None:
+    """Where to save (starting in Documents), and whether the user agreed to replace the file
+    there; None when they cancelled or would not replace it. Replaceable in tests."""
+    suffixes = tuple(f".{ext}" for ext in re.findall(r"\*\.(\w+)", filters))
+    return ask_save_path(parent, title, name, filters, suffixes)  # type: ignore[arg-type]
 
 
 # -- the wizard ------------------------------------------------------------------------------------------
@@ -919,11 +923,12 @@ class ReferralsPage(QWidget):
         if row is None:
             return
         filters = "PDF (*.pdf)" if fmt == "pdf" else "Word (*.docx)"
-        path = choose_save_path(self, "Save the referral form (this is the disclosure)", f"referral-{row.id}.{fmt}", filters)
-        if path is None:
+        target = choose_save_path(self, "Save the referral form (this is the disclosure)", f"referral-{row.id}.{fmt}", filters)
+        if target is None:
             return
+        path = target.path
         try:
-            sent = referrals.send_referral(self.session, row.id, path, fmt=fmt, pdf_renderer=html_to_pdf, force=path.exists())
+            sent = referrals.send_referral(self.session, row.id, path, fmt=fmt, pdf_renderer=html_to_pdf, force=target.replace)
         except KnownError as exc:
             show_error(self, exc)
             return
@@ -1068,11 +1073,12 @@ class ReferralsPage(QWidget):
         from mapping_tool.services import referrals
         from mapping_tool.ui.forms import html_to_pdf
 
-        path = choose_save_path(self, "Save the file notes", "file-notes.pdf", "PDF (*.pdf)")
-        if path is None:
+        target = choose_save_path(self, "Save the file notes", "file-notes.pdf", "PDF (*.pdf)")
+        if target is None:
             return
+        path = target.path
         try:
-            count = referrals.export_file_notes(self.session, path, fmt="pdf", pdf_renderer=html_to_pdf, force=path.exists(),
+            count = referrals.export_file_notes(self.session, path, fmt="pdf", pdf_renderer=html_to_pdf, force=target.replace,
                                                 agency=self.note_agency.currentData())
         except KnownError as exc:
             show_error(self, exc)
@@ -1082,11 +1088,12 @@ class ReferralsPage(QWidget):
     def export_notes(self) -> None:
         from mapping_tool.services import referrals
 
-        path = choose_save_path(self, "Export the file notes", "file-notes.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
-        if path is None:
+        target = choose_save_path(self, "Export the file notes", "file-notes.xlsx", "Excel (*.xlsx);;CSV (*.csv)")
+        if target is None:
             return
+        path = target.path
         try:
-            count = referrals.export_file_notes(self.session, path, force=path.exists(), agency=self.note_agency.currentData())
+            count = referrals.export_file_notes(self.session, path, force=target.replace, agency=self.note_agency.currentData())
         except KnownError as exc:
             show_error(self, exc)
             return
@@ -1201,11 +1208,12 @@ class StudentReferralsSection(QWidget):
         from mapping_tool.services import referrals
         from mapping_tool.ui.forms import html_to_pdf
 
-        path = choose_save_path(self, "Save this student's file notes", f"file-notes-{self.key}.pdf", "PDF (*.pdf)")
-        if path is None:
+        target = choose_save_path(self, "Save this student's file notes", f"file-notes-{self.key}.pdf", "PDF (*.pdf)")
+        if target is None:
             return
+        path = target.path
         try:
             referrals.export_file_notes(self.session, path, fmt="pdf", student=self.key, pdf_renderer=html_to_pdf,
-                                        force=path.exists())
+                                        force=target.replace)
         except KnownError as exc:
             show_error(self, exc)

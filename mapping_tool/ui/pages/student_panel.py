@@ -644,31 +644,30 @@ class StudentPanel(QWidget):
         return box
 
     @classmethod
-    def ask_access_path(cls, parent: QWidget, key: str) -> str | None:
-        from PySide6.QtWidgets import QFileDialog
+    def ask_access_path(cls, parent: QWidget, key: str):  # type: ignore[no-untyped-def]
+        """A SaveTarget (the path, and whether the user agreed to replace the file there) or None."""
+        from mapping_tool.ui.save_dialog import ask_save_path
 
-        path, _ = QFileDialog.getSaveFileName(parent, "Save everything the tool holds", f"{key} access request.pdf",
-                                              "PDF (*.pdf);;Excel workbook (*.xlsx)")
-        return path or None
+        return ask_save_path(parent, "Save everything the tool holds", f"{key} access request.pdf",
+                             "PDF (*.pdf);;Excel workbook (*.xlsx)", (".pdf", ".xlsx"))
 
     def save_subject_access(self) -> None:
-        from pathlib import Path
-
         from mapping_tool.services import records
         from mapping_tool.ui.records_pdf import render_pdf
 
         key, session = self.key, self.session
         assert key is not None
-        path = self.ask_access_path(self, key)
-        if not path:
+        target = self.ask_access_path(self, key)
+        if target is None:
             return
+        path, replace = target.path, target.replace
         self.status.setText("Writing the access request…")
 
         def done(_result: object) -> None:
             self.status.setText(f"Saved to {path} (recorded in the audit log).")
 
-        # the dialog has already asked before replacing an existing file
-        self._run(lambda: records.subject_access(session, key, Path(path), render_pdf, force=True), done)
+        # replaces an existing file only when the user said Yes to the question
+        self._run(lambda: records.subject_access(session, key, path, render_pdf, force=replace), done)
 
     # -- actions ------------------------------------------------------------------------------
     def _run(self, fn, done, *, message: QLabel | None = None) -> None:  # type: ignore[no-untyped-def]
