@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -35,9 +36,7 @@ from tests.support import (  # noqa: E402
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    base = tmp_path_factory.mktemp("env")
+def _point_env_at(base: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name, sub in (
         ("MAPPING_TOOL_LOG_DIR", "logs"),
         ("MAPPING_TOOL_SETTINGS_DIR", "settings"),
@@ -49,6 +48,27 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     for name in ("MAPPING_TOOL_PASSWORD", "MAPPING_TOOL_NEW_PASSWORD", "MAPPING_TOOL_RECOVERY_PASSPHRASE"):
         monkeypatch.delenv(name, raising=False)
     return base
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Session fixtures (the template store, a school built once) never touch the real profile."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield _point_env_at(tmp_path_factory.mktemp("session-env"), mp)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A module's own fixtures (a school prepared once per module) get their own settings, so
+    that the audit witness one module's copy of the template leaves is never compared with
+    another module's copy (the copies share a store id, and diverge)."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield _point_env_at(tmp_path_factory.mktemp("module-env"), mp)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return _point_env_at(tmp_path_factory.mktemp("env"), monkeypatch)
 
 
 def _make_template(folder: Path) -> None:
