@@ -15,7 +15,11 @@ from mapping_tool.ui import printing
 def _pdf(tmp_path: Path) -> Path:
     rows = [[f"STUDENT{i:03d}, Name", "09", f"{80 + i % 20:.1f}", "✔ yes"] for i in range(260)]
     html = printing.table_html("Students for review", ["Riverbend: 260 students"], ["Name", "Year", "Attendance %", "Low attendance"], rows)
-    return printing.html_to_pdf(html, tmp_path / "list.pdf", store_folder=None, title="Students for review", landscape=True)
+    store_folder = tmp_path / "store"  # every PDF goes through services/outputs (issue 11)
+    store_folder.mkdir()
+    out = tmp_path / "list.pdf"
+    assert printing.html_to_pdf(html, out, store_folder=store_folder, title="Students for review", landscape=True) == out
+    return out
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")

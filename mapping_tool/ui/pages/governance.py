@@ -498,6 +498,23 @@ ACTION_TITLES.update({
     "export.disposal-review": "Exported the disposal review",
     "export.disposal-register": "Exported the disposal register",
 })
+# Hardening (issue 11), backups, privacy and breaches (issue 10), and the file notes' check
+# kept across disposal of old audit entries (issue 9): every action in plain words.
+ACTION_TITLES.update({
+    "audit.end-problem": "Found that the audit log may have been cut short",
+    "sign-in.state-missing": "Found the sign-in lockout record deleted or replaced",
+    "notices.shown": "Was shown warnings kept for the data custodian",
+    "import.unconfirmed": "Import held back: its warnings were not confirmed",
+    "store.moved": "Moved the store to the shared folder on this PC",
+    "backup.failed": "Automatic backup at sign-out failed",
+    "backup.manifest": "Made a backup and listed the students in it",
+    "backup.rotated": "Removed old automatic backups",
+    "breach.recorded": "Recorded a privacy breach",
+    "export.unusual-access": "Exported the unusual access report",
+    "privacy.acknowledged": "Read and accepted the privacy statement",
+    "privacy.policy-changed": "Changed the school's privacy policy text",
+    "filenotes.restated": "Kept the file notes' checks before old audit entries were disposed of",
+})
 
 # (label, action prefix) for the action filter; the service matches by prefix.
 ACTION_FILTERS = (
@@ -532,6 +549,10 @@ _OBJECT_TITLES = {
     "audit": "Audit log",
     "students": "Students",
     "export": "File",
+    "disposal-run": "Disposal run",
+    "backup": "Backup",
+    "breach": "Privacy breach",
+    "setting": "Setting",
 }
 
 
