@@ -90,7 +90,7 @@ def test_account_model_passes_the_model_tester(qtmodeltester, custodian) -> None
 def test_table_lists_accounts_with_role_scope_and_status(page: AdminPage) -> None:
     assert _cell(page, "hgteacher", AccountColumn.ROLE) == "Home group teacher"
     assert _cell(page, "hgteacher", AccountColumn.SCOPE) == "Home group 07A"
-    assert _cell(page, "coordinator", AccountColumn.SCOPE) == "Year 07"
+    assert _cell(page, "coordinator", AccountColumn.SCOPE) == "Year 7"  # words a school uses, not the code 07
     assert _cell(page, WELFARE, AccountColumn.SCOPE) == "Whole school"
     assert _cell(page, WELFARE, AccountColumn.STATUS) == "Active"
     assert _cell(page, WELFARE, AccountColumn.LAST_SIGN_IN) == "Never"
@@ -369,7 +369,7 @@ def test_narrowing_in_the_policy_tab_is_in_the_audit_tab(page: AdminPage, custod
     page.show_tab(AdminPage.TAB_AUDIT)
     top = page.audit_viewer.model.row_at(0)  # type: ignore[union-attr]
     assert (top.action, top.object_id) == ("policy.changed", "year-level-coordinator")
-    assert "VELS achievement; allowed → narrowed" in page.audit_viewer.model.index(0, 5).data()  # type: ignore[union-attr]
+    assert "Curriculum achievement (Victorian Curriculum, formerly VELS); allowed → narrowed" in page.audit_viewer.model.index(0, 5).data()  # type: ignore[union-attr]
 
 
 def test_welfare_gets_no_administration(qtbot, store_dir: Path, store_key: bytes) -> None:  # type: ignore[no-untyped-def]

@@ -74,7 +74,8 @@ class AccountTableModel(RowsTableModel):
             if a.home_groups:
                 return "Home group " + ", ".join(a.home_groups)
             if a.year_levels:
-                return "Year " + ", ".join(a.year_levels)
+                years = [str(int(y)) if y.isdigit() else y for y in a.year_levels]  # "Year 9", not "Year 09"
+                return ("Years " if len(years) > 1 else "Year ") + ", ".join(years)
             return "Whole school"
         if col is AccountColumn.STATUS:
             if not a.active:
