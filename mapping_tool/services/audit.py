@@ -58,7 +58,8 @@ def verify(user: UserSession, *, backups: Sequence[Path] = ()) -> VerifyResult:
         return VerifyResult(False, count, problem.message, problem.entry_id)
     by_id = {r.id: r.hash for r in rows}
     store_id = store.school.store_id if store.school else ""
-    found = witness.check(by_id, [*carried, *witness.local_witnesses(store_id)])
+    last = rows[-1].id if rows else first_id - 1
+    found = witness.check(by_id, [*carried, *witness.local_witnesses(store_id)], last, first_id)
     if found is not None:
         return VerifyResult(False, count, found[0], found[1])
     anchor = store.read_anchor()

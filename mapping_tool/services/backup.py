@@ -190,7 +190,7 @@ def backup_anchor(store: OpenStore, path: Path):  # type: ignore[no-untyped-def]
         raise UsageError(f"{path.name} carries no audit anchor (it was made by an older version).")
     if not store.anchor_valid(anchor):
         raise UsageError(f"The audit anchor in {path.name} was altered.")
-    return Witness(f"the backup {path.name}", int(anchor["last_id"]), str(anchor["last_hash"]))
+    return Witness(f"the backup {path.name} recorded", int(anchor["last_id"]), str(anchor["last_hash"]))
 
 
 def _check_backup_anchor(manifest: dict, keyfile: KeySlotFile, copy: Path, key: bytes, name: str) -> None:  # type: ignore[type-arg]

@@ -28,7 +28,7 @@ WITNESS_NAME = "audit-witness.json"
 
 @dataclass(frozen=True)
 class Witness:
-    source: str  # "user NAME on this PC", "backup FILE"
+    source: str  # who recorded it, as a clause: "the user NAME saw on this PC", "the backup FILE recorded"
     last_id: int
     last_hash: str
 
@@ -62,7 +62,7 @@ def local_witnesses(store_id: str) -> list[Witness]:
     out = []
     for user, entry in dict(_load().get(store_id, {})).items():
         try:
-            out.append(Witness(f"what {user} saw on this PC", int(entry["last_id"]), str(entry["last_hash"])))
+            out.append(Witness(f"the user {user} saw on this PC", int(entry["last_id"]), str(entry["last_hash"])))
         except (KeyError, TypeError, ValueError):
             continue
     return out
@@ -92,15 +92,25 @@ def reset(store_id: str) -> dict[str, Any]:
     return dict(old)
 
 
-def check(by_id: dict[int, str], witnesses: list[Witness], last: int | None = None) -> tuple[str, int] | None:
+def check(
+    by_id: dict[int, str], witnesses: list[Witness], last: int | None = None, first: int = 1,
+) -> tuple[str, int] | None:
     """The first witness the log does not reach: (a sentence, the entry), or None. ``by_id``
-    holds at least the witnessed entries; ``last`` is the log's last entry (default its max)."""
+    holds at least the witnessed entries; ``last`` is the log's last entry (default its max);
+    ``first`` is where the log starts (``AuditLogStart.first_id`` once entries past their
+    retention period were disposed of). The END of the log is what a witness guards: a witnessed
+    entry that was lawfully disposed of (below ``first``) cannot be hash-checked, and is accepted
+    when the log still reaches past it."""
     if last is None:
         last = max(by_id) if by_id else 0
     for w in sorted(witnesses, key=lambda w: -w.last_id):
+        if w.last_id > last:
+            return (f"the log ends at entry {last}, before entry {w.last_id}, which {w.source}: "
+                    "entries were cut off", last + 1)
+        if w.last_id < first:
+            continue  # disposed of after its retention period; the log goes on past it
         if w.last_id not in by_id:
-            return (f"the log ends at entry {last}, before entry {w.last_id} that {w.source} "
-                    "recorded: entries were cut off", last + 1)
+            return f"entry {w.last_id}, which {w.source}, is missing from the log", w.last_id
         if by_id[w.last_id] != w.last_hash:
-            return f"entry {w.last_id} differs from {w.source}: the log was rewritten", w.last_id
+            return f"entry {w.last_id} differs from the one {w.source}: the log was rewritten", w.last_id
     return None

@@ -13,7 +13,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 
 from mapping_tool import cli
 from mapping_tool.paths import settings_dir
-from mapping_tool.services import audit, auth, backup
+from mapping_tool.services import audit, auth, backup, witness
 from tests.support import CUSTODIAN, CUSTODIAN_PASSWORD, RECOVERY
 
 
@@ -132,3 +132,19 @@ def test_a_backup_whose_log_was_cut_is_refused_at_restore(store_dir: Path, store
         backup.restore(store_dir, bad, backup.RestoreCredentials(recovery_passphrase=RECOVERY))
     assert {k: v for k, v in file_hashes(store_dir).items() if not k.endswith("-shm")} == {
         k: v for k, v in before.items() if not k.endswith("-shm")}
+
+
+def test_a_witness_guards_the_end_of_the_log_not_its_start() -> None:
+    """After entries past their retention period were disposed of, the log starts at 20: a
+    witness of a disposed entry cannot be hash-checked and is accepted while the log reaches past
+    it; a witness past the log's end, or of a kept entry with another hash, is reported."""
+    kept = {i: f"h{i}" for i in range(20, 31)}
+    seen = witness.Witness("the user principal saw on this PC", 13, "old")
+    assert witness.check(kept, [seen], 30, 20) is None
+    assert witness.check(kept, [witness.Witness("the user principal saw on this PC", 25, "h25")], 30, 20) is None
+    cut = witness.check(kept, [seen, witness.Witness("the user custodian saw on this PC", 33, "h33")], 30, 20)
+    assert cut == ("the log ends at entry 30, before entry 33, which the user custodian saw on this PC: "
+                   "entries were cut off", 31)
+    rewritten = witness.check(kept, [witness.Witness("the backup b.smtbackup recorded", 25, "other")], 30, 20)
+    assert rewritten == ("entry 25 differs from the one the backup b.smtbackup recorded: the log was rewritten", 25)
+    assert witness.check({}, [seen], 0, 20) is not None  # nothing left at all: cut off

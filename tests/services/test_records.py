@@ -456,6 +456,22 @@ def test_audit_entries_past_their_period_go_and_the_chain_still_verifies(school:
         assert audit.verify(user).intact  # and after signing in again, with new entries
     finally:
         auth.sign_out(user)
+    # the START moved lawfully; cutting the END off is still caught by this PC's witnesses
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    try:
+        last = conn.execute("SELECT max(id) FROM audit_entry").fetchone()[0]
+        conn.execute("DELETE FROM audit_entry WHERE id > ?", (last - 3,))
+        conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'audit_entry'", (last - 3,))
+    finally:
+        conn.close()
+    user = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        assert any("entries were cut off" in n for n in user.notices), user.notices
+        result = audit.verify(user)
+        # the new sign-in's entries took the cut ones' numbers, with other hashes
+        assert not result.intact and "the user custodian saw on this PC" in result.problem, result.problem
+    finally:
+        auth.sign_out(user)
 
 
 def test_cli_transfer_subject_access_and_holds(school: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
