@@ -50,7 +50,7 @@ def build(work: Path, students: int) -> Path:
     for n, day in enumerate((date(2026, 6, 19), date(2026, 9, 18))):
         folder = work / f"eduhub{n}"
         generate_demo_extract(folder, students=students, years=2, extract_date=day)
-        imports.import_cases21(user, folder)
+        imports.import_cases21(user, folder, accept_warnings=True)  # two independent demo extracts
     measures = ("attendance_rate", "attendance_rate", "unapproved_rate", "suspension_days", "english", "maths",
                 "flag_count")
     for i in range(30):
