@@ -9,7 +9,7 @@ a second one suppressed). The counting and suppression here are pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,13 +64,7 @@ def suppress(counts: dict[str, dict[str, int]], totals: dict[str, int], features
     return SummaryTable(tuple(rows) + ("All students",), ("Students", *features), tuple(cells))
 
 
-# Features from later issues (flags, interventions): name -> counter(user) -> {year_level: count}
-FeatureCounter = Callable[[UserSession], dict[str, dict[str, int]]]
-_feature_counters: list[FeatureCounter] = []
-
-
-def register_feature_counter(counter: FeatureCounter) -> None:
-    _feature_counters.append(counter)
+# The features' extra counts (flags, tiers, programmes) are listed in services/features.py.
 
 
 CHARACTERISTIC_TITLES = {
@@ -106,10 +100,9 @@ def build_summary(user: UserSession) -> SummaryTable:
         r[0] or "(none)": {CHARACTERISTIC_TITLES[c]: int(v or 0) for c, v in zip(chars, r[2:], strict=True)} for r in raw
     }
     features = [CHARACTERISTIC_TITLES[c] for c in chars]
-    import mapping_tool.services.flags  # noqa: F401  (registers the flag and tier counts)
-    import mapping_tool.services.interventions  # noqa: F401  (registers the participant counts)
+    from mapping_tool.services import features as composed
 
-    for counter in _feature_counters:
+    for counter in composed.summary_counters():
         extra = counter(user)
         for feature, by_year in extra.items():
             features.append(feature)

@@ -445,7 +445,7 @@ def _rules_of_version(session, version: int | None):  # type: ignore[no-untyped-
     return _rules_from_row(row) if row is not None else None
 
 
-def _load_fields(user: UserSession, keys) -> dict[str, list[Any]]:  # type: ignore[no-untyped-def]
+def load_fields(user: UserSession, keys) -> dict[str, list[Any]]:  # type: ignore[no-untyped-def]
     """Columns of FIELDS aligned with ``keys`` (None where a student has no flags). A role that
     may not see some flags' inputs gets the flag count, new flags and tier without them."""
     hidden = hidden_flags(user)
@@ -473,7 +473,6 @@ def _load_fields(user: UserSession, keys) -> dict[str, list[Any]]:  # type: igno
     return columns
 
 
-students.register_extra_fields(FIELDS, _load_fields)
 
 
 # -- explanations, history, concern, overrides ------------------------------------------------------
@@ -689,7 +688,7 @@ def _effective(row: tuple[Any, ...], cols: tuple[str, ...]) -> Any:
     return override or row[cols.index("tier")]
 
 
-def _count_by_year(user: UserSession) -> dict[str, dict[str, int]]:
+def count_by_year(user: UserSession) -> dict[str, dict[str, int]]:
     """For the de-identified summary: flags and tiers by year level."""
     table = students.list_students(user, fields=("year_level", *FLAG_NAMES, "tier", "tier_override"), audit=False)
     cols = table.columns
@@ -713,10 +712,3 @@ def _count_by_year(user: UserSession) -> dict[str, dict[str, int]]:
     return out
 
 
-def _register_summary() -> None:
-    from mapping_tool.services import deidentified
-
-    deidentified.register_feature_counter(_count_by_year)
-
-
-_register_summary()

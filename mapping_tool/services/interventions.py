@@ -1594,13 +1594,6 @@ def participant_counts(user: UserSession) -> dict[str, dict[str, int]]:
     return out
 
 
-def _register_summary() -> None:
-    from mapping_tool.services import deidentified
-
-    deidentified.register_feature_counter(participant_counts)
-
-
-_register_summary()
 
 __all__ = [
     "DECISION_KINDS", "KINDS", "KIND_TITLES", "MEASURES", "MEASURE_TITLES", "STATUSES", "AgendaItem", "CapacityRow",

@@ -41,19 +41,15 @@ EXPORT_COLUMNS = (
     "result_engwri", "result_matnum", "result_matstr", "relationships_concern", "tier_override", "new_flags",
 )
 
-# Extra per-student fields (measures, flags) from later features: loader(user, keys) returns
-# {field: [value per key, aligned with keys]}.
+# Extra per-student fields (measures, flags) come from the features listed in
+# ``services/features.py``: loader(user, keys) returns {field: [value per key, aligned with keys]}.
 ExtraLoader = Callable[[UserSession, Sequence[str]], dict[str, list[Any]]]
-_extra_fields: list[tuple[tuple[str, ...], ExtraLoader]] = []
 
 
-def register_extra_fields(names: tuple[str, ...], loader: ExtraLoader) -> None:
-    _extra_fields.append((names, loader))
+def _extra_fields() -> tuple[tuple[tuple[str, ...], ExtraLoader], ...]:
+    from mapping_tool.services import features
 
-
-def _ensure_extras() -> None:
-    """The risk-factor fields register themselves when their service is imported."""
-    import mapping_tool.services.flags  # noqa: F401
+    return features.student_fields()
 
 
 class NotVisible(KnownError):
@@ -92,8 +88,7 @@ def visible_fields(user: UserSession, candidates: Sequence[str] | None = None) -
 
 
 def all_fields() -> tuple[str, ...]:
-    _ensure_extras()
-    extra = tuple(n for names, _ in _extra_fields for n in names)
+    extra = tuple(n for names, _ in _extra_fields() for n in names)
     return BASE_FIELDS + tuple(n for n in extra if n not in BASE_FIELDS)
 
 
@@ -203,9 +198,8 @@ def _fetch(user: UserSession, fields: Sequence[str], **kw: Any) -> list[tuple[An
         columns[name] = values
     extra_wanted = [f for f in fields if f not in BASE_FIELDS]
     if extra_wanted:
-        _ensure_extras()
         keys = columns["student_key"]
-        for names, loader in _extra_fields:
+        for names, loader in _extra_fields():
             wanted = [n for n in names if n in extra_wanted]
             if not wanted:
                 continue
@@ -270,7 +264,6 @@ def export_students(
     from mapping_tool.services.export import write_table
 
     user.check_active()
-    _ensure_extras()
     wanted = EXPORT_COLUMNS
     cols = visible_fields(user, wanted)
     if "student_key" not in cols:
@@ -302,5 +295,5 @@ def field_titles() -> dict[str, str]:
 
 __all__ = [
     "BASE_FIELDS", "CHARACTERISTICS", "EXPORT_COLUMNS", "NotVisible", "StudentTable", "effective_policy",
-    "export_students", "get_student", "list_students", "register_extra_fields", "set_narrowing", "visible_fields",
+    "export_students", "get_student", "list_students", "set_narrowing", "visible_fields",
 ]
