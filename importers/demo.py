@@ -368,6 +368,9 @@ def _write_xlsx(path: Path, table: str, rows: Sequence[Sequence[str]]) -> None:
     for row in rows:
         out: list[Any] = []
         for value in row:
+            # A line break inside a cell is LF alone in a workbook, as Excel saves it (the CSV's
+            # CRLF would be kept as a character reference by lxml and read back with its CR).
+            value = value.replace("\r\n", "\n")
             if not value:
                 out.append(None)  # an empty cell, as Excel leaves a blank field
             elif value[:1] in ("=", "+", "-", "@", "\t", "\r"):
