@@ -30,7 +30,7 @@ fi
 # -- the frozen build, cached by the hash of its inputs ---------------------------------------
 inputs_hash() {
   {
-    find mapping_tool importers risk_factors interventions referral_forms resources -type f \
+    find mapping_tool importers risk_factors interventions referral_forms resources docs/guides -type f \
       ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum
     sha256sum installer/mapping_tool.spec pyproject.toml constraints.txt
     .venv/bin/python -VV
@@ -80,6 +80,9 @@ s0=$(date +%s.%N)
 "$APP" self-test 2>&1 | grep -v propagateSizeHints | tee "$WORK/selftest.txt"
 SELFTEST_S=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $s0}")
 grep -q '^SELFTEST OK' "$WORK/selftest.txt" || { echo "build-frozen: the frozen self-test failed" >&2; exit 1; }
+# Help's user guides travel with the program (docs/guides beside the package)
+ls "$APPDIR"/_internal/docs/guides/custodian.md >/dev/null 2>&1 || ls "$APPDIR"/docs/guides/custodian.md >/dev/null 2>&1 || {
+  echo "build-frozen: the user guides (docs/guides) are missing from the frozen build" >&2; exit 1; }
 
 say "smoke run against the frozen program"
 export PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring  # never the build machine's own keyring
