@@ -853,7 +853,8 @@ def _values(session: Any, user: UserSession, key: str, categories: Sequence[str]
                 ratings = conn.execute(
                     "SELECT domain, rating FROM domain_result WHERE student_key = ? AND year_semester = ? ORDER BY domain",
                     (key, latest)).fetchall()
-                value = f"{latest.replace('.', ' semester ')}: " + "; ".join(f"{d} {r}" for d, r in ratings if r)
+                value = f"{latest.replace('.', ' semester ')}: " + "; ".join(
+                    f"{CURRICULUM_AREAS.get(d, d)} {r}" for d, r in ratings if r)
             else:
                 value = "no report results in the extract"
         elif cat == "disability_status":
@@ -866,6 +867,13 @@ def _values(session: Any, user: UserSession, key: str, categories: Sequence[str]
             value = other_text
         out.append((title, value))
     return tuple(out)
+
+
+# Curriculum areas (CASES21 KDO) by the names a report uses; an area not listed keeps its code.
+CURRICULUM_AREAS = {
+    "ENG": "English", "MAT": "Mathematics", "SCI": "Science", "HPE": "Health and Physical Education",
+    "HAS": "Humanities", "HUM": "Humanities", "ART": "The Arts", "TEC": "Technologies", "LAN": "Languages",
+}
 
 
 def _person(session: Any, username: str, on: datetime | None, confirmed: bool = False) -> PersonBlock:

@@ -362,3 +362,17 @@ def test_a_failed_write_leaves_no_file_note(school: Path, tmp_path: Path) -> Non
         assert counts(school)["file_note"] == before["file_note"] + 1 and "Information provided" in printed[0]
     finally:
         auth.sign_out(custodian)
+
+
+def test_the_school_report_names_curriculum_areas_in_words(school: Path) -> None:
+    welfare = signed(school, WELFARE, WELFARE_PASSWORD)
+    try:
+        with welfare.store.read() as session:
+            keys = [r[0] for r in session.connection().exec_driver_sql("SELECT DISTINCT student_key FROM domain_result")]
+            assert keys, "the demo extract has report results"
+            ((title, value),) = referrals._values(session, welfare, keys[0], ["school_report"], "")
+    finally:
+        auth.sign_out(welfare)
+    assert title and value
+    assert "ENG " not in value and "MAT " not in value
+    assert "English" in value or "no report results" in value
