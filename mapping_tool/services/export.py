@@ -82,9 +82,24 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31] or "Export")
+    rows = list(rows)
+    # Finished without moving the header off row 1 (scripts read it there): widths from the
+    # header and the first rows, the header frozen and filtered, numbers right-aligned (as
+    # numbers), and "Confidential" with page X of Y in the printed header and footer.
+    for i, h in enumerate(headers, start=1):
+        sample = [len(str(h))] + [len(str(r[i - 1])) for r in rows[:200] if i - 1 < len(r) and r[i - 1] is not None]
+        ws.column_dimensions[get_column_letter(i)].width = min(max(sample) + 2, 60)
+    ws.freeze_panes = "A2"
+    if headers:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    ws.oddHeader.center.text = f"{title}: Confidential student information"
+    ws.oddFooter.center.text = "Page &P of &N"
+    wb.properties.title = title
+    wb.properties.keywords = "Confidential"
     bold = Font(bold=True)
     header_cells = []
     for h in headers:
