@@ -91,7 +91,8 @@ def backup_now(user: UserSession, folder: Path | None = None) -> AutoBackupResul
     path = target_dir / f"{AUTO_PREFIX}{stamp}{AUTO_SUFFIX}"
     n = 2
     while path.exists():
-        path = target_dir / f"{AUTO_PREFIX}{stamp}-{n}{AUTO_SUFFIX}"
+        # a second backup in the same second: "~" sorts after "." so names stay in time order
+        path = target_dir / f"{AUTO_PREFIX}{stamp}~{n}{AUTO_SUFFIX}"
         n += 1
     result = backup_service.backup(user, path, manifest=False)
     try:
