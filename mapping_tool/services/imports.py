@@ -50,8 +50,10 @@ class ImportNeedsConfirmation(ImportRefused):
     ``--accept-warnings``)."""
 
     def __init__(self, notices: Sequence[str]) -> None:
+        # the message names no student (messages can reach error dialogs); the window and the
+        # command line list the notices themselves, with the keys, to the data custodian
         super().__init__(
-            "This refresh looks implausible and was not imported: " + " ".join(notices)
+            "This refresh looks implausible and was not imported: " + " ".join(_unnamed(n) for n in notices)
             + " Check the extract; if it is right, confirm to import it anyway."
         )
         self.notices = tuple(notices)
@@ -346,7 +348,8 @@ def apply_import(
         with store.write() as session:
             store.audit(
                 session, user.username, "import.unconfirmed", object_type="extract", object_id=extract.school_number,
-                detail={"files": [f.name for f in prepared.files], "notices": list(prepared.notices)},
+                detail={"files": [f.name for f in prepared.files], "notices": [_unnamed(n) for n in prepared.notices],
+                        "student_keys": list(prepared.replaced)},  # keys only where the log pseudonymises them
             )
         raise ImportNeedsConfirmation(prepared.notices)
     try:
