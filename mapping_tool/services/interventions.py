@@ -1406,7 +1406,7 @@ def start_meeting(user: UserSession, title: str = "") -> MeetingView:
         session.add(m)
         session.flush()
         user.store.audit(session, user.username, "meeting.started", object_type="meeting", object_id=str(m.id),
-                         detail={"title": text})
+                         detail=_text_digest(text))  # a typed title may name a student
         return _meeting_view(m, _latest_extract(session))
 
 
