@@ -335,3 +335,19 @@ def test_sections_a_role_cannot_use_are_left_out_and_explained(qtbot, school_dir
     assert window.sections_note.isVisible() is not shown
     if not shown:
         assert "Imports and Administration" in window.sections_note.text()
+
+
+@pytest.mark.parametrize("who", [CUSTODIAN, WELFARE])
+def test_tab_is_never_trapped_in_any_table(qtbot, school_dir: Path, store_key: bytes, request, who: str) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QTableView
+
+    window = _window(qtbot, _session(school_dir, store_key, who, request))
+    trapped: list[str] = []
+    for row in range(window.nav.count()):
+        name = window.nav.item(row).text()
+        window.nav.setCurrentRow(row)
+        _settle(qtbot)
+        for where in each_tab(window):
+            trapped += [f"{name} {where}: {t.accessibleName() or type(t.model()).__name__}"
+                        for t in window.findChildren(QTableView) if t.isVisible() and t.tabKeyNavigation()]
+    assert trapped == [], "\n".join(sorted(set(trapped)))

@@ -272,6 +272,7 @@ class AdminPage(QWidget):
         box_layout = QVBoxLayout(accounts_box)
         self.model = AccountTableModel(self)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setModel(self.model)
         self.table.setAccessibleName("Staff accounts")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

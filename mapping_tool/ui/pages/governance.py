@@ -259,6 +259,7 @@ class PolicyGrid(QWidget):
         layout.addWidget(intro)
         self.model = PolicyGridModel(self)
         self.view = QTableView()
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.view.setModel(self.model)
         self.view.setAccessibleName("Who may see what")
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -805,6 +806,7 @@ class AuditViewer(QWidget):
 
         self.model = AuditTableModel(self)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setModel(self.model)
         self.table.setAccessibleName("Audit log")
         self.table.verticalHeader().hide()

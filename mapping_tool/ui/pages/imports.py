@@ -118,6 +118,7 @@ class ImportsPage(QWidget):
         layout.addLayout(row)
         self.model = SnapshotTableModel(self)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setModel(self.model)
         self.table.setAccessibleName("Snapshots")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -317,6 +317,7 @@ class RulesPage(QWidget):
         sl = QVBoxLayout(settings_box)
         self.settings_model = RuleSettingsModel(self)
         self.settings_table = QTableView()
+        self.settings_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.settings_table.setModel(self.settings_model)
         self.settings_table.setAccessibleName("Risk rule settings")
         self.settings_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -358,6 +359,7 @@ class RulesPage(QWidget):
         hl = QVBoxLayout(history_box)
         self.history_model = RuleHistoryModel(self)
         self.history_table = QTableView()
+        self.history_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.history_table.setModel(self.history_model)
         self.history_table.setAccessibleName("Rule versions")
         self.history_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -625,6 +627,7 @@ class TierOverridesPanel(QWidget):
         layout.addWidget(intro)
         self.model = TierOverrideModel(self)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setModel(self.model)
         self.table.setAccessibleName("Tier overrides")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
