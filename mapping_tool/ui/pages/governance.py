@@ -1082,9 +1082,9 @@ class AuditViewer(QWidget):
             self._say(exc.message, error=True)
             return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(f"Access to {key}")
+        printer.setDocName("Access report for one student")  # the print queue and window titles name no student
         preview = QPrintPreviewDialog(printer, self)
-        preview.setWindowTitle(f"Who accessed {key}: print preview")
+        preview.setWindowTitle("Access report for one student: print preview")
         preview.paintRequested.connect(lambda p: print_html(document_html, p))
         if preview.exec():
             self._record_print(key, {"output": "printer", "entries": count})
