@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export QT_QPA_PLATFORM=offscreen
-exec .venv/bin/python -m pytest "$@"
+# stderr joins stdout: a crash's traceback (pytest's faulthandler) lands next to the test that caused it
+exec .venv/bin/python -m pytest "$@" 2>&1

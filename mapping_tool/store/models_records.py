@@ -110,6 +110,17 @@ class AuditPseudonym(Base):
     pseudonym: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
 
 
+class AuditResealed(Base):
+    """The hash each audit entry had before entries written by release 0.1.0 were rewritten to
+    name students by pseudonym (once, at the upgrade): a witness or backup anchor taken before
+    that still matches. Hashes only (HMACs): nothing of any student."""
+
+    __tablename__ = "audit_resealed"
+
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    old_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
 class Breach(Base):
     """The breach register (which students: ``breach_student``, removed at their disposal)."""
 

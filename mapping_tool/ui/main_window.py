@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from mapping_tool import APP_NAME, __version__
+from mapping_tool.ui import worker
 from mapping_tool.ui.pages.placeholder import PlaceholderPage
 
 logger = logging.getLogger(__name__)
@@ -381,6 +382,7 @@ class MainWindow(QMainWindow):
         from mapping_tool.services import auth
 
         self.idle.stop()
+        worker.finish_all()  # no task is left reading the store it closes
         try:
             auth.sign_out(self.session)
         finally:
@@ -392,6 +394,7 @@ class MainWindow(QMainWindow):
 
         self.idle.stop()
         if not self.session.signed_out:
+            worker.finish_all()
             try:
                 auth.sign_out(self.session)
             except Exception:  # noqa: BLE001 - closing must not fail

@@ -2,6 +2,12 @@
 
 Services take a Qt-free ``progress`` object (``report(fraction, text)``, ``cancelled()``); this
 module adapts it to signals. Tests swap ``Runner`` for ``SyncRunner`` to run work inline.
+
+Lifetimes: a worker thread never drops the last reference to anything made on the main thread.
+The signals object (a QObject of the main thread) and the callable (whose closure may hold a
+page) stay in ``_LIVE`` until the result has been delivered on the main thread, even when the
+page that started the job was closed meanwhile; a QObject destroyed on another thread while an
+event for it is queued is undefined behaviour in Qt (it crashed a test run once).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -38,21 +44,67 @@ class _Signals(QObject):
     progress = Signal(float, str)
     finished = Signal(object)
     failed = Signal(object)
+    delivered = Signal()  # emitted by the worker last, received on the main thread
+
+
+class _Entry:
+    """What one task refers to: kept here (on the main thread) until the worker has let go of
+    it and the result has been delivered."""
+
+    def __init__(self, signals: _Signals, fn: Callable[[Progress], Any], progress: Progress) -> None:
+        self.signals, self.fn, self.progress = signals, fn, progress
+        self.let_go = threading.Event()  # set by the worker once it holds none of the above
+
+
+_LIVE: dict[int, _Entry] = {}
+
+
+def _keep(signals: _Signals, fn: Callable[[Progress], Any], progress: Progress) -> int:
+    key = id(signals)
+    entry = _LIVE[key] = _Entry(signals, fn, progress)
+
+    def release() -> None:
+        if entry.let_go.is_set():
+            _LIVE.pop(key, None)
+        else:  # the worker is between its last signal and letting go: a moment
+            QTimer.singleShot(5, release)
+
+    # Queued to the main thread, after ``finished``/``failed``; released outside any slot of
+    # the object being released.
+    signals.delivered.connect(lambda: QTimer.singleShot(0, release), Qt.ConnectionType.QueuedConnection)
+    return key
+
+
+def running_tasks() -> int:
+    """Tasks started and not yet delivered on the main thread (tests wait for none)."""
+    return len(_LIVE)
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[Progress], Any], signals: _Signals, progress: Progress) -> None:
+    """Runs on a pool thread; refers to the task's objects only while running, through
+    ``_LIVE``, so that the last reference is always dropped on the main thread."""
+
+    def __init__(self, key: int) -> None:
         super().__init__()
-        self.fn, self.signals, self.progress = fn, signals, progress
+        self.key = key
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        entry = _LIVE[self.key]
+        signals, fn, progress = entry.signals, entry.fn, entry.progress
         try:
-            result = self.fn(self.progress)
-        except BaseException as exc:  # noqa: BLE001 - delivered to the UI thread
-            self.signals.failed.emit(exc)
-        else:
-            self.signals.finished.emit(result)
+            try:
+                result = fn(progress)
+            except BaseException as exc:  # noqa: BLE001 - delivered to the UI thread
+                signals.failed.emit(exc)
+                del exc
+            else:
+                signals.finished.emit(result)
+                del result
+            signals.delivered.emit()
+        finally:
+            del signals, fn, progress
+            entry.let_go.set()
 
 
 class Job(QObject):
@@ -68,7 +120,8 @@ class Job(QObject):
         self._signals.progress.connect(self.progress)
         self._signals.finished.connect(self._done)
         self._signals.failed.connect(self._fail)
-        self.prog = Progress(lambda f, t: self._signals.progress.emit(f, t))
+        signals = self._signals  # not the job: the progress object must not keep the job alive
+        self.prog = Progress(lambda f, t: signals.progress.emit(f, t))
         self.running = False
 
     def _done(self, result: object) -> None:
@@ -89,7 +142,7 @@ class Runner:
     def start(self, fn: Callable[[Progress], Any], parent: QObject | None = None) -> Job:
         job = Job(parent)
         job.running = True
-        QThreadPool.globalInstance().start(_Task(fn, job._signals, job.prog))
+        QThreadPool.globalInstance().start(_Task(_keep(job._signals, fn, job.prog)))
         return job
 
 
@@ -99,12 +152,16 @@ class SyncRunner(Runner):
     def start(self, fn: Callable[[Progress], Any], parent: QObject | None = None) -> Job:
         job = Job(parent)
         job.running = True
-        task = _Task(fn, job._signals, job.prog)
+        task = _Task(_keep(job._signals, fn, job.prog))
         # Deliver after the caller has connected its slots.
-        from PySide6.QtCore import QTimer
-
         QTimer.singleShot(0, task.run)
         return job
 
 
 runner: Runner = Runner()
+
+
+def finish_all(timeout_ms: int = 10000) -> bool:
+    """Wait (at most ``timeout_ms``) for the running tasks to end: signing out closes the store,
+    and a task must not be left reading it. True when none is left running."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)

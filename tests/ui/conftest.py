@@ -24,12 +24,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_pool_work(qapp):  # type: ignore[no-untyped-def]
-    yield
+def _no_leftover_pool_work(qapp, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QThreadPool
 
+    from mapping_tool.services import auth
+    from mapping_tool.ui import worker
+
     pool = QThreadPool.globalInstance()
-    leftover = pool.activeThreadCount()
+    counted: list[int] = []
+    sign_out = auth.sign_out
+
+    def sign_out_after_the_tasks(user):  # type: ignore[no-untyped-def]
+        # As the window does (MainWindow.sign_out): no task is left reading the store it closes.
+        # The fixtures that sign out are torn down before this one, so count here.
+        counted.append(pool.activeThreadCount())
+        worker.finish_all()
+        sign_out(user)
+
+    monkeypatch.setattr(auth, "sign_out", sign_out_after_the_tasks)
+    yield
+    leftover = max([pool.activeThreadCount(), *counted])
     pool.waitForDone(5000)  # never leave it running into the next test, even when failing
     assert leftover == 0, f"the test left {leftover} thread-pool task(s) running"
 

@@ -441,8 +441,9 @@ def test_excel_export_writes_the_rows(
     viewer.student.setText(key)
     expected = audit.entries(admin, student=key)
     viewer.excel_button.click()
-    sheet = load_workbook(out, read_only=True).active
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(out, read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))
+    book.close()  # a read-only workbook keeps its file open until closed
     assert rows[0][:4] == ("entry", "when (UTC)", "user", "action")
     assert len(rows) - 1 == len(expected)
     assert any(r[2] == HGT and r[3] == "student.viewed" and r[5] == key for r in rows[1:])

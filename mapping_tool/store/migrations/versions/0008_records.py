@@ -35,6 +35,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('student_key', name=op.f('pk_audit_pseudonym')),
     sa.UniqueConstraint('pseudonym', name=op.f('uq_audit_pseudonym_pseudonym'))
     )
+    op.create_table('audit_resealed',
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('old_hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_audit_resealed'))
+    )
     op.create_table('backup_manifest',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('file_name', sa.String(length=255), nullable=False),
@@ -177,6 +182,7 @@ def downgrade() -> None:
     op.drop_table('disposal_register')
     op.drop_table('breach')
     op.drop_table('backup_manifest')
+    op.drop_table('audit_resealed')
     op.drop_table('audit_pseudonym')
     op.drop_table('audit_log_start')
     # ### end Alembic commands ###
