@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from mapping_tool.security import audit_chain
 from mapping_tool.security.roles import Role
+from mapping_tool.services import audit_upgrade
 from mapping_tool.services.context import PSEUDONYM_PREFIX, UserSession, audit_fields
 from mapping_tool.store.models import AuditEntry
 from mapping_tool.store.models_records import AuditLogStart, AuditPseudonym
@@ -59,10 +60,14 @@ def verify(user: UserSession, *, backups: Sequence[Path] = ()) -> VerifyResult:
     by_id = {r.id: r.hash for r in rows}
     store_id = store.school.store_id if store.school else ""
     last = rows[-1].id if rows else first_id - 1
-    found = witness.check(by_id, [*carried, *witness.local_witnesses(store_id)], last, first_id)
+    witnesses = [*carried, *witness.local_witnesses(store_id)]
+    anchor = store.read_anchor()
+    with store.read() as session:  # hashes from before an upgrade rewrote older entries
+        marks = sorted({w.last_id for w in witnesses} | ({int(anchor["last_id"])} if anchor and not anchor.get("invalid") else set()))
+        old = audit_upgrade.old_hashes(session.connection(), marks)
+    found = witness.check(by_id, witnesses, last, first_id, old)
     if found is not None:
         return VerifyResult(False, count, found[0], found[1])
-    anchor = store.read_anchor()
     if anchor is None:
         return VerifyResult(False, count, "the anchor file outside the database is missing or unreadable")
     if anchor.get("invalid"):
@@ -73,7 +78,7 @@ def verify(user: UserSession, *, backups: Sequence[Path] = ()) -> VerifyResult:
             False, count, f"entries after {rows[-1].id if rows else 0} are missing: the log ends before entry {last_id}",
             rows[-1].id + 1 if rows else 1,
         )
-    if by_id[last_id] != anchor["last_hash"]:
+    if by_id[last_id] != anchor["last_hash"] and old.get(last_id) != anchor["last_hash"]:
         return VerifyResult(False, count, f"entry {last_id} does not match the anchor kept outside the database", last_id)
     if rows:
         witness.record(store_id, user.username, rows[-1].id, rows[-1].hash)

@@ -188,6 +188,11 @@ def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor:
                 f"The key file in {files.folder} belongs to a different store than {files.db.name}."
             )
         if upgraded_from is not None:
+            from mapping_tool.services import audit_upgrade
+
+            if audit_upgrade.needed(upgraded_from) and not store.anchor_broken:
+                # entries of an older release named students by key: rewritten once, re-linked
+                audit_upgrade.pseudonymise_old_entries(store, actor)
             with store.write() as session:
                 store.audit(session, actor, "store.upgraded", detail={"from": upgraded_from, "to": migrate.SCHEMA_HEAD})
     except StoreError:
@@ -340,7 +345,9 @@ def _audit_end_problems(store: OpenStore, session) -> list[str]:  # type: ignore
         last = conn.exec_driver_sql("SELECT max(id) FROM audit_entry").scalar() or 0
         # entries past their retention period may have been disposed of: the log starts later
         first = conn.exec_driver_sql("SELECT first_id FROM audit_log_start WHERE id = 1").scalar() or 1
-        found = witness.check(by_id, witnesses, int(last), int(first))
+        from mapping_tool.services.audit_upgrade import old_hashes
+
+        found = witness.check(by_id, witnesses, int(last), int(first), old_hashes(conn, ids))
         if found is not None:
             problems.append(found[0])
     return problems

@@ -28,6 +28,7 @@ from mapping_tool.security.roles import Role
 from mapping_tool.store import db
 from mapping_tool.store.files import StoreFiles
 from mapping_tool.store.models import Account, AuditEntry, School
+from mapping_tool.store.models_records import AuditResealed
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,14 @@ class OpenStore:
             return False
         with db.read_session(self.engine) as session:
             stored = session.execute(select(AuditEntry.hash).where(AuditEntry.id == int(anchor["last_id"]))).scalar()
-        return stored == anchor["last_hash"]
+            if stored == anchor["last_hash"]:
+                return True
+            # an anchor written before the entries of an older release were rewritten (see
+            # services/audit_upgrade.py), when the program stopped before writing the new one
+            old = session.execute(
+                select(AuditResealed.old_hash).where(AuditResealed.entry_id == int(anchor["last_id"]))
+            ).scalar()
+        return old is not None and old == anchor["last_hash"]
 
     def read_anchor(self) -> dict[str, Any] | None:
         try:

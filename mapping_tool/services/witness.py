@@ -94,13 +94,16 @@ def reset(store_id: str) -> dict[str, Any]:
 
 def check(
     by_id: dict[int, str], witnesses: list[Witness], last: int | None = None, first: int = 1,
+    old: dict[int, str] | None = None,
 ) -> tuple[str, int] | None:
     """The first witness the log does not reach: (a sentence, the entry), or None. ``by_id``
     holds at least the witnessed entries; ``last`` is the log's last entry (default its max);
     ``first`` is where the log starts (``AuditLogStart.first_id`` once entries past their
     retention period were disposed of). The END of the log is what a witness guards: a witnessed
     entry that was lawfully disposed of (below ``first``) cannot be hash-checked, and is accepted
-    when the log still reaches past it."""
+    when the log still reaches past it. ``old``: the hash an entry had before the entries of an
+    older release were rewritten at the upgrade (``audit_resealed``): a witness of that time
+    still matches."""
     if last is None:
         last = max(by_id) if by_id else 0
     for w in sorted(witnesses, key=lambda w: -w.last_id):
@@ -111,6 +114,6 @@ def check(
             continue  # disposed of after its retention period; the log goes on past it
         if w.last_id not in by_id:
             return f"entry {w.last_id}, which {w.source}, is missing from the log", w.last_id
-        if by_id[w.last_id] != w.last_hash:
+        if by_id[w.last_id] != w.last_hash and (old or {}).get(w.last_id) != w.last_hash:
             return f"entry {w.last_id} differs from the one {w.source}: the log was rewritten", w.last_id
     return None

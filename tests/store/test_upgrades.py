@@ -29,6 +29,9 @@ WELFARE, WELFARE_PASSWORD = "welfare", "saffron-glacier-piano-64"
 RECOVERY = "velvet harbour quietly juggles seven comets"
 FIXTURE_REVISION = "0004"
 CHANGED_BY_SIGN_IN = {"account"}  # last sign-in time; its rows must still be there
+# Entries that named students are rewritten at the upgrade (pseudonyms, checksums of typed text)
+# and the chain is linked again from the first of them: these columns stay as they were.
+AUDIT_KEPT = ("id", "at", "actor", "action", "object_type")
 
 
 def _copy_fixture(tmp_path: Path) -> Path:
@@ -141,7 +144,10 @@ def test_a_store_of_the_previous_release_opens_after_a_backup_and_keeps_every_ro
     finally:
         conn.close()
     for table, rows in old_rows.items():
-        if table in CHANGED_BY_SIGN_IN:
+        if table == "audit_entry":
+            cols = [old_columns[table].index(c) for c in AUDIT_KEPT]
+            assert {tuple(r[i] for i in cols) for r in rows} <= {tuple(r[i] for i in cols) for r in new_rows[table]}
+        elif table in CHANGED_BY_SIGN_IN:
             pk = [i for i, c in enumerate(old_columns[table]) if c == "id"]
             assert {tuple(r[i] for i in pk) for r in rows} <= {tuple(r[i] for i in pk) for r in new_rows[table]}
         else:
@@ -254,3 +260,104 @@ def test_each_migration_upgrades_a_store_made_at_the_revision_before_it(
         finally:
             engine.dispose()
     assert diffs == []
+
+
+# -- entries of the older release name students by pseudonym after the upgrade (issue 10) --------
+
+NOTE_TEXT = "Met with the student about attendance"  # what 0.1.0 put in its note.added entry
+OVERRIDE_REASON = "Known to welfare; watch closely this term."
+
+
+def _fixture_audit(folder: Path) -> tuple[set[str], list[tuple]]:  # type: ignore[type-arg]
+    conn = _raw(folder)
+    try:
+        keys = {r[0] for r in conn.execute("SELECT student_key FROM student")}
+        entries = conn.execute("SELECT id, object_id, detail, hash FROM audit_entry ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return keys, entries
+
+
+def test_the_entries_of_the_older_release_no_longer_name_a_student(tmp_path: Path) -> None:
+    folder = _copy_fixture(tmp_path)
+    keys, before = _fixture_audit(folder)
+    naming = [e[0] for e in before if any(k in f"{e[1]} {e[2]}" for k in keys)]
+    assert naming and any(NOTE_TEXT in e[2] for e in before)  # the old release did name them
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        assert audit.verify(user).intact
+        # a current student's own access report still finds the old entries about them
+        key = "ALI0002"
+        old_about = {e[0] for e in before if key in f"{e[1]} {e[2]}"}
+        found = {e.id for e in audit.entries(user, student=key)}
+        assert old_about <= found
+        with user.store.read() as session:
+            pseudonym = session.execute(
+                text("SELECT pseudonym FROM audit_pseudonym WHERE student_key = :k"), {"k": key}).scalar_one()
+            rows = session.execute(text("SELECT id, object_id, detail FROM audit_entry ORDER BY id")).all()
+            sealed = session.execute(text("SELECT action, detail FROM audit_entry WHERE action = 'audit.pseudonymised'")).all()
+    finally:
+        auth.sign_out(user)
+    for entry_id, object_id, detail in rows:
+        whole = f"{object_id} {detail}"
+        assert not any(k in whole for k in keys), f"entry {entry_id} still names a student"
+        assert NOTE_TEXT not in whole and OVERRIDE_REASON not in whole
+    by_id = {r[0]: r for r in rows}
+    assert by_id[10][1] == pseudonym and by_id[11][1] == pseudonym  # viewed, then a note added
+    note = json.loads(by_id[11][2])
+    assert note["chars"] > 0 and len(note["text_sha256"]) == 64 and "new" not in note
+    assert len(sealed) == 1
+    recorded = json.loads(sealed[0][1])
+    assert recorded["rewritten"] == len(naming) and recorded["from_entry"] == naming[0]
+    assert recorded["previous_last_hash"] == before[-1][3]
+
+
+def test_a_witness_taken_before_the_upgrade_still_matches(tmp_path: Path) -> None:
+    from mapping_tool.security.keyslots import KeySlotFile
+    from mapping_tool.services import witness
+
+    folder = _copy_fixture(tmp_path)
+    _keys, before = _fixture_audit(folder)
+    store_id = KeySlotFile.load(StoreFiles(folder).keys).store_id
+    witness.record(store_id, "welfare", before[-1][0], before[-1][3])  # the old last hash
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        result = audit.verify(user)
+        assert result.intact, result.problem
+        with user.store.read() as session:
+            problems = session.execute(text("SELECT count(*) FROM audit_entry WHERE action = 'audit.end-problem'")).scalar_one()
+            new_hash = session.execute(text("SELECT hash FROM audit_entry WHERE id = :i"), {"i": before[-1][0]}).scalar_one()
+    finally:
+        auth.sign_out(user)
+    assert problems == 0 and new_hash != before[-1][3]  # re-linked, and the old witness accepted
+    # a witness that matches neither the old nor the new chain is still caught
+    witness.record(store_id, "principal", before[-1][0] + 1, "0" * 64)
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        result = audit.verify(user)
+    finally:
+        auth.sign_out(user)
+    assert not result.intact and "rewritten" in result.problem
+
+
+def test_a_broken_old_chain_is_left_as_it_was(tmp_path: Path) -> None:
+    folder = _copy_fixture(tmp_path)
+    conn = _raw(folder)
+    try:
+        conn.execute("UPDATE audit_entry SET detail = replace(detail, 'follow up', 'FOLLOW UP') WHERE id = 11")
+        conn.commit()
+    finally:
+        conn.close()
+    _keys, before = _fixture_audit(folder)
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        result = audit.verify(user)
+        with user.store.read() as session:
+            rows = session.execute(text("SELECT id, object_id, detail, hash FROM audit_entry WHERE id <= :n ORDER BY id"),
+                                   {"n": before[-1][0]}).all()
+            sealed = session.execute(text("SELECT count(*) FROM audit_entry WHERE action = 'audit.pseudonymised'")).scalar_one()
+    finally:
+        auth.sign_out(user)
+    assert [tuple(r) for r in rows] == [tuple(e) for e in before]  # not laundered by a re-link
+    assert sealed == 0
+    assert not result.intact and result.entry_id == 11
