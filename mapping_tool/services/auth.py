@@ -174,11 +174,11 @@ def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor:
         if rev is not None:
             from mapping_tool.services import backup
 
-            backup.pre_upgrade_backup(files, engine, key, rev)
+            copy = backup.pre_upgrade_backup(files, engine, key, rev)
             migrate.upgrade(engine)
             upgraded_from = rev
         else:
-            upgraded_from = None
+            upgraded_from, copy = None, None
         store = OpenStore(files, engine, key)
         with store.read() as session:
             store.school = load_school(session)
@@ -195,6 +195,10 @@ def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor:
                 audit_upgrade.pseudonymise_old_entries(store, actor)
             with store.write() as session:
                 store.audit(session, actor, "store.upgraded", detail={"from": upgraded_from, "to": migrate.SCHEMA_HEAD})
+            if copy is not None:  # counted by the disposal register, aged out like any backup
+                from mapping_tool.services import records_backup
+
+                records_backup.record_pre_upgrade_copy(store, actor, copy)
     except StoreError:
         engine.dispose()
         raise
@@ -512,6 +516,10 @@ def _auto_backup_at_sign_out(user: UserSession) -> None:
         return
     from mapping_tool.services import records_backup
 
+    try:
+        records_backup.age_out_local_copies(user)
+    except KnownError as exc:
+        logger.warning("old copies in the store's backups folder were not aged out: %s", type(exc).__name__)
     try:
         records_backup.auto_backup_if_due(user)
     except KnownError as exc:

@@ -21,7 +21,7 @@ from mapping_tool.security.roles import Role
 from mapping_tool.services import backup as backup_service
 from mapping_tool.services import records
 from mapping_tool.services import records_registry as registry
-from mapping_tool.services.context import UserSession, utcnow
+from mapping_tool.services.context import OpenStore, UserSession, utcnow
 from mapping_tool.store import db
 from mapping_tool.store.models_records import BackupManifest, BackupManifestStudent
 
@@ -43,18 +43,89 @@ def _students_held(session) -> list[str]:  # type: ignore[no-untyped-def]
 
 def record_manifest(user: UserSession, result: backup_service.BackupResult, *, kind: str, checked: bool) -> int:
     """The manifest of one backup (called inside no transaction; writes its own)."""
-    store = user.store
+    return _manifest(user.store, user.username, result.path, result.size, result.sha256, kind=kind, checked=checked)
+
+
+def _manifest(store: OpenStore, actor: str, path: Path, size: int, sha256: str, *, kind: str, checked: bool) -> int:
     with store.write() as session:
         keys = _students_held(session)
-        manifest = BackupManifest(file_name=result.path.name, folder=str(result.path.parent), kind=kind,
-                                  created_at=utcnow(), created_by=user.username, size=result.size,
-                                  sha256=result.sha256, checked=checked, students=len(keys))
+        manifest = BackupManifest(file_name=path.name, folder=str(path.parent), kind=kind,
+                                  created_at=utcnow(), created_by=actor, size=size,
+                                  sha256=sha256, checked=checked, students=len(keys))
         session.add(manifest)
         session.flush()
         session.add_all(BackupManifestStudent(backup_id=manifest.id, student_key=k) for k in keys)
-        store.audit(session, user.username, "backup.manifest", object_type="backup", object_id=str(manifest.id),
-                    detail={"kind": kind, "students": len(keys), "sha256": result.sha256, "checked": checked})
+        store.audit(session, actor, "backup.manifest", object_type="backup", object_id=str(manifest.id),
+                    detail={"kind": kind, "students": len(keys), "sha256": sha256, "checked": checked})
         return manifest.id
+
+
+# -- copies the tool keeps in the store's own backups folder ------------------------------------
+# Before a schema upgrade the tool keeps a copy of the store, and a restore keeps the files it
+# replaced; both hold every student of their time. They are recorded like any backup (the
+# disposal register counts them when it says when the last copy holding a disposed student
+# expires) and removed once older than the backups' maximum age, at the custodian's sign-out.
+PRE_UPGRADE = "pre-upgrade"
+REPLACED_PREFIX = "replaced-"
+
+
+def record_pre_upgrade_copy(store: OpenStore, actor: str, path: Path) -> int:
+    """The manifest of the copy taken before an upgrade (recorded once the store is upgraded)."""
+    return _manifest(store, actor, path, path.stat().st_size, _sha256(path), kind=PRE_UPGRADE, checked=True)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _replaced_at(folder: Path) -> datetime | None:
+    try:
+        return datetime.strptime(folder.name[len(REPLACED_PREFIX):], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return None
+
+
+def age_out_local_copies(user: UserSession, *, now: datetime | None = None) -> list[str]:
+    """Remove the store folder's own copies (before an upgrade, replaced by a restore) that are
+    older than the backups' maximum age; audited. Returns the names removed."""
+    user.require(Role.CUSTODIAN)
+    max_age = timedelta(weeks=int(records.retention_value(user, "backup-max-age")))
+    now = now or utcnow()
+    store = user.store
+    removed: list[str] = []
+    with store.write() as session:
+        copies = session.execute(
+            select(BackupManifest).where(BackupManifest.kind == PRE_UPGRADE, BackupManifest.removed_at.is_(None))
+        ).scalars().all()
+        for manifest in copies:
+            if now - manifest.created_at <= max_age:
+                continue
+            try:
+                (Path(manifest.folder) / manifest.file_name).unlink(missing_ok=True)
+            except OSError:
+                logger.warning("a copy taken before an upgrade could not be removed")
+                continue
+            manifest.removed_at = now
+            session.execute(BackupManifestStudent.__table__.delete().where(BackupManifestStudent.backup_id == manifest.id))
+            removed.append(manifest.file_name)
+        folder = store.files.backups
+        for replaced in sorted(folder.glob(REPLACED_PREFIX + "*")) if folder.is_dir() else []:
+            at = _replaced_at(replaced)
+            if not replaced.is_dir() or replaced.is_symlink() or at is None or now - at <= max_age:
+                continue
+            shutil.rmtree(replaced, ignore_errors=True)
+            if not replaced.exists():
+                removed.append(replaced.name)
+        if removed:
+            store.audit(session, user.username, "backup.aged-out", object_type="backup",
+                        detail={"removed": removed, "max_age_weeks": max_age.days // 7})
+    return removed
 
 
 def _verify_written(user: UserSession, path: Path) -> None:

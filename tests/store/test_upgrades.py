@@ -361,3 +361,39 @@ def test_a_broken_old_chain_is_left_as_it_was(tmp_path: Path) -> None:
     assert [tuple(r) for r in rows] == [tuple(e) for e in before]  # not laundered by a re-link
     assert sealed == 0
     assert not result.intact and result.entry_id == 11
+
+
+def test_the_copy_taken_before_the_upgrade_is_recorded_and_ages_out(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from mapping_tool.services import records_backup
+    from mapping_tool.services.context import utcnow
+
+    folder = _copy_fixture(tmp_path)
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        with user.store.read() as session:
+            kind, name, students, held = session.execute(text(
+                "SELECT kind, file_name, students, (SELECT count(*) FROM backup_manifest_student s WHERE s.backup_id = m.id) "
+                "FROM backup_manifest m")).one()
+        copy = StoreFiles(folder).backups / name
+        assert kind == "pre-upgrade" and name.startswith(f"pre-upgrade-{FIXTURE_REVISION}-") and copy.is_file()
+        assert students == held == 31  # whose records it holds, for the disposal register
+        # a restore's replaced files: one old enough to go, one recent
+        old = StoreFiles(folder).backups / f"replaced-{(utcnow() - timedelta(weeks=9)):%Y%m%dT%H%M%SZ}"
+        recent = StoreFiles(folder).backups / f"replaced-{utcnow():%Y%m%dT%H%M%SZ}"
+        for d in (old, recent):
+            d.mkdir()
+            (d / "smt.db").write_bytes(b"x")
+        assert records_backup.age_out_local_copies(user) == [old.name]  # the upgrade copy is new
+        assert copy.is_file() and not old.exists() and recent.is_dir()
+        later = utcnow() + timedelta(weeks=8, days=1)  # past the default maximum age of 8 weeks
+        assert records_backup.age_out_local_copies(user, now=later) == [name, recent.name]
+        assert not copy.exists() and not recent.exists()
+        with user.store.read() as session:
+            removed_at = session.execute(text("SELECT removed_at FROM backup_manifest")).scalar_one()
+            left = session.execute(text("SELECT count(*) FROM backup_manifest_student")).scalar_one()
+            aged = session.execute(text("SELECT count(*) FROM audit_entry WHERE action = 'backup.aged-out'")).scalar_one()
+        assert removed_at is not None and left == 0 and aged == 2
+    finally:
+        auth.sign_out(user)
