@@ -90,6 +90,10 @@ REGISTRY: tuple[StudentTable, ...] = (
     # -- tool-owned welfare records (transferred to the official file first) ----------------------
     StudentTable("student_note", WELFARE, "Notes", changed_column="created_at", order_by="created_at",
                  hidden_columns=("id",)),
+    # issue 10 s 3: a corrected note's earlier versions (shown with their note in the record)
+    StudentTable("student_note_version", WELFARE, "Earlier versions of corrected notes", column="note_id",
+                 parent="student_note", changed_column="student_note_version.replaced_at", order_by="note_id, version",
+                 hidden_columns=("id",), extra=(("note", "student_note_version.note_id"),)),
     StudentTable("relationships_concern", WELFARE, "Relationships concern", changed_column="recorded_at"),
     StudentTable("tier_override", WELFARE, "Review tier overrides", changed_column="created_at",
                  order_by="created_at", hidden_columns=("id",)),
