@@ -102,6 +102,15 @@ REGISTRY: tuple[StudentTable, ...] = (
                  changed_column="coalesce(intervention_mapping.updated_at, intervention_mapping.created_at)",
                  order_by="start_date, id", hidden_columns=("programme_id",),
                  extra=(("programme", "(SELECT name FROM intervention_programme p WHERE p.id = intervention_mapping.programme_id)"),)),
+    # issue 10 s 3: a changed goal, review date or responsible staff member keeps its earlier value
+    StudentTable("intervention_mapping_change", WELFARE, "Earlier goals, review dates and responsible staff",
+                 column="mapping_id", parent="intervention_mapping",
+                 changed_column="intervention_mapping_change.changed_at", order_by="mapping_id, id",
+                 hidden_columns=("id", "field"),
+                 extra=(("programme", "(SELECT name FROM intervention_programme p WHERE p.id = intervention_mapping.programme_id)"),
+                        ("changed", "CASE intervention_mapping_change.field WHEN 'goal_target' THEN 'goal target' "
+                                    "WHEN 'review_date' THEN 'review date' WHEN 'responsible' THEN 'responsible staff member' "
+                                    "ELSE intervention_mapping_change.field END"))),
     StudentTable("intervention_decision", WELFARE, "Student review meeting decisions", changed_column="decided_at",
                  order_by="decided_at, id", hidden_columns=("programme_id",),
                  extra=(("meeting", "(SELECT m.title FROM intervention_meeting m WHERE m.id = intervention_decision.meeting_id)"),

@@ -1,7 +1,7 @@
 """The store's tables for records management (issue 10): retention settings, legal holds,
 transfers to the student's official file, disposal runs and their register, audit pseudonyms,
 the breach register, privacy acknowledgements and backup manifests; and the earlier versions
-of corrected student notes (issue 10 s 3).
+of corrected student notes and the earlier values of changed intervention goals (issue 10 s 3).
 
 Tables keyed by a student (``student_key``) are listed in ``services/records_registry.py`` so
 that disposal removes them; the disposal register and the breach register hold counts only.
@@ -205,3 +205,23 @@ class StudentNoteVersion(Base):
     replaced_by: Mapped[str] = mapped_column(String(64), nullable=False)
     replaced_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class InterventionMappingChange(Base):
+    """An earlier value of a student's participation in a programme (goal target, review date,
+    responsible staff member): ``intervention_mapping`` holds the current value; each change
+    keeps the value it replaced, who changed it, when and (when given) why. A child of
+    ``intervention_mapping`` in services/records_registry.py (goes with it at disposal)."""
+
+    __tablename__ = "intervention_mapping_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mapping_id: Mapped[int] = mapped_column(
+        ForeignKey("intervention_mapping.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    field: Mapped[str] = mapped_column(String(24), nullable=False)  # goal_target | review_date | responsible
+    old_value: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    new_value: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")

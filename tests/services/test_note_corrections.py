@@ -190,3 +190,34 @@ def test_the_command_line_corrects_a_note_and_lists_its_versions(school: Path, c
     assert "Only the note's author" in capsys.readouterr().err
     with As(school, HGT) as teacher:
         assert [v.text for v in notes.note_versions(teacher, note_id)] == ["Plays in the under 14s", "Plays in the under 15s"]
+
+
+def test_a_changed_goal_keeps_its_earlier_value_on_the_panel_and_the_record(school: Path, store_key: bytes) -> None:
+    from datetime import date, timedelta
+
+    from mapping_tool.services import interventions, records
+
+    with As(school, CUSTODIAN) as custodian:
+        interventions.add_programme(custodian, "Breakfast club", kind="attendance", measure="attendance_rate")
+        key = students.list_students(custodian, audit=False).rows[0][0]
+        (mapping,) = interventions.assign(custodian, "Breakfast club", [key], start=date.today() - timedelta(days=20),
+                                          goal_target=85)
+        interventions.update_mapping(custodian, mapping.id, goal_target=90, reason="Entered 85 by mistake")
+        interventions.update_mapping(custodian, mapping.id, review=date.today() + timedelta(days=30))
+        (shown,) = interventions.student_interventions(custodian, key, audit=False).mappings
+        assert shown.goal_target == 90
+        assert [(c.field, c.old, c.new, c.changed_by, c.reason) for c in shown.changes] == [
+            ("goal_target", "85", "90", CUSTODIAN, "Entered 85 by mistake"),
+            ("review_date", "", (date.today() + timedelta(days=30)).isoformat(), CUSTODIAN, ""),
+        ]
+        record = records.build_record(custodian, key, purpose="Access request", with_access=False)
+        (section,) = [s for s in record.sections if s.title == "Earlier goals, review dates and responsible staff"]
+        row = dict(zip(section.headers, section.rows[0], strict=True))
+        assert (row["Programme"], row["Changed"], row["Old value"], row["New value"], row["Reason"]) == (
+            "Breakfast club", "goal target", "85", "90", "Entered 85 by mistake")
+        assert section.note.startswith("Created in this tool: a correction is recorded as a new version")
+        mirrored = [s for s in record.sections if s.title.startswith(("Identity", "Attendance"))]
+        assert mirrored and all("corrections are made in CASES21" in s.note and "next refresh" in s.note for s in mirrored)
+    # the reason reaches the log as a length and checksum only
+    details = _raw(school, store_key, "SELECT detail FROM audit_entry WHERE action = 'mapping.changed'")
+    assert details and not any("mistake" in d for (d,) in details)

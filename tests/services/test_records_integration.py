@@ -29,8 +29,8 @@ PROGRAMME = "Check and Connect"
 AGENCY = "Youth Connect"
 WELFARE_SHEETS = ("Interventions", "Student review meeting decisions", "Consents to share information",
                   "Consent evidence (signed forms", "Referrals to agencies", "Referral status history",
-                  "File notes of disclosures", "Notes")
-WELFARE_ACTIONS = {"mapping.added", "mapping.ended", "note.added", "note.corrected", "meeting.decision", "consent.recorded",
+                  "File notes of disclosures", "Notes", "Earlier goals, review dates and responsible staff")
+WELFARE_ACTIONS = {"mapping.added", "mapping.ended", "note.added", "note.corrected", "mapping.changed", "meeting.decision", "consent.recorded",
                    "referral.created", "referral.authorised", "referral.sent", "referral.status", "filenote.written"}
 
 
@@ -116,6 +116,8 @@ def _welfare_records(custodian, principal, key: str, tag: str, work: Path) -> di
     """Every kind of welfare record for one student; each free text carries ``tag``."""
     (mapping,) = interventions.assign(custodian, PROGRAMME, [key], start=TODAY - timedelta(days=30), goal_target=90)
     outcome = interventions.add_outcome_note(custodian, mapping.id, f"{tag} outcome: comes in for mornings now")
+    # a corrected goal: the earlier target stays visible (issue 10 s 3)
+    interventions.update_mapping(custodian, mapping.id, goal_target=95, reason=f"{tag} goal: agreed at review")
     # a corrected outcome note: its earlier text is kept as an earlier version (issue 10 s 3)
     notes.correct_note(custodian, outcome, f"{tag} outcome: comes in for mornings most days",
                        f"{tag} reason: not every morning")
@@ -235,12 +237,12 @@ def test_a_student_with_every_welfare_record_is_exported_transferred_and_dispose
     for text in (gone, "Zqxgone", "zqxgone"):
         assert text not in dump, text
     assert kept in dump and "Zqxkept Parentname" in dump and "Zqxkept status note" in dump
-    assert "Zqxkept reason: not every morning" in dump and "Zqxkept outcome: comes in for mornings now" in dump
+    assert "Zqxkept goal: agreed at review" in dump and "Zqxkept reason: not every morning" in dump and "Zqxkept outcome: comes in for mornings now" in dump
     assert _raw(school, store_key, "SELECT count(*) FROM audit_pseudonym WHERE pseudonym = ?", (pseudonym,)) == [(0,)]
     disposed = _raw(school, store_key, "SELECT detail FROM audit_entry WHERE action = 'filenotes.disposed'")
     assert [json.loads(d)["notes"] for (d,) in disposed] == [sorted([ids["note"], ids["correction"]])]
     for table in ("intervention_mapping", "intervention_decision", "consent_record", "consent_evidence", "referral",
-                  "referral_status_change", "file_note", "student_note", "student_note_version"):
+                  "referral_status_change", "file_note", "student_note", "student_note_version", "intervention_mapping_change"):
         assert _raw(school, store_key, f"SELECT count(*) FROM {table}")[0][0] >= 1, table  # the kept student's
 
     # a file note deleted any other way is still reported

@@ -116,3 +116,28 @@ def test_a_sensitive_note_corrected_shows_no_versions_to_those_who_may_not_read_
     assert _buttons(panel, note.id) == {}
     welfare_panel = _panel(qtbot, login(WELFARE), key)
     assert set(_buttons(welfare_panel, note.id)) == {"Earlier versions (1)…"}  # reads, may not correct
+
+
+def test_a_changed_goal_shows_its_earlier_value_in_the_panel(qtbot, login) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date, timedelta
+
+    from mapping_tool.services import interventions
+    from mapping_tool.ui.pages.intervention_widgets import MappingDialog
+
+    custodian = login(CUSTODIAN)
+    interventions.add_programme(custodian, "Breakfast club", kind="attendance", measure="attendance_rate")
+    key = students.list_students(custodian, audit=False).rows[0][0]
+    (mapping,) = interventions.assign(custodian, "Breakfast club", [key], start=date.today() - timedelta(days=20),
+                                      goal_target=85)
+    panel = _panel(qtbot, custodian, key)
+    qtbot.mouseClick(panel.change_buttons[0], Qt.MouseButton.LeftButton)
+    dialog = panel.dialog
+    assert isinstance(dialog, MappingDialog)
+    dialog.goal.setValue(90)
+    dialog.reason.setText("Entered 85 by mistake")
+    with qtbot.waitSignal(panel.shown, timeout=10000):
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    today = datetime.now().strftime("%d/%m/%Y")
+    text = " ".join(lab.text() for lab in panel.intervention_labels)
+    assert f"Goal target was 85, changed to 90 on {today} by Casey Custodian" in text
+    assert "(reason: Entered 85 by mistake)" in text and "Goal: Attendance at least 90 %" in text

@@ -118,10 +118,11 @@ def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-
 
     from mapping_tool.services.people import staff_names
 
+    found = load_interventions(session, view.student_key)
+    changed_by = [c.changed_by for m in getattr(found, "mappings", ()) for c in m.changes]
     who = [session.username, view.concern_recorded_by, str(view.override["by"]) if view.override else "", *(n.author for n in note_views),
-           *(n.corrected_by for n in note_views if n.corrected_by)]
-    return PanelData(view.student_key, record, view, history, note_views, thresholds,
-                     staff_names(session, who), load_interventions(session, view.student_key))
+           *(n.corrected_by for n in note_views if n.corrected_by), *changed_by]
+    return PanelData(view.student_key, record, view, history, note_views, thresholds, staff_names(session, who), found)
 
 
 def load_interventions(session, key: str) -> Any:  # type: ignore[no-untyped-def]
@@ -141,6 +142,25 @@ def _muted(html: str) -> QLabel:
     palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
     label.setPalette(palette)
     return label
+
+
+def _change_value(field: str, value: str) -> str:
+    if not value:
+        return "no target" if field == "goal_target" else "not set"
+    if field == "review_date":
+        try:
+            return datetime.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return value
+
+
+def _change_text(c: Any, by: str) -> str:
+    """An earlier value of a participation, in words: "Goal target was 85, changed to 90 on
+    01/12/2026 by pat (reason: ...)"."""
+    text = (f"{c.what.capitalize()} was {_change_value(c.field, c.old)}, changed to {_change_value(c.field, c.new)} "
+            f"on {local_time(c.changed_at)[:10]} by {by}")
+    return text + (f" (reason: {c.reason})" if c.reason else "")
 
 
 def _section(title: str) -> tuple[QGroupBox, QVBoxLayout]:
@@ -502,6 +522,8 @@ class StudentPanel(QWidget):
                 parts[0] += " · " + " · ".join(extra)
             if m.goal_text:
                 parts.append(f"Goal: {escape(m.goal_text)}")
+            for c in m.changes:  # issue 10 s 3: a changed goal keeps its earlier value visible
+                parts.append(f"<small>{escape(_change_text(c, self._name(c.changed_by)))}</small>")
             e = evaluations.get(m.id)
             if e is not None:
                 if e.before is not None and e.after is not None:

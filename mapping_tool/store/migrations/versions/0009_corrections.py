@@ -1,4 +1,4 @@
-"""corrections: earlier versions of corrected student notes
+"""corrections: earlier versions of corrected student notes, earlier values of intervention goals
 
 Revision ID: 0009
 Revises: 0008
@@ -35,10 +35,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('student_note_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_student_note_version_note_id'), ['note_id'], unique=False)
+    op.create_table('intervention_mapping_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mapping_id', sa.Integer(), nullable=False),
+    sa.Column('field', sa.String(length=24), nullable=False),
+    sa.Column('old_value', sa.Text(), nullable=False),
+    sa.Column('new_value', sa.Text(), nullable=False),
+    sa.Column('changed_by', sa.String(length=64), nullable=False),
+    sa.Column('changed_at', sa.DateTime(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['mapping_id'], ['intervention_mapping.id'], name=op.f('fk_intervention_mapping_change_mapping_id_intervention_mapping'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_intervention_mapping_change'))
+    )
+    with op.batch_alter_table('intervention_mapping_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_intervention_mapping_change_mapping_id'), ['mapping_id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table('intervention_mapping_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_intervention_mapping_change_mapping_id'))
+    op.drop_table('intervention_mapping_change')
     with op.batch_alter_table('student_note_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_student_note_version_note_id'))
     op.drop_table('student_note_version')
