@@ -823,6 +823,18 @@ def _evaluations(user: UserSession, key: str) -> Section | None:
 MIRRORED_NOTE = ("Mirrored from CASES21: corrections are made in CASES21 by the school office, and the next "
                  "refresh of the tool carries them.")
 WELFARE_NOTE = "Created in this tool: a correction is recorded as a new version that keeps the old one visible."
+# How each kind of tool-owned record is corrected, said where it is true (the default above otherwise)
+SECTION_NOTES = {
+    "intervention_mapping": ("Created in this tool. A changed goal, review date or responsible staff member keeps its "
+                             "earlier value (see the earlier goals, review dates and responsible staff)."),
+    "intervention_mapping_change": "Each earlier value, with who changed it, when and why.",
+    "consent_record": ("Created in this tool. A consent is never edited: one recorded wrongly is withdrawn (saying "
+                       "why) and recorded again, and both stay on the record."),
+    "file_note": ("Created in this tool. A file note is never changed: a correction is a separate note that points at "
+                  "the note it corrects."),
+    "intervention_decision": ("Created in this tool: the meeting's decisions as made. A note made from a decision is "
+                              "corrected in the notes, which show every version."),
+}
 NOTES_NOTE = ("Created in this tool. A corrected note shows every version: the current text and each earlier "
               "text, with who replaced it, when and why.")
 
@@ -891,7 +903,7 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
                 sections.append(Section(t.title, ("Field", "Value"), tuple((_title(c), v) for c, v in zip(cols, rows[0], strict=True)),
                                         MIRRORED_NOTE))
                 continue
-            note = MIRRORED_NOTE if t.kind == registry.MIRRORED else WELFARE_NOTE
+            note = MIRRORED_NOTE if t.kind == registry.MIRRORED else SECTION_NOTES.get(t.table, WELFARE_NOTE)
             sections.append(Section(t.title, tuple(_title(c) for c in cols), rows, note))
     evaluated = _evaluations(user, key)
     if evaluated is not None:

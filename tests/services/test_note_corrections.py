@@ -215,7 +215,7 @@ def test_a_changed_goal_keeps_its_earlier_value_on_the_panel_and_the_record(scho
         row = dict(zip(section.headers, section.rows[0], strict=True))
         assert (row["Programme"], row["Changed"], row["Old value"], row["New value"], row["Reason"]) == (
             "Breakfast club", "goal target", "85", "90", "Entered 85 by mistake")
-        assert section.note.startswith("Created in this tool: a correction is recorded as a new version")
+        assert section.note == records.SECTION_NOTES["intervention_mapping_change"]
         mirrored = [s for s in record.sections if s.title.startswith(("Identity", "Attendance"))]
         assert mirrored and all("corrections are made in CASES21" in s.note and "next refresh" in s.note for s in mirrored)
     # the reason reaches the log as a length and checksum only
