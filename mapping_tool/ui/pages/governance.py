@@ -449,6 +449,8 @@ ACTION_TITLES.update({
     "agency.added": "Added an agency to the register",
     "consent.recorded": "Recorded a consent",
     "consent.withdrawn": "Recorded a consent's withdrawal",
+    "consent.corrected": "Corrected a consent recorded wrongly (a new record replaces it; both are kept)",
+    "consent.correction-refused": "Tried to correct a consent they may not correct",
     "consent.evidence-viewed": "Opened a scanned consent form",
     "consents.listed": "Viewed consent records",
     "referral.created": "Drafted a referral to an agency",
