@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mapping_tool.services import auth, notes, students
-from mapping_tool.ui.pages.note_widgets import CorrectNoteDialog, NoteVersionsDialog
+from mapping_tool.ui.pages.correction_widgets import CorrectNoteDialog, NoteVersionsDialog
 from mapping_tool.ui.pages.student_panel import StudentPanel
 from tests.support import CUSTODIAN, HGT, PRINCIPAL, WELFARE
 from tests.ui.conftest import open_session

@@ -695,7 +695,7 @@ class StudentPanel(QWidget):
 
     def correct_note(self, note: Any) -> None:
         """Issue 10 s 3: a correction is a new version; the dialog runs the service off the UI thread."""
-        from mapping_tool.ui.pages.note_widgets import CorrectNoteDialog
+        from mapping_tool.ui.pages.correction_widgets import CorrectNoteDialog
 
         self.dialog = CorrectNoteDialog(self.session, note, self._name(note.author), self)
         self.dialog.done_with.connect(self._note_corrected)
@@ -709,7 +709,7 @@ class StudentPanel(QWidget):
 
     def show_versions(self, note: Any) -> None:
         from mapping_tool.services import notes
-        from mapping_tool.ui.pages.note_widgets import NoteVersionsDialog
+        from mapping_tool.ui.pages.correction_widgets import NoteVersionsDialog
 
         session, note_id = self.session, note.id
 

@@ -1,6 +1,7 @@
-"""Correcting a student note (issue 10 s 3, IPP 6): the "Correct…" dialog and the list of a
-note's versions. A note is never edited in place: the service keeps the text it replaces as an
-earlier version, with who replaced it, when and why, and these dialogs show exactly that."""
+"""Corrections (issue 10 s 3, IPP 6): the "Correct…" dialog of a student note and the list of a
+note's versions, and the dialog that corrects a consent recorded wrongly. Nothing is edited in
+place: a note keeps the text it replaces as an earlier version, with who replaced it, when and
+why; a consent recorded wrongly is replaced by a new record and both are kept."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QFrame,
     QLabel,
     QLineEdit,
@@ -140,3 +143,79 @@ class NoteVersionsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(560, 340)
+
+
+CONSENT_INTRO = ("Correct how this consent was recorded. A consent is never edited: a new record with the "
+                 "corrected details replaces it, the wrong one is kept and marked as recorded in error, and a "
+                 "referral not yet sent follows the new record. If the family consented to something different "
+                 "(agency, purpose, information), record a withdrawal and a new consent instead.")
+
+
+class CorrectConsentDialog(QDialog):
+    """Who gave consent, their relationship, the witness and the way it was given, with a reason.
+    ``ask`` returns the changes and the reason, or None when cancelled (tests replace it)."""
+
+    def __init__(self, row: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Correct consent {row.id}")
+        self.row = row
+        form = QFormLayout(self)
+        intro = QLabel(CONSENT_INTRO)
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.giver_name = QLineEdit(row.giver_name)
+        self.giver_name.setAccessibleName("Name of the person who gave consent")
+        self.relationship = QLineEdit(row.relationship)
+        self.relationship.setAccessibleName("Their relationship to the student")
+        self.method = QComboBox()
+        self.method.setAccessibleName("How consent was given")
+        for m in ("written", "verbal"):
+            self.method.addItem(m.capitalize(), m)
+        self.method.setCurrentIndex(max(0, self.method.findData(row.method)))
+        self.witness = QLineEdit(row.witness)
+        self.witness.setAccessibleName("Witness of a verbal consent")
+        self.reason = QLineEdit()
+        self.reason.setAccessibleName("Reason for the correction")
+        self.reason.setPlaceholderText("e.g. the mother's name was misspelt")
+        form.addRow("&Given by (name):", self.giver_name)
+        form.addRow("&Relationship:", self.relationship)
+        form.addRow("&Way given:", self.method)
+        form.addRow("Wi&tness:", self.witness)
+        form.addRow("Rea&son:", self.reason)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.hide()
+        form.addRow(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Replace with the corrected record")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.setMinimumWidth(520)
+
+    def changes(self) -> dict[str, str]:
+        new = {"giver_name": self.giver_name.text().strip(), "relationship": self.relationship.text().strip(),
+               "method": str(self.method.currentData()), "witness": self.witness.text().strip()}
+        old = {"giver_name": self.row.giver_name, "relationship": self.row.relationship, "method": self.row.method,
+               "witness": self.row.witness}
+        return {k: v for k, v in new.items() if v != old[k]}
+
+    def accept(self) -> None:
+        if not self.changes():
+            say(self.message, "Change the details that were recorded wrongly first.")
+            return
+        if not self.reason.text().strip():
+            say(self.message, "Say why the consent record is being corrected: the reason is kept with it.")
+            self.reason.setFocus()
+            return
+        super().accept()
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, row: Any) -> tuple[dict[str, str], str] | None:
+        dialog = cls(row, parent)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return None
+            return dialog.changes(), dialog.reason.text().strip()
+        finally:
+            dialog.deleteLater()
