@@ -221,3 +221,25 @@ def test_a_changed_goal_keeps_its_earlier_value_on_the_panel_and_the_record(scho
     # the reason reaches the log as a length and checksum only
     details = _raw(school, store_key, "SELECT detail FROM audit_entry WHERE action = 'mapping.changed'")
     assert details and not any("mistake" in d for (d,) in details)
+
+
+def test_a_correction_after_transfer_awaits_transfer_again(school: Path, tmp_path: Path, qapp) -> None:  # type: ignore[no-untyped-def]
+    """The official file must carry the corrected note: a correction made after the transfer puts
+    the student back among those awaiting transfer before disposal."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import update
+
+    from mapping_tool.services import records
+    from mapping_tool.store.models import Student
+    from mapping_tool.ui.records_pdf import render_pdf
+
+    key, note_id = _teacher_note(school, "Left for a school in Geelong")
+    with As(school, CUSTODIAN) as custodian:
+        with custodian.store.write() as session:
+            session.execute(update(Student).where(Student.student_key == key)
+                            .values(status="LEFT", exit_date=date.today() - timedelta(days=800)))
+        records.transfer(custodian, key, tmp_path, render_pdf)
+        assert {i.student_key: i.status for i in records.disposal_review(custodian).items}[key] == records.DUE
+        notes.correct_note(custodian, note_id, "Left for a school in Ballarat", "Wrong town")
+        assert {i.student_key: i.status for i in records.disposal_review(custodian).items}[key] == records.AWAITING
