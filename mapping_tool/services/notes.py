@@ -206,8 +206,9 @@ def correct_note(user: UserSession, note_id: int, new_text: str, reason: str) ->
 
 
 def note_versions(user: UserSession, note_id: int) -> list[NoteVersionView]:
-    """Every version of a note, the first first and the current last; refused (as not existing)
-    to anyone who may not read the note's text."""
+    """Every version of a note, the first first and the current last. A note outside the user's
+    scope looks like no note; a sensitive note's versions are refused (and the refusal recorded)
+    to anyone who may not read its text."""
     user.check_active()
     with user.store.read() as session:
         note = _note(user, session, note_id)
