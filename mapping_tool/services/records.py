@@ -828,8 +828,8 @@ SECTION_NOTES = {
     "intervention_mapping": ("Created in this tool. A changed goal, review date or responsible staff member keeps its "
                              "earlier value (see the earlier goals, review dates and responsible staff)."),
     "intervention_mapping_change": "Each earlier value, with who changed it, when and why.",
-    "consent_record": ("Created in this tool. A consent is never edited: one recorded wrongly is withdrawn (saying "
-                       "why) and recorded again, and both stay on the record."),
+    "consent_record": ("Created in this tool. A consent is never edited: one recorded wrongly is replaced by a "
+                       "corrected record, and the wrong one stays here, marked as recorded in error with the reason."),
     "file_note": ("Created in this tool. A file note is never changed: a correction is a separate note that points at "
                   "the note it corrects."),
     "intervention_decision": ("Created in this tool: the meeting's decisions as made. A note made from a decision is "
