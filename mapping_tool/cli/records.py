@@ -99,6 +99,26 @@ def cmd_records_transfer(args: argparse.Namespace, user) -> int:  # type: ignore
     return 0
 
 
+def cmd_records_correct_note(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    """Correct a student note (issue 10 s 3): the earlier text is kept as an earlier version."""
+    from mapping_tool.services import notes
+
+    view = notes.correct_note(user, args.note, args.text, args.reason)
+    _out(f"Corrected note {view.id} (now version {view.versions}); the earlier text is kept with who replaced it, "
+         "when and why.")
+    return 0
+
+
+def cmd_records_note_versions(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import notes
+
+    for v in notes.note_versions(user, args.note):
+        state = "current" if v.current else f"replaced {_date(v.replaced_at)} by {v.replaced_by}: {v.reason}"
+        _out(f"version {v.version} | written {_date(v.written_at)} by {v.written_by} | {state}")
+        _out(f"    {v.text}")
+    return 0
+
+
 def cmd_subject_access(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import records
 
@@ -242,6 +262,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--force", action="store_true", help="replace files of the same name")
     p.set_defaults(handler=_with_user(cmd_records_transfer))
+    p = recsub.add_parser("correct-note", help="correct student note N (its author, the data custodian or principal "
+                          "class); the earlier text stays visible as an earlier version")
+    p.add_argument("note", type=int, metavar="N", help="the note's number (as 'records note-versions' and the record show it)")
+    p.add_argument("--text", required=True, metavar="TEXT", help="the corrected text, in full")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why it is corrected (kept with the earlier version)")
+    p.set_defaults(handler=_with_user(cmd_records_correct_note))
+    p = recsub.add_parser("note-versions", help="every version of student note N, the first first")
+    p.add_argument("note", type=int, metavar="N")
+    p.set_defaults(handler=_with_user(cmd_records_note_versions))
 
     disp = sub.add_parser("disposal", help="the disposal review, runs (prepare, approve, run) and the register")
     dsub = disp.add_subparsers(dest="disposal_command", metavar="ACTION", required=True, parser_class=_Parser)

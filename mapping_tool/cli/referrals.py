@@ -89,6 +89,18 @@ def cmd_consent_withdraw(args: argparse.Namespace, user) -> int:  # type: ignore
     return 0
 
 
+def cmd_consent_correct(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import consent_corrections
+
+    done = consent_corrections.correct_consent(
+        user, args.id, args.reason or "", giver_name=args.giver_name, relationship=args.relationship,
+        witness=args.witness, method=args.method, evidence_note=args.evidence_note,
+    )
+    moved = f"; referral {', '.join(map(str, done.referrals))} now relies on it" if done.referrals else ""
+    _out(f"consent {done.new_id} replaces consent {done.old_id} (recorded in error); both stay on the record{moved}.")
+    return 0
+
+
 def cmd_consent_list(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import referrals
 
@@ -243,6 +255,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--date", required=True, metavar="DD/MM/YYYY")
     p.add_argument("--reason", metavar="TEXT", help="how it was withdrawn")
     p.set_defaults(handler=_with_user(cmd_consent_withdraw))
+    p = csub.add_parser("correct", help="correct how consent N was recorded (who gave it, relationship, witness): "
+                        'a new record replaces it, both are kept; prints "consent M replaces consent N"')
+    p.add_argument("id", type=_positive, metavar="N")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why the record is corrected (kept with it)")
+    p.add_argument("--giver-name", metavar="TEXT")
+    p.add_argument("--relationship", metavar="TEXT")
+    p.add_argument("--witness", metavar="NAME")
+    p.add_argument("--method", metavar="written|verbal")
+    p.add_argument("--evidence-note", metavar="TEXT")
+    p.set_defaults(handler=_with_user(cmd_consent_correct))
     p = csub.add_parser("list", help="consent records (all you may see, or one student's)")
     p.add_argument("--student", metavar="KEY")
     p.add_argument("--out", metavar="FILE")

@@ -50,6 +50,7 @@ from mapping_tool.store.models_interventions import (
     InterventionProgramme,
     InterventionProgrammeVersion,
 )
+from mapping_tool.store.models_records import InterventionMappingChange
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,26 @@ class MappingView:
     goal_text: str  # the goal in words, derived from the measure and target
     created_by: str
     created_at: datetime
+    # earlier values (issue 10 s 3: a change keeps the old value visible), oldest first; filled
+    # for the student panel and the student's record only
+    changes: tuple[MappingChangeView, ...] = ()
+
+
+@dataclass(frozen=True)
+class MappingChangeView:
+    field: str  # goal_target | review_date | responsible
+    old: str
+    new: str
+    changed_by: str
+    changed_at: datetime
+    reason: str
+
+    @property
+    def what(self) -> str:
+        return CHANGE_FIELDS.get(self.field, self.field.replace("_", " "))
+
+
+CHANGE_FIELDS = {"goal_target": "goal target", "review_date": "review date", "responsible": "responsible staff member"}
 
 
 @dataclass(frozen=True)
@@ -720,12 +741,27 @@ def _mapping_in_scope(user: UserSession, session: Session, mapping_id: int, rost
     return m, prog
 
 
+def _value_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def update_mapping(
     user: UserSession, mapping_id: int, *, review: date | None = None, goal_target: float | None = None,
-    responsible: str | None = None,
+    responsible: str | None = None, reason: str = "",
 ) -> MappingView:
-    """Change a mapping's review date, goal target or responsible staff member (audited)."""
+    """Change a mapping's review date, goal target or responsible staff member (audited). Each
+    change keeps the value it replaces (``intervention_mapping_change``: who, when, and the
+    reason when given), so a corrected goal leaves the earlier one visible."""
     user.check_active()
+    why = (reason or "").strip()
+    if len(why) > MAX_TEXT:
+        raise UsageError(f"The reason is at most {MAX_TEXT} characters.")
     roster = _Roster(user)
     weeks = _weeks_now(user)
     with user.store.write() as session:
@@ -744,8 +780,14 @@ def update_mapping(
             m.responsible = resp
         if changes:
             m.updated_at, m.updated_by = utcnow(), user.username
+            columns = {"review": "review_date", "goal_target": "goal_target", "responsible": "responsible"}
+            for name, (old, new) in changes.items():
+                session.add(InterventionMappingChange(
+                    mapping_id=m.id, field=columns[name], old_value=_value_text(old), new_value=_value_text(new),
+                    changed_by=user.username, changed_at=m.updated_at, reason=why))
             user.store.audit(session, user.username, "mapping.changed", object_type="student", object_id=m.student_key,
-                             detail={"mapping": m.id, "programme": prog.name, "changes": changes})
+                             detail={"mapping": m.id, "programme": prog.name, "changes": changes,
+                                     **({"reason": _text_digest(why)} if why else {})})
         return _mapping_view(m, prog, roster, weeks)
 
 
@@ -1287,6 +1329,16 @@ def student_interventions(user: UserSession, student_key: str, *, audit: bool = 
             .where(InterventionMapping.student_key == key).order_by(InterventionMapping.start_date.desc())
         ).all()
         mappings = tuple(_mapping_view(m, p, roster, weeks) for m, p in pairs if _may_know(user, p))
+        changes: dict[int, list[MappingChangeView]] = {}
+        if mappings:
+            for c in session.execute(
+                select(InterventionMappingChange)
+                .where(InterventionMappingChange.mapping_id.in_([m.id for m in mappings]))
+                .order_by(InterventionMappingChange.id)
+            ).scalars():
+                changes.setdefault(c.mapping_id, []).append(
+                    MappingChangeView(c.field, c.old_value, c.new_value, c.changed_by, c.changed_at, c.reason))
+            mappings = tuple(replace(m, changes=tuple(changes.get(m.id, ()))) for m in mappings)
     evaluations: tuple[StudentEvaluation, ...] = ()
     if mappings:
         wanted = {m.id for m in mappings}

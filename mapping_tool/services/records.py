@@ -820,6 +820,55 @@ def _evaluations(user: UserSession, key: str) -> Section | None:
                    "Compared with similar students of the same year level; this does not prove cause.")
 
 
+MIRRORED_NOTE = ("Mirrored from CASES21: corrections are made in CASES21 by the school office, and the next "
+                 "refresh of the tool carries them.")
+WELFARE_NOTE = "Created in this tool: a correction is recorded as a new version that keeps the old one visible."
+# How each kind of tool-owned record is corrected, said where it is true (the default above otherwise)
+SECTION_NOTES = {
+    "intervention_mapping": ("Created in this tool. A changed goal, review date or responsible staff member keeps its "
+                             "earlier value (see the earlier goals, review dates and responsible staff)."),
+    "intervention_mapping_change": "Each earlier value, with who changed it, when and why.",
+    "consent_record": ("Created in this tool. A consent is never edited: one recorded wrongly is replaced by a "
+                       "corrected record, and the wrong one stays here, marked as recorded in error with the reason."),
+    "file_note": ("Created in this tool. A file note is never changed: a correction is a separate note that points at "
+                  "the note it corrects."),
+    "intervention_decision": ("Created in this tool: the meeting's decisions as made. A note made from a decision is "
+                              "corrected in the notes, which show every version."),
+}
+NOTES_NOTE = ("Created in this tool. A corrected note shows every version: the current text and each earlier "
+              "text, with who replaced it, when and why.")
+
+
+def _notes_section(conn: Any, key: str) -> Section:
+    """The student's notes, each with every version (issue 10 s 3): the earlier texts of a
+    corrected note first, then its current text."""
+    earlier: dict[int, list[tuple[Any, ...]]] = {}
+    for note_id, version, text, written_by, written_at, replaced_by, replaced_at, reason in conn.exec_driver_sql(
+        "SELECT v.note_id, v.version, v.text, v.written_by, v.written_at, v.replaced_by, v.replaced_at, v.reason "
+        "FROM student_note_version v JOIN student_note n ON n.id = v.note_id WHERE n.student_key = ? "
+        "ORDER BY v.note_id, v.version", (key,),
+    ):
+        earlier.setdefault(note_id, []).append((version, text, written_by, written_at, replaced_by, replaced_at, reason))
+    rows: list[tuple[Any, ...]] = []
+    for note_id, author, created_at, text, sensitive in conn.exec_driver_sql(
+        "SELECT id, author, created_at, text, sensitive FROM student_note WHERE student_key = ? ORDER BY created_at, id",
+        (key,),
+    ):
+        label = "yes" if sensitive else "no"
+        versions = earlier.get(note_id, [])
+        for version, old, written_by, written_at, replaced_by, replaced_at, reason in versions:
+            rows.append((note_id, f"{version} (replaced)", _cell(written_at), written_by, label, old,
+                         f"replaced {_cell(replaced_at)} by {replaced_by}: {reason}"))
+        if versions:
+            last = versions[-1]
+            rows.append((note_id, f"{len(versions) + 1} (current)", _cell(last[5]), last[4], label, text,
+                         f"corrected {_cell(last[5])} by {last[4]}"))
+        else:
+            rows.append((note_id, "1 (current)", _cell(created_at), author, label, text, ""))
+    return Section("Notes", ("Note", "Version", "Written", "Written by", "Sensitive", "Text", "Correction"),
+                   tuple(rows), NOTES_NOTE)
+
+
 def build_record(user: UserSession, student_key: str, *, purpose: str, with_access: bool) -> StudentRecord:
     """Everything the tool holds about one student, section by section (from the registry)."""
     from mapping_tool.services import audit
@@ -840,6 +889,11 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             if t.table == "student_flags":
                 sections.append(_flags_section(conn, key))
                 continue
+            if t.table == "student_note":
+                sections.append(_notes_section(conn, key))
+                continue
+            if t.table == "student_note_version":  # shown with their notes, above
+                continue
             result = conn.exec_driver_sql(t.record_sql(), (key,))
             cols = [c for c in result.keys() if c not in t.hidden_columns and (c != t.column or t.table == "student")]
             idx = [list(result.keys()).index(c) for c in cols]
@@ -847,11 +901,9 @@ def build_record(user: UserSession, student_key: str, *, purpose: str, with_acce
             rows = tuple(tuple(shown(c, r[i]) for c, i in zip(cols, idx, strict=True)) for r in result)
             if t.table == "student" and rows:  # one record: show it as field / value
                 sections.append(Section(t.title, ("Field", "Value"), tuple((_title(c), v) for c, v in zip(cols, rows[0], strict=True)),
-                                        "Mirrored from CASES21: corrections are made in CASES21 and the next refresh carries them."))
+                                        MIRRORED_NOTE))
                 continue
-            note = ""
-            if t.kind == registry.WELFARE:
-                note = "Created in this tool: a correction is recorded as a new version that keeps the old one visible."
+            note = MIRRORED_NOTE if t.kind == registry.MIRRORED else SECTION_NOTES.get(t.table, WELFARE_NOTE)
             sections.append(Section(t.title, tuple(_title(c) for c in cols), rows, note))
     evaluated = _evaluations(user, key)
     if evaluated is not None:

@@ -90,6 +90,10 @@ REGISTRY: tuple[StudentTable, ...] = (
     # -- tool-owned welfare records (transferred to the official file first) ----------------------
     StudentTable("student_note", WELFARE, "Notes", changed_column="created_at", order_by="created_at",
                  hidden_columns=("id",)),
+    # issue 10 s 3: a corrected note's earlier versions (shown with their note in the record)
+    StudentTable("student_note_version", WELFARE, "Earlier versions of corrected notes", column="note_id",
+                 parent="student_note", changed_column="student_note_version.replaced_at", order_by="note_id, version",
+                 hidden_columns=("id",), extra=(("note", "student_note_version.note_id"),)),
     StudentTable("relationships_concern", WELFARE, "Relationships concern", changed_column="recorded_at"),
     StudentTable("tier_override", WELFARE, "Review tier overrides", changed_column="created_at",
                  order_by="created_at", hidden_columns=("id",)),
@@ -98,6 +102,15 @@ REGISTRY: tuple[StudentTable, ...] = (
                  changed_column="coalesce(intervention_mapping.updated_at, intervention_mapping.created_at)",
                  order_by="start_date, id", hidden_columns=("programme_id",),
                  extra=(("programme", "(SELECT name FROM intervention_programme p WHERE p.id = intervention_mapping.programme_id)"),)),
+    # issue 10 s 3: a changed goal, review date or responsible staff member keeps its earlier value
+    StudentTable("intervention_mapping_change", WELFARE, "Earlier goals, review dates and responsible staff",
+                 column="mapping_id", parent="intervention_mapping",
+                 changed_column="intervention_mapping_change.changed_at", order_by="mapping_id, id",
+                 hidden_columns=("id", "field"),
+                 extra=(("programme", "(SELECT name FROM intervention_programme p WHERE p.id = intervention_mapping.programme_id)"),
+                        ("changed", "CASE intervention_mapping_change.field WHEN 'goal_target' THEN 'goal target' "
+                                    "WHEN 'review_date' THEN 'review date' WHEN 'responsible' THEN 'responsible staff member' "
+                                    "ELSE intervention_mapping_change.field END"))),
     StudentTable("intervention_decision", WELFARE, "Student review meeting decisions", changed_column="decided_at",
                  order_by="decided_at, id", hidden_columns=("programme_id",),
                  extra=(("meeting", "(SELECT m.title FROM intervention_meeting m WHERE m.id = intervention_decision.meeting_id)"),

@@ -1,6 +1,7 @@
 """The store's tables for records management (issue 10): retention settings, legal holds,
 transfers to the student's official file, disposal runs and their register, audit pseudonyms,
-the breach register, privacy acknowledgements and backup manifests.
+the breach register, privacy acknowledgements and backup manifests; and the earlier versions
+of corrected student notes and the earlier values of changed intervention goals (issue 10 s 3).
 
 Tables keyed by a student (``student_key``) are listed in ``services/records_registry.py`` so
 that disposal removes them; the disposal register and the breach register hold counts only.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapping_tool.store.models import Base
@@ -193,3 +194,45 @@ class AuditLogStart(Base):
     run_id: Mapped[int] = mapped_column(Integer, nullable=False)
     removed: Mapped[int] = mapped_column(Integer, nullable=False)
     removed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class StudentNoteVersion(Base):
+    """An earlier version of a corrected student note (issue 10 s 3: tool-owned data is corrected
+    as a new version that keeps the old one visible). ``student_note`` holds the current text;
+    each correction moves the text it replaces here, with who wrote that version and when, and
+    who replaced it, when and why. Version 1 is the note as first written. A version is read by
+    those who may read its note (a sensitive note's versions stay sensitive) and goes with the
+    note at disposal (a child of ``student_note`` in services/records_registry.py)."""
+
+    __tablename__ = "student_note_version"
+    __table_args__ = (UniqueConstraint("note_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("student_note.id", ondelete="CASCADE"), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    written_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    written_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    replaced_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    replaced_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class InterventionMappingChange(Base):
+    """An earlier value of a student's participation in a programme (goal target, review date,
+    responsible staff member): ``intervention_mapping`` holds the current value; each change
+    keeps the value it replaced, who changed it, when and (when given) why. A child of
+    ``intervention_mapping`` in services/records_registry.py (goes with it at disposal)."""
+
+    __tablename__ = "intervention_mapping_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mapping_id: Mapped[int] = mapped_column(
+        ForeignKey("intervention_mapping.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    field: Mapped[str] = mapped_column(String(24), nullable=False)  # goal_target | review_date | responsible
+    old_value: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    new_value: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")

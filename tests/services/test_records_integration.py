@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from importers.demo import generate_demo_extract
-from mapping_tool.services import audit, auth, imports, interventions, records, referrals
+from mapping_tool.services import audit, auth, imports, interventions, notes, records, referrals
 from mapping_tool.services import records_registry as registry
 from mapping_tool.store import db, schema
 from mapping_tool.store.files import StoreFiles
@@ -29,8 +29,8 @@ PROGRAMME = "Check and Connect"
 AGENCY = "Youth Connect"
 WELFARE_SHEETS = ("Interventions", "Student review meeting decisions", "Consents to share information",
                   "Consent evidence (signed forms", "Referrals to agencies", "Referral status history",
-                  "File notes of disclosures", "Notes")
-WELFARE_ACTIONS = {"mapping.added", "mapping.ended", "note.added", "meeting.decision", "consent.recorded",
+                  "File notes of disclosures", "Notes", "Earlier goals, review dates and responsible staff")
+WELFARE_ACTIONS = {"mapping.added", "mapping.ended", "note.added", "note.corrected", "mapping.changed", "meeting.decision", "consent.recorded",
                    "referral.created", "referral.authorised", "referral.sent", "referral.status", "filenote.written"}
 
 
@@ -115,7 +115,12 @@ def _leave(user, key: str) -> None:  # type: ignore[no-untyped-def]
 def _welfare_records(custodian, principal, key: str, tag: str, work: Path) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Every kind of welfare record for one student; each free text carries ``tag``."""
     (mapping,) = interventions.assign(custodian, PROGRAMME, [key], start=TODAY - timedelta(days=30), goal_target=90)
-    interventions.add_outcome_note(custodian, mapping.id, f"{tag} outcome: comes in for mornings now")
+    outcome = interventions.add_outcome_note(custodian, mapping.id, f"{tag} outcome: comes in for mornings now")
+    # a corrected goal: the earlier target stays visible (issue 10 s 3)
+    interventions.update_mapping(custodian, mapping.id, goal_target=95, reason=f"{tag} goal: agreed at review")
+    # a corrected outcome note: its earlier text is kept as an earlier version (issue 10 s 3)
+    notes.correct_note(custodian, outcome, f"{tag} outcome: comes in for mornings most days",
+                       f"{tag} reason: not every morning")
     interventions.end_mapping(custodian, PROGRAMME, key, end=TODAY, status="withdrawn", reason=f"{tag} family moved")
     meeting = interventions.start_meeting(custodian, "Term review")
     interventions.record_decision(custodian, meeting.id, key, "note", text=f"{tag} decision: ring the family")
@@ -190,6 +195,12 @@ def test_a_student_with_every_welfare_record_is_exported_transferred_and_dispose
         assert "Zqxgone Parentname" in cells and "Zqxgone status note" in cells
         assert not any("scanned form" in c for c in cells)  # the scan's bytes stay in the store
         assert not any("Zqxkept" in c for c in cells)  # nothing of another student
+        # the corrected note shows both versions, the replaced one with who, when and why
+        note_rows = list(wb["Notes"].iter_rows(values_only=True))
+        assert note_rows[0] == ("Note", "Version", "Written", "Written by", "Sensitive", "Text", "Correction")
+        assert any(r[1] == "1 (replaced)" and "mornings now" in r[5] and "Zqxgone reason" in r[6] for r in note_rows)
+        assert any(r[1] == "2 (current)" and "mornings most days" in r[5] and r[6].startswith("corrected ") for r in note_rows)
+        assert "Earlier versions of corrected notes" not in wb.sheetnames  # shown with their notes
         evaluation = list(wb["Intervention evaluations"].iter_rows(values_only=True))
         assert evaluation[0][0] == "Programme" and evaluation[1][0] == PROGRAMME
         access = {r[2] for r in wb["Who accessed the record"].iter_rows(values_only=True)}
@@ -226,11 +237,12 @@ def test_a_student_with_every_welfare_record_is_exported_transferred_and_dispose
     for text in (gone, "Zqxgone", "zqxgone"):
         assert text not in dump, text
     assert kept in dump and "Zqxkept Parentname" in dump and "Zqxkept status note" in dump
+    assert "Zqxkept goal: agreed at review" in dump and "Zqxkept reason: not every morning" in dump and "Zqxkept outcome: comes in for mornings now" in dump
     assert _raw(school, store_key, "SELECT count(*) FROM audit_pseudonym WHERE pseudonym = ?", (pseudonym,)) == [(0,)]
     disposed = _raw(school, store_key, "SELECT detail FROM audit_entry WHERE action = 'filenotes.disposed'")
     assert [json.loads(d)["notes"] for (d,) in disposed] == [sorted([ids["note"], ids["correction"]])]
     for table in ("intervention_mapping", "intervention_decision", "consent_record", "consent_evidence", "referral",
-                  "referral_status_change", "file_note", "student_note"):
+                  "referral_status_change", "file_note", "student_note", "student_note_version", "intervention_mapping_change"):
         assert _raw(school, store_key, f"SELECT count(*) FROM {table}")[0][0] >= 1, table  # the kept student's
 
     # a file note deleted any other way is still reported

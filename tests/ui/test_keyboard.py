@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtWidgets import QApplication, QDialog, QWizard
@@ -115,7 +117,26 @@ SAMPLES = {
     "consent_months": lambda s: 12,
     "source": lambda s: Path("/nonexistent/old-store"),
     "target": lambda s: Path("/nonexistent/new-store"),
+    # issue 10 s 3: the correction dialogs (ui/pages/correction_widgets.py)
+    "note": lambda s: _sample_note(),
+    "versions": lambda s: _sample_versions(),
+    "names": lambda s: {},
+    "row": lambda s: SimpleNamespace(id=1, giver_name="Sam Parent", relationship="parent", method="written", witness=""),
 }
+
+
+def _sample_note():  # type: ignore[no-untyped-def]
+    from mapping_tool.services.notes import NoteView
+
+    return NoteView(1, "ABC0001", "custodian", datetime(2026, 8, 3, 9, 0), False, "Sample note")
+
+
+def _sample_versions():  # type: ignore[no-untyped-def]
+    from mapping_tool.services.notes import NoteVersionView
+
+    first = NoteVersionView(1, 1, "custodian", datetime(2026, 8, 3, 9, 0), "Sample note", False, "custodian",
+                            datetime(2026, 8, 4, 9, 0), "Typing error")
+    return [first, NoteVersionView(1, 2, "custodian", datetime(2026, 8, 4, 9, 0), "Sample note, corrected", True)]
 
 
 def _build(cls: type, session, store_dir: Path):  # type: ignore[no-untyped-def]

@@ -623,6 +623,11 @@ class MappingDialog(ServiceDialog):
         self.form.addRow("&Review on:", self.review)
         self.form.addRow("&Goal target:", self.goal)
         self.form.addRow("Res&ponsible staff:", self.responsible)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("e.g. the goal was entered wrongly; agreed at the review meeting")
+        self.reason.setAccessibleName("Reason for the change")
+        self.reason.setToolTip("Kept with the earlier value, which stays visible on the student's record")
+        self.form.addRow("Rea&son (kept with the earlier value):", self.reason)
         self.finish_layout()
 
     def call(self) -> Callable[[], object] | None:
@@ -640,5 +645,5 @@ class MappingDialog(ServiceDialog):
         if not changes:
             say(self.message, "Nothing was changed.")
             return None
-        session = self.session
-        return lambda: iv().update_mapping(session, m.id, **changes)
+        session, reason = self.session, self.reason.text().strip()
+        return lambda: iv().update_mapping(session, m.id, reason=reason, **changes)

@@ -759,6 +759,11 @@ class ReferralsPage(QWidget):
             self.withdraw_button.clicked.connect(self.withdraw_consent)
             row.addWidget(self.record_consent_button)
             row.addWidget(self.withdraw_button)
+            self.correct_consent_button = QPushButton("Correct a mistake…")
+            self.correct_consent_button.setToolTip("Correct who gave consent, their relationship, the witness or the "
+                                                   "way it was given: a new record replaces it and both are kept")
+            self.correct_consent_button.clicked.connect(self.correct_consent)
+            row.addWidget(self.correct_consent_button)
             row.addStretch(1)
             tab_layout.addLayout(row)
             tab_layout.addWidget(self.consent_view, 1)
@@ -1051,6 +1056,27 @@ class ReferralsPage(QWidget):
             show_error(self, exc)
             return
         self._done(f"Consent {row.id} is withdrawn: it authorises nothing from today.")
+
+    def correct_consent(self) -> None:
+        """Issue 10 s 3: a consent recorded wrongly is replaced by a corrected record; both stay."""
+        from mapping_tool.services.consent_corrections import correct_consent
+        from mapping_tool.ui.pages.correction_widgets import CorrectConsentDialog
+
+        row = _selected(self.consent_view)
+        if row is None:
+            self.message.setText("Select the consent record to correct.")
+            return
+        answer = CorrectConsentDialog.ask(self, row)
+        if answer is None:
+            return
+        changes, reason = answer
+        try:
+            done = correct_consent(self.session, row.id, reason, **changes)
+        except KnownError as exc:
+            show_error(self, exc)
+            return
+        moved = f" Referral {', '.join(map(str, done.referrals))} now relies on it." if done.referrals else ""
+        self._done(f"Consent {done.new_id} replaces consent {done.old_id}, which is kept as recorded in error.{moved}")
 
     def correct_note(self) -> None:
         """A correction is a new note that points at the one it corrects; the old note stays."""

@@ -118,9 +118,11 @@ def load_panel_data(session, key: str) -> PanelData:  # type: ignore[no-untyped-
 
     from mapping_tool.services.people import staff_names
 
-    who = [session.username, view.concern_recorded_by, str(view.override["by"]) if view.override else "", *(n.author for n in note_views)]
-    return PanelData(view.student_key, record, view, history, note_views, thresholds,
-                     staff_names(session, who), load_interventions(session, view.student_key))
+    found = load_interventions(session, view.student_key)
+    changed_by = [c.changed_by for m in getattr(found, "mappings", ()) for c in m.changes]
+    who = [session.username, view.concern_recorded_by, str(view.override["by"]) if view.override else "", *(n.author for n in note_views),
+           *(n.corrected_by for n in note_views if n.corrected_by), *changed_by]
+    return PanelData(view.student_key, record, view, history, note_views, thresholds, staff_names(session, who), found)
 
 
 def load_interventions(session, key: str) -> Any:  # type: ignore[no-untyped-def]
@@ -140,6 +142,25 @@ def _muted(html: str) -> QLabel:
     palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
     label.setPalette(palette)
     return label
+
+
+def _change_value(field: str, value: str) -> str:
+    if not value:
+        return "no target" if field == "goal_target" else "not set"
+    if field == "review_date":
+        try:
+            return datetime.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return value
+
+
+def _change_text(c: Any, by: str) -> str:
+    """An earlier value of a participation, in words: "Goal target was 85, changed to 90 on
+    01/12/2026 by pat (reason: ...)"."""
+    text = (f"{c.what.capitalize()} was {_change_value(c.field, c.old)}, changed to {_change_value(c.field, c.new)} "
+            f"on {local_time(c.changed_at)[:10]} by {by}")
+    return text + (f" (reason: {c.reason})" if c.reason else "")
 
 
 def _section(title: str) -> tuple[QGroupBox, QVBoxLayout]:
@@ -217,6 +238,7 @@ class StudentPanel(QWidget):
         self.note_button: QPushButton | None = None
         self.notes_box: QVBoxLayout | None = None
         self.note_labels: list[QLabel] = []
+        self.note_buttons: dict[int, list[QPushButton]] = {}  # a note's "Earlier versions…" / "Correct…"
         self.explanation_labels: list[QLabel] = []
         self.flag_labels: dict[str, QLabel] = {}
         self.charts: dict[str, Any] = {}
@@ -500,6 +522,8 @@ class StudentPanel(QWidget):
                 parts[0] += " · " + " · ".join(extra)
             if m.goal_text:
                 parts.append(f"Goal: {escape(m.goal_text)}")
+            for c in m.changes:  # issue 10 s 3: a changed goal keeps its earlier value visible
+                parts.append(f"<small>{escape(_change_text(c, self._name(c.changed_by)))}</small>")
             e = evaluations.get(m.id)
             if e is not None:
                 if e.before is not None and e.after is not None:
@@ -622,16 +646,79 @@ class StudentPanel(QWidget):
             label = _muted("No notes yet.")
             self.notes_box.addWidget(label)
             return
+        from mapping_tool.services.notes import may_correct
+
+        self.note_buttons = {}
         for note in notes:
             tag = " &nbsp;<b>[Sensitive]</b>" if note.sensitive else ""
             body = escape(note.display_text).replace("\n", "<br>")
             if note.text is None:
                 body = f"<i>{body}</i>"
-            label = _label(f"<small>{local_time(note.created_at)} · {escape(self.data.staff.get(note.author, note.author) if self.data else note.author)}</small>{tag}<br>{body}")
-            label.setFrameShape(QFrame.Shape.StyledPanel)
-            label.setContentsMargins(6, 4, 6, 4)
+            corrected = ""
+            if note.corrected_at is not None:  # issue 10 s 3: the current text, and who corrected it when
+                corrected = (f" · <i>corrected {local_time(note.corrected_at)[:10]} by "
+                             f"{escape(self._name(note.corrected_by))}</i>")
+            label = _label(f"<small>{local_time(note.created_at)} · {escape(self._name(note.author))}{corrected}</small>"
+                           f"{tag}<br>{body}")
+            frame = QFrame()
+            frame.setFrameShape(QFrame.Shape.StyledPanel)
+            inner = QVBoxLayout(frame)
+            inner.setContentsMargins(6, 4, 6, 4)
+            inner.setSpacing(2)
+            inner.addWidget(label)
+            buttons: list[QPushButton] = []
+            when = local_time(note.created_at)[:10]
+            if note.text is not None and note.versions > 1:
+                earlier = QPushButton(f"Earlier versions ({note.versions - 1})…")
+                earlier.setAccessibleName(f"Earlier versions of the note of {when}")
+                earlier.setToolTip("Every earlier text of this note, with who replaced it, when and why")
+                earlier.clicked.connect(lambda _c=False, n=note: self.show_versions(n))
+                buttons.append(earlier)
+            if note.text is not None and self.session is not None and may_correct(self.session, note.author):
+                correct = QPushButton("Correct…")
+                correct.setAccessibleName(f"Correct the note of {when}")
+                correct.setToolTip("Correct this note: the text it replaces is kept as an earlier version, with your reason")
+                correct.clicked.connect(lambda _c=False, n=note: self.correct_note(n))
+                buttons.append(correct)
+            if buttons:
+                row = QHBoxLayout()
+                row.addStretch(1)
+                for b in buttons:
+                    row.addWidget(b)
+                inner.addLayout(row)
+            self.note_buttons[note.id] = buttons
             self.note_labels.append(label)
-            self.notes_box.addWidget(label)
+            self.notes_box.addWidget(frame)
+
+    def _name(self, username: str) -> str:
+        return self.data.staff.get(username, username) if self.data else username
+
+    def correct_note(self, note: Any) -> None:
+        """Issue 10 s 3: a correction is a new version; the dialog runs the service off the UI thread."""
+        from mapping_tool.ui.pages.correction_widgets import CorrectNoteDialog
+
+        self.dialog = CorrectNoteDialog(self.session, note, self._name(note.author), self)
+        self.dialog.done_with.connect(self._note_corrected)
+        self.dialog.open()
+
+    def _note_corrected(self, result: object) -> None:
+        self.status.setText("The note is corrected; its earlier text is kept.")
+        self._fill_notes(result)  # type: ignore[arg-type]
+        if self.key:
+            self.shown.emit(self.key)
+
+    def show_versions(self, note: Any) -> None:
+        from mapping_tool.services import notes
+        from mapping_tool.ui.pages.correction_widgets import NoteVersionsDialog
+
+        session, note_id = self.session, note.id
+
+        def done(result: object) -> None:
+            names = self.data.staff if self.data else {}
+            self.dialog = NoteVersionsDialog(result, names, self)  # type: ignore[arg-type]
+            self.dialog.open()
+
+        self._run(lambda: notes.note_versions(session, note_id), done)
 
     def _access_request_section(self) -> QGroupBox:
         """Issue 10: everything the tool holds about this student, for an access request."""
