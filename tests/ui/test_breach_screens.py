@@ -1,0 +1,276 @@
+"""Administration > Records > Breaches and Unusual access, on a real store: a breach recorded from
+the dialog (students chosen by searching) lands in the register and the audit log; a refused entry
+stores nothing; only the roles the service allows reach the screens; the unusual-access table
+shows an out-of-hours day and a bulk export in words; its Excel copy is a finished workbook."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate
+from sqlalchemy import func, select
+
+from mapping_tool.services import audit, auth, records_privacy, students
+from mapping_tool.store.models import AuditEntry
+from mapping_tool.store.models_records import Breach, BreachStudent
+from mapping_tool.ui.pages.breaches import BreachDialog, BreachesPanel, UnusualAccessPanel
+from mapping_tool.ui.pages.records import RecordsPanel
+from mapping_tool.ui.save_dialog import SaveTarget
+from tests.support import CUSTODIAN, HGT, PRINCIPAL, WELFARE, imported_school
+from tests.ui.conftest import open_session
+
+
+@pytest.fixture(scope="module")
+def breach_school(template_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return imported_school(template_store, tmp_path_factory.mktemp("breach-ui"), students=12, seed=11)
+
+
+@pytest.fixture
+def school(breach_school: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "school"
+    shutil.copytree(breach_school, folder)
+    (folder / "smt.signin").unlink(missing_ok=True)
+    return folder
+
+
+@pytest.fixture
+def custodian(school: Path, store_key: bytes):  # type: ignore[no-untyped-def]
+    user = open_session(school, store_key, CUSTODIAN)
+    yield user
+    if not user.signed_out:
+        auth.sign_out(user)
+
+
+def _counts(user) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    with user.store.read() as session:
+        return (session.scalar(select(func.count()).select_from(Breach)),
+                session.scalar(select(func.count()).select_from(BreachStudent)),
+                session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "breach.recorded")))
+
+
+def _a_student(user) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A student's key and surname, to search by."""
+    table = students.list_students(user, fields=("student_key", "surname"), audit=False)
+    return table.rows[0][0], table.rows[0][1]
+
+
+def _dialog(qtbot, user) -> BreachDialog:  # type: ignore[no-untyped-def]
+    dialog = BreachDialog(user)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def _submit(qtbot, dialog: BreachDialog) -> list[object]:  # type: ignore[no-untyped-def]
+    done: list[object] = []
+    dialog.done_with.connect(done.append)
+    dialog.ok.click()
+    qtbot.waitUntil(lambda: bool(done) or dialog.message.isVisibleTo(dialog) and dialog.message.text() != "Saving…",
+                    timeout=10000)
+    return done
+
+
+def test_a_breach_recorded_from_the_dialog_lands_in_the_register_and_the_log(qtbot, custodian, sync_runner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    key, surname = _a_student(custodian)
+    panel = BreachesPanel(custodian)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    assert panel.model.rowCount() == 0 and "No breach" in panel.detail.text()
+
+    def fill_and_save(cls, parent, session):  # type: ignore[no-untyped-def]
+        dialog = _dialog(qtbot, session)
+        dialog.found_on.setDate(dialog.found_on.date().addDays(-3))
+        dialog.what.setPlainText("A printed attendance list was left on the bus.")
+        dialog.students.search.setText(surname[:4])
+        dialog.students.run_search()  # Enter, without waiting for the pause after typing
+        found = [dialog.students.found.item(i).data(256) for i in range(dialog.students.found.count())]
+        assert key in found
+        dialog.students.found.setCurrentRow(found.index(key))
+        dialog.students.add_button.click()
+        assert dialog.students.keys() == [key] and "1 student affected" in dialog.students.chosen_label.text()
+        dialog.notified.setText("The principal; the family")
+        dialog.has_notified_on.setChecked(True)
+        dialog.notified_on.setDate(dialog.found_on.date().addDays(1))
+        dialog.steps.setPlainText("The list was recovered from the bus company.")
+        done = _submit(qtbot, dialog)
+        return done[0] if done else None
+
+    monkeypatch.setattr(BreachDialog, "ask", classmethod(fill_and_save))
+    panel.add_button.click()
+    assert "Breach 1 recorded" in panel.status.text()
+    assert _counts(custodian) == (1, 1, 1)
+    row = panel.model.row_at(0)
+    assert row[0] == 1 and row[1] == date.today() - timedelta(days=3)
+    assert row[2] == "A printed attendance list was left on the bus."
+    assert row[3].startswith("1 student: ") and key in row[3] and surname in row[3]
+    assert row[4] == f"The principal; the family, on {(date.today() - timedelta(days=2)):%d/%m/%Y}"
+    assert row[5] == "The list was recovered from the bus company." and row[6].startswith(CUSTODIAN)
+    assert panel.model.data(panel.model.index(0, 1)) == f"{(date.today() - timedelta(days=3)):%d/%m/%Y}"
+    assert "Steps taken:" in panel.detail.text() and surname in panel.detail.text()
+    [view] = records_privacy.list_breaches(custodian)
+    assert view.student_keys == (key,) and view.notified_on == date.today() - timedelta(days=2)
+    entries = audit.entries(custodian, action="breach.recorded")
+    assert len(entries) == 1 and entries[0].actor == CUSTODIAN
+    # the student search and the register's names were recorded as lists of students shown
+    views = [json.loads(e.detail).get("view") for e in audit.entries(custodian, action="students.listed")]
+    assert "breach student search" in views and "breach register" in views
+
+
+@pytest.mark.parametrize(("fill", "message"), [
+    ({}, "Say what happened."),
+    ({"what": "   "}, "Say what happened."),
+    ({"what": "Lost laptop", "notified_on": 1}, "Say whom you notified on that date."),
+    ({"what": "Lost laptop", "notified": "The principal", "notified_on": -1},
+     "The date notified is before the date the breach was found."),
+    ({"what": "x" * 4001}, "Keep what happened and the steps taken to 4,000 characters each."),
+])
+def test_a_refused_entry_says_why_in_the_dialog_and_stores_nothing(qtbot, custodian, sync_runner, fill, message) -> None:  # type: ignore[no-untyped-def]
+    before = _counts(custodian)
+    log_before = len(audit.entries(custodian))
+    dialog = _dialog(qtbot, custodian)
+    dialog.show()
+    dialog.found_on.setDate(dialog.found_on.date().addDays(-5))
+    dialog.what.setPlainText(fill.get("what", ""))
+    dialog.notified.setText(fill.get("notified", ""))
+    if "notified_on" in fill:
+        dialog.has_notified_on.setChecked(True)
+        dialog.notified_on.setDate(dialog.found_on.date().addDays(fill["notified_on"]))
+    done = _submit(qtbot, dialog)
+    assert done == [] and dialog.message.text() == message and dialog.message.isVisible()
+    assert dialog.isVisible()  # the dialog stays open with what was typed
+    assert _counts(custodian) == before and len(audit.entries(custodian)) == log_before
+
+
+def test_a_refusal_from_the_service_stays_in_the_dialog(qtbot, custodian, sync_runner) -> None:  # type: ignore[no-untyped-def]
+    """The date box stops a future date; the service's own check still says so in the dialog."""
+    before = _counts(custodian)
+    dialog = _dialog(qtbot, custodian)
+    dialog.show()
+    dialog.found_on.setMaximumDate(dialog.found_on.date().addDays(10))
+    dialog.found_on.setDate(dialog.found_on.date().addDays(2))
+    dialog.what.setPlainText("Found in the future")
+    done = _submit(qtbot, dialog)
+    assert done == [] and dialog.message.text() == "The date the breach was found cannot be in the future."
+    assert _counts(custodian) == before
+
+
+def test_only_the_roles_the_service_allows_reach_the_screens(qtbot, school: Path, store_key: bytes) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.admin import AdminPage
+
+    def records_tabs(username: str) -> list[str]:
+        user = open_session(school, store_key, username)
+        try:
+            page = AdminPage(user)
+            qtbot.addWidget(page)
+            panel = getattr(page, "records_panel", None)
+            if panel is None:
+                return []
+            return [panel.tabs.tabText(i) for i in range(panel.tabs.count())]
+        finally:
+            auth.sign_out(user)
+
+    assert {"Breaches", "Unusual access"} <= set(records_tabs(CUSTODIAN))
+    principal_tabs = records_tabs(PRINCIPAL)
+    assert "Breaches" in principal_tabs and "Unusual access" not in principal_tabs
+    assert records_tabs(WELFARE) == [] and records_tabs(HGT) == []
+    # and the service refuses them whatever the window shows
+    welfare = open_session(school, store_key, WELFARE)
+    try:
+        with pytest.raises(Exception, match="."):
+            records_privacy.list_breaches(welfare)
+        with pytest.raises(Exception, match="."):
+            records_privacy.unusual_access(welfare)
+    finally:
+        auth.sign_out(welfare)
+
+
+def _late_last_night() -> datetime:
+    """22:30 local time yesterday, as the audit log stores it (UTC, naive)."""
+    local = datetime.combine(date.today() - timedelta(days=1), time(22, 30)).astimezone()
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def test_the_unusual_access_table_shows_out_of_hours_use_and_a_bulk_export_in_words(qtbot, school: Path, store_key: bytes, custodian, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    welfare = open_session(school, store_key, WELFARE)
+    try:
+        with welfare.store.write() as session:  # a record opened late last night, as the log records one
+            welfare.store.audit(session, WELFARE, "student.viewed", at=_late_last_night())
+        audit.record_print(welfare, "students", detail={"rows": 120, "to": "pdf"})  # a bulk print today
+    finally:
+        auth.sign_out(welfare)
+    panel = UnusualAccessPanel(custodian)
+    qtbot.addWidget(panel)
+    assert panel.model.rowCount() == 0  # loads when shown, not when built
+    panel.show()
+    rows = {(panel.model.row_at(i)[0], panel.model.row_at(i)[1]): panel.model.row_at(i) for i in range(panel.model.rowCount())}
+    yesterday = rows[(date.today() - timedelta(days=1), "Wren Welfare (welfare)")]  # the name and the account
+    assert yesterday[6] >= 1 and "use out of hours" in yesterday[7]
+    today = rows[(date.today(), "Wren Welfare (welfare)")]
+    assert today[3] == 1 and "exports of 50 or more rows" in today[7]
+    shown = [panel.model.data(panel.model.index(r, c)) for r in range(panel.model.rowCount()) for c in range(8)]
+    assert not any("print." in s or "student.viewed" in s or "export." in s for s in shown)  # words, not codes
+    assert "Out of hours" in panel.model.HEADERS
+    assert "to look into" in panel.summary.text()
+
+    # since today: yesterday's night goes from the table
+    panel.since.setDate(QDate.currentDate())
+    assert all(panel.model.row_at(i)[0] == date.today() for i in range(panel.model.rowCount()))
+
+    out = tmp_path / "unusual.xlsx"
+    monkeypatch.setattr(UnusualAccessPanel, "ask_path", classmethod(lambda cls, parent: SaveTarget(out, False)))
+    panel.save_button.click()
+    assert f"to {out}" in panel.status.text() and "recorded in the audit log" in panel.status.text()
+    sheet = load_workbook(out).active
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0] == records_privacy.UNUSUAL_HEADERS
+    assert any(r[1] == WELFARE and r[3] == 1 for r in table[1:])
+    assert not list(tmp_path.glob("*.tmp*")) and [p.name for p in tmp_path.iterdir() if p.suffix == ".xlsx"] == ["unusual.xlsx"]
+    [entry] = audit.entries(custodian, action="export.unusual-access")
+    assert json.loads(entry.detail)["rows"] == len(table) - 1
+
+    # an existing file is not replaced unless the user agreed
+    panel.save_button.click()
+    assert "unusual.xlsx already exists" in panel.status.text()
+    assert len(audit.entries(custodian, action="export.unusual-access")) == 1
+
+
+def test_the_screens_refresh_when_shown_and_after_a_breach(qtbot, school: Path, store_key: bytes, custodian, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    panel = RecordsPanel(custodian)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 650)
+    panel.show()
+    panel.tabs.setCurrentWidget(panel.breaches_panel)
+    assert panel.breaches_panel.model.rowCount() == 0
+    principal = open_session(school, store_key, PRINCIPAL)  # another account records one meanwhile
+    try:
+        records_privacy.add_breach(principal, found_on=date.today(), what="Email sent to the wrong parent")
+    finally:
+        auth.sign_out(principal)
+    panel.tabs.setCurrentIndex(0)
+    panel.tabs.setCurrentWidget(panel.breaches_panel)
+    assert panel.breaches_panel.model.row_at(0)[2] == "Email sent to the wrong parent"
+    assert panel.breaches_panel.model.row_at(0)[3] == "none"
+    assert panel.breaches_panel.model.row_at(0)[4] == "not yet notified"
+    # a breach recorded here reloads the unusual-access report too (its changed signal)
+    seen: list[int] = []
+    monkeypatch.setattr(UnusualAccessPanel, "refresh", lambda self: seen.append(1))
+    panel.breaches_panel.changed.emit()
+    assert seen == [1]
+
+
+def test_the_new_tabs_keep_tab_out_of_tables_and_name_every_input(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_accessibility import unnamed_inputs
+
+    panel = RecordsPanel(custodian)
+    qtbot.addWidget(panel)
+    for table in (panel.breaches_panel.view, panel.unusual_panel.view):
+        assert not table.tabKeyNavigation()
+    dialog = BreachDialog(custodian)
+    qtbot.addWidget(dialog)
+    assert unnamed_inputs(dialog) == [] and unnamed_inputs(panel.unusual_panel) == []
+    assert dialog.what.tabChangesFocus() and dialog.steps.tabChangesFocus()
