@@ -274,3 +274,46 @@ def test_the_new_tabs_keep_tab_out_of_tables_and_name_every_input(qtbot, custodi
     qtbot.addWidget(dialog)
     assert unnamed_inputs(dialog) == [] and unnamed_inputs(panel.unusual_panel) == []
     assert dialog.what.tabChangesFocus() and dialog.steps.tabChangesFocus()
+
+
+def test_a_day_in_the_report_opens_in_the_audit_log(qtbot, school: Path, store_key: bytes, custodian) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.admin import AdminPage
+
+    welfare = open_session(school, store_key, WELFARE)
+    try:
+        with welfare.store.write() as session:
+            welfare.store.audit(session, WELFARE, "student.viewed", at=_late_last_night())
+    finally:
+        auth.sign_out(welfare)
+    page = AdminPage(custodian)
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    page.show_tab(AdminPage.TAB_RECORDS)
+    unusual = page.records_panel.unusual_panel
+    page.records_panel.tabs.setCurrentWidget(unusual)
+    row = next(i for i in range(unusual.model.rowCount())
+               if unusual.rows[i][1] == WELFARE and unusual.rows[i][0] == date.today() - timedelta(days=1))
+    assert unusual.log_button.isVisible() and not unusual.log_button.isEnabled()  # nothing selected yet
+    unusual.view.selectRow(row)
+    unusual.log_button.click()
+    assert page.tabs.tabText(page.tabs.currentIndex()) == AdminPage.TAB_AUDIT
+    viewer = page.audit_viewer
+    shown = [viewer.model.index(r, 0) for r in range(viewer.model.rowCount())]
+    assert shown and viewer.user.currentText() == WELFARE
+    yesterday = f"{date.today() - timedelta(days=1):%d/%m/%Y}"
+    assert viewer.since.date() == viewer.until.date() == QDate.currentDate().addDays(-1)
+    texts = [viewer.model.data(viewer.model.index(r, 1)) for r in range(viewer.model.rowCount())]
+    assert all(t.startswith(yesterday) for t in texts)
+
+
+def test_the_report_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from mapping_tool.ui.pages.breaches import HeaderTipsModel
+
+    model = HeaderTipsModel(("Day", "Opened"), ("Day", "Records opened"))
+    model.set_rows([(date(2026, 3, 1), 3), (date(2026, 3, 2), 0)])
+    qtmodeltester.check(model)
+    assert model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == "Records opened"
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "Opened"

@@ -10,7 +10,7 @@ log), and after each change made here. Dialogs expose ``ask`` class methods that
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -72,6 +72,11 @@ def student_words(row: dict[str, Any]) -> str:
     return text
 
 
+def _local(at: datetime) -> datetime:
+    """A time the store keeps in UTC, in this computer's time."""
+    return at.replace(tzinfo=UTC).astimezone().replace(tzinfo=None)
+
+
 def _rows_as_dicts(table: Any) -> list[dict[str, Any]]:
     return [dict(zip(table.columns, r, strict=True)) for r in table.rows]
 
@@ -109,7 +114,7 @@ class StudentChooser(QWidget):
         for lst in (self.found, self.chosen_list):
             lst.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
             lst.setFixedHeight(lst.fontMetrics().lineSpacing() * 5 + 12)
-        self.add_button = QPushButton("A&dd ↓")
+        self.add_button = QPushButton("&Add ↓")
         self.add_button.setToolTip("Add the students selected in the search results")
         self.remove_button = QPushButton("Re&move")
         self.remove_button.setToolTip("Remove the selected students from those affected")
@@ -218,6 +223,7 @@ class BreachDialog(ServiceDialog):
     def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, "Record a privacy breach", parent)
         self.setMinimumWidth(600)
+        self.message.setStyleSheet("color: #a00000;")
         intro = QLabel("Record what happened as soon as it is found; say whom you notified and what was done "
                        "as far as you know now. The entry is kept in the register and the audit log.")
         intro.setWordWrap(True)
@@ -230,7 +236,7 @@ class BreachDialog(ServiceDialog):
         self.notified = QLineEdit()
         self.notified.setAccessibleName("Who was notified")
         self.notified.setPlaceholderText("e.g. the principal; the families; OVIC; the Department's privacy team")
-        self.has_notified_on = QCheckBox("Notified o&n")
+        self.has_notified_on = QCheckBox("Notified on (&date)")
         self.has_notified_on.setToolTip("Tick when the people above have been told, and give the date")
         self.notified_on = date_edit(name="Date notified")
         self.notified_on.setMaximumDate(QDate.currentDate())
@@ -245,7 +251,7 @@ class BreachDialog(ServiceDialog):
         self.form.addRow("&Found on:", self.found_on)
         self.form.addRow("&What happened:", self.what)
         self.form.addRow("&Students:", self.students)
-        self.form.addRow("Noti&fied (whom):", self.notified)
+        self.form.addRow("&Notified (whom):", self.notified)
         self.form.addRow("", notified_row)
         self.form.addRow("S&teps taken:", self.steps)
         students_label = self.form.labelForField(self.students)
@@ -309,8 +315,7 @@ class _LoadsWhenShown(QWidget):
 class BreachesPanel(_LoadsWhenShown):
     """The breach register, newest first, and "Record a breach…"."""
 
-    HEADERS = ("No.", "Found on", "What happened", "Students affected", "Notified (whom, when)", "Steps taken",
-               "Recorded by")
+    HEADERS = ("No.", "Found on", "What happened", "Students affected", "Notified", "Steps taken", "Recorded by")
 
     changed = Signal()
 
@@ -319,6 +324,8 @@ class BreachesPanel(_LoadsWhenShown):
         self.session = session
         self.breaches: list[Any] = []
         self._audited: frozenset[str] = frozenset()
+        self._names_by_key: dict[str, str] = {}
+        self._short_names: dict[str, str] = {}
         layout = QVBoxLayout(self)
         intro = QLabel(
             "Every loss or misuse of the information this tool holds is recorded here: when it was found, what "
@@ -330,6 +337,7 @@ class BreachesPanel(_LoadsWhenShown):
         self.view = _table(self.model)
         self.view.setAccessibleName("Breach register")
         header = self.view.horizontalHeader()
+        header.setStretchLastSection(False)
         for column in (2, 3, 4, 5):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.view, 3)
@@ -367,7 +375,7 @@ class BreachesPanel(_LoadsWhenShown):
         self.breaches = breaches
         self._names_by_key = names
         self.model.set_rows([(b.id, b.found_on, b.what, self._students_text(b, short=True), self._notified_text(b),
-                              b.steps or "none recorded", f"{b.recorded_by}, {_shown(b.recorded_at)}")
+                              b.steps or "none recorded", f"{b.recorded_by}, {_local(b.recorded_at):%d/%m/%Y}")
                              for b in breaches])
         if not breaches:
             self.detail.setText("No breach has been recorded.")
@@ -380,6 +388,7 @@ class BreachesPanel(_LoadsWhenShown):
         """Words for the students in the register, as far as the policy lets this user see them;
         a student no longer held here (disposed of) is shown by the key alone."""
         if not keys:
+            self._short_names = {}
             return {}
         students = _students_service()
         table = students.list_students(self.session, fields=NAME_FIELDS, audit=False)
@@ -388,6 +397,9 @@ class BreachesPanel(_LoadsWhenShown):
         if shown and shown != self._audited:  # each new set of students shown is recorded once
             students.record_list_view(self.session, type(table)(table.columns, rows), view="breach register")
             self._audited = shown
+        self._short_names = {r[0]: student_words({"student_key": r[0], **{c: v for c, v in zip(table.columns, r, strict=True)
+                                                                         if c in ("surname", "first_name")}})
+                             for r in rows}
         return {r[0]: student_words(dict(zip(table.columns, r, strict=True))) for r in rows}
 
     def _students_text(self, breach: Any, *, short: bool) -> str:
@@ -396,8 +408,9 @@ class BreachesPanel(_LoadsWhenShown):
             return "none"
         words = [self._names_by_key.get(k, f"{k} (no longer held here)") for k in breach.student_keys]
         head = f"{n} student{'s' if n != 1 else ''}"
-        if short:
-            listed = "; ".join(words[:3]) + (f"; and {len(words) - 3} more" if len(words) > 3 else "")
+        if short:  # the table: names (the keys, years and groups are below, for the selected entry)
+            words = [self._short_names.get(k, k) for k in breach.student_keys]
+            listed = "; ".join(words[:3]) + (f" and {len(words) - 3} more" if len(words) > 3 else "")
             return f"{head}: {listed}" if words else head
         return f"{head}: " + "; ".join(words) if words else head
 
@@ -421,7 +434,7 @@ class BreachesPanel(_LoadsWhenShown):
 
         self.detail.setText(
             f"<b>Breach {b.id}, found on {_shown(b.found_on)}</b> (recorded by {escape(b.recorded_by)} on "
-            f"{_shown(b.recorded_at)})<br><b>What happened:</b> {para(b.what)}<br>"
+            f"{_local(b.recorded_at):%d/%m/%Y %H:%M})<br><b>What happened:</b> {para(b.what)}<br>"
             f"<b>Students affected:</b> {escape(self._students_text(b, short=False))}<br>"
             f"<b>Notified:</b> {escape(self._notified_text(b))}<br>"
             f"<b>Steps taken:</b> {para(b.steps) if b.steps else 'none recorded'}")
@@ -442,6 +455,19 @@ class BreachesPanel(_LoadsWhenShown):
 
 
 # -- unusual access ---------------------------------------------------------------------------------
+
+
+class HeaderTipsModel(TupleTableModel):
+    """Short column titles on screen, the full ones as their tooltips."""
+
+    def __init__(self, headers: tuple[str, ...], tips: tuple[str, ...], parent: Any = None) -> None:
+        super().__init__(headers, parent)
+        self.tips = tips
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.tips):
+            return self.tips[section]
+        return super().headerData(section, orientation, role)
 
 
 class UnusualAccessPanel(_LoadsWhenShown):
@@ -485,12 +511,13 @@ class UnusualAccessPanel(_LoadsWhenShown):
         top.addSpacing(12)
         top.addWidget(self.summary, 1)
         layout.addLayout(top)
-        self.model = TupleTableModel(self._headers(), self)
+        self.model = HeaderTipsModel(self._headers(), tuple(_privacy().UNUSUAL_HEADERS), self)
         self.view = _table(self.model)
         self.view.setAccessibleName("Unusual access by user and day")
-        self.view.horizontalHeader().setSectionResizeMode(len(self._headers()) - 1, QHeaderView.ResizeMode.Stretch)
-        self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setMinimumSectionSize(60)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(self._headers()) - 1, QHeaderView.ResizeMode.Stretch)
+
         layout.addWidget(self.view, 1)
         buttons = QHBoxLayout()
         self.log_button = QPushButton("Show that &day in the audit log")
@@ -510,10 +537,13 @@ class UnusualAccessPanel(_LoadsWhenShown):
         self.view.selectionModel().currentRowChanged.connect(lambda _c, _p: self._update_buttons())
         self._update_buttons()
 
-    @staticmethod
-    def _headers() -> tuple[str, ...]:
-        headers = list(_privacy().UNUSUAL_HEADERS)
-        return tuple("Out of hours" if h == "Actions out of hours" else h for h in headers)
+    #: the report's own headers (as in the Excel copy), shortened to fit a 1024-pixel screen
+    SHORT = {"Records opened": "Opened", "Most opened in one hour": "Most in an hour",
+             "Actions out of hours": "Out of hours"}
+
+    @classmethod
+    def _headers(cls) -> tuple[str, ...]:
+        return tuple(cls.SHORT.get(h, h) for h in _privacy().UNUSUAL_HEADERS)
 
     @staticmethod
     def _intro_text() -> str:
