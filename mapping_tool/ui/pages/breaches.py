@@ -515,8 +515,9 @@ class UnusualAccessPanel(_LoadsWhenShown):
         self.view = _table(self.model)
         self.view.setAccessibleName("Unusual access by user and day")
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(len(self._headers()) - 1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)  # long names wrap
+        header.resizeSection(1, self.fontMetrics().horizontalAdvance("Casey Custodian (ccustodian)") // 2 + 60)
 
         layout.addWidget(self.view, 1)
         buttons = QHBoxLayout()
@@ -538,7 +539,7 @@ class UnusualAccessPanel(_LoadsWhenShown):
         self._update_buttons()
 
     #: the report's own headers (as in the Excel copy), shortened to fit a 1024-pixel screen
-    SHORT = {"Records opened": "Opened", "Most opened in one hour": "Most in an hour",
+    SHORT = {"Refused reads": "Refused", "Records opened": "Opened", "Most opened in one hour": "Most in an hour",
              "Actions out of hours": "Out of hours"}
 
     @classmethod
