@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QDate
 from sqlalchemy import func, select
 
+from mapping_tool.errors import PermissionDenied, UsageError
 from mapping_tool.services import audit, auth, records_privacy, students
 from mapping_tool.store.models import AuditEntry
 from mapping_tool.store.models_records import Breach, BreachStudent
@@ -179,9 +180,9 @@ def test_only_the_roles_the_service_allows_reach_the_screens(qtbot, school: Path
     # and the service refuses them whatever the window shows
     welfare = open_session(school, store_key, WELFARE)
     try:
-        with pytest.raises(Exception, match="."):
+        with pytest.raises(PermissionDenied, match="Only the"):
             records_privacy.list_breaches(welfare)
-        with pytest.raises(Exception, match="."):
+        with pytest.raises(PermissionDenied, match="Only the"):
             records_privacy.unusual_access(welfare)
     finally:
         auth.sign_out(welfare)
@@ -317,3 +318,74 @@ def test_the_report_model_passes_the_model_tester(qtmodeltester) -> None:  # typ
     qtmodeltester.check(model)
     assert model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == "Records opened"
     assert model.headerData(1, Qt.Orientation.Horizontal) == "Opened"
+
+
+def test_a_follow_up_is_a_new_entry_and_the_first_stays_as_recorded(qtbot, custodian, sync_runner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.breaches import FollowUpDialog
+
+    key, _surname = _a_student(custodian)
+    first = records_privacy.add_breach(custodian, found_on=date.today() - timedelta(days=10),
+                                       what="A USB stick with a class list was lost.", students=[key])
+    panel = BreachesPanel(custodian)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    assert not panel.follow_up_button.isEnabled() or panel.view.currentIndex().isValid()
+    panel.view.selectRow(0)
+    assert panel.follow_up_button.isEnabled()
+
+    def follow_up(cls, parent, session, breach):  # type: ignore[no-untyped-def]
+        assert breach.id == first.id
+        dialog = FollowUpDialog(session, breach)
+        qtbot.addWidget(dialog)
+        dialog.notified.setText("The family; OVIC")
+        dialog.has_notified_on.setChecked(True)
+        dialog.notified_on.setDate(QDate.currentDate().addDays(-1))
+        dialog.steps.setPlainText("Encrypted USB sticks only from now on.")
+        done = _submit(qtbot, dialog)
+        return done[0] if done else None
+
+    monkeypatch.setattr(FollowUpDialog, "ask", classmethod(follow_up))
+    panel.follow_up_button.click()
+    assert f"recorded as breach {first.id + 1}" in panel.status.text()
+    listed = {b.id: b for b in records_privacy.list_breaches(custodian)}
+    assert listed[first.id] == first  # the first entry is as it was recorded
+    later = listed[first.id + 1]
+    assert later.what == f"Follow-up to breach {first.id} (found on {first.found_on:%d/%m/%Y})"
+    assert later.student_keys == (key,) and later.found_on == first.found_on
+    assert later.notified == "The family; OVIC" and later.notified_on == date.today() - timedelta(days=1)
+    assert panel.model.row_at(0)[0] == later.id and panel.model.row_at(1)[0] == first.id
+    panel.view.selectRow(1)
+    assert f"Follow-ups:</b> breach {later.id}" in panel.detail.text()
+    [entry] = [e for e in audit.entries(custodian, action="breach.recorded") if e.object_id == str(later.id)]
+    assert json.loads(entry.detail)["follow_up_to"] == first.id
+
+
+def test_a_follow_up_that_says_nothing_is_refused_and_stores_nothing(qtbot, custodian, sync_runner) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.breaches import FollowUpDialog
+
+    first = records_privacy.add_breach(custodian, found_on=date.today(), what="Wrong email")
+    before = _counts(custodian)
+    dialog = FollowUpDialog(custodian, first)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert _submit(qtbot, dialog) == []
+    assert dialog.message.text() == "Say what followed: whom you notified and when, or the steps taken."
+    assert _counts(custodian) == before
+    with pytest.raises(UsageError, match="There is no breach 99 in the register."):
+        records_privacy.add_breach_follow_up(custodian, 99, steps="x")
+    with pytest.raises(UsageError, match="before the breach was found"):
+        records_privacy.add_breach_follow_up(custodian, first.id, notified="x", notified_on=date.today() - timedelta(days=1))
+    with pytest.raises(UsageError, match="cannot be in the future"):
+        records_privacy.add_breach_follow_up(custodian, first.id, notified="x", notified_on=date.today() + timedelta(days=1))
+    assert _counts(custodian) == before
+
+
+def test_a_follow_up_is_refused_to_roles_the_register_is_not_for(school: Path, store_key: bytes, custodian) -> None:  # type: ignore[no-untyped-def]
+    first = records_privacy.add_breach(custodian, found_on=date.today(), what="Wrong email")
+    welfare = open_session(school, store_key, WELFARE)
+    try:
+        with pytest.raises(PermissionDenied, match="Only the"):
+            records_privacy.add_breach_follow_up(welfare, first.id, steps="x")
+    finally:
+        auth.sign_out(welfare)
+    assert len(records_privacy.list_breaches(custodian)) == 1

@@ -293,6 +293,76 @@ class BreachDialog(ServiceDialog):
         return result[0] if result else None
 
 
+class FollowUpDialog(ServiceDialog):
+    """What followed a breach (a later notification, further steps), recorded as a new entry that
+    names the first; the first stays as it was recorded."""
+
+    def __init__(self, session: Any, breach: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, f"Record a follow-up to breach {breach.id}", parent)
+        self.breach = breach
+        self.setMinimumWidth(600)
+        self.message.setStyleSheet("color: #a00000;")
+        first = QLabel(
+            f"<b>Breach {breach.id}, found on {_shown(breach.found_on)}:</b> {escape(breach.what)}<br>"
+            f"Notified so far: {escape(BreachesPanel.notified_text(breach))}. The follow-up is a new entry in the "
+            "register for the same students; this entry stays as it was recorded.")
+        first.setWordWrap(True)
+        first.setTextFormat(Qt.TextFormat.RichText)
+        first.setMinimumHeight(first.heightForWidth(580))
+        self.form.addRow(first)
+        self.what = _plain_text_edit("What happened since", "e.g. The families were told at a meeting.")
+        self.notified = QLineEdit()
+        self.notified.setAccessibleName("Who was notified")
+        self.notified.setPlaceholderText("e.g. the families; OVIC")
+        self.has_notified_on = QCheckBox("Notified on (&date)")
+        self.notified_on = date_edit(name="Date notified")
+        self.notified_on.setMaximumDate(QDate.currentDate())
+        self.notified_on.setMinimumDate(to_qdate(breach.found_on))
+        self.notified_on.setEnabled(False)
+        self.has_notified_on.toggled.connect(self.notified_on.setEnabled)
+        self.steps = _plain_text_edit("Steps taken", "e.g. Passwords reset; the printing guide sent to all staff.")
+        notified_row = QHBoxLayout()
+        notified_row.addWidget(self.has_notified_on)
+        notified_row.addWidget(self.notified_on)
+        notified_row.addStretch(1)
+        self.form.addRow("&What happened since:", self.what)
+        self.form.addRow("&Notified (whom):", self.notified)
+        self.form.addRow("", notified_row)
+        self.form.addRow("S&teps taken:", self.steps)
+        self.finish_layout()
+
+    def call(self) -> Callable[[], object] | None:
+        what = self.what.toPlainText().strip()
+        steps = self.steps.toPlainText().strip()
+        notified = self.notified.text().strip()
+        notified_on = from_qdate(self.notified_on.date()) if self.has_notified_on.isChecked() else None
+        problem, focus = None, None
+        if not (what or steps or notified or notified_on):
+            problem, focus = "Say what followed: whom you notified and when, or the steps taken.", self.notified
+        elif len(what) > MAX_TEXT or len(steps) > MAX_TEXT:
+            problem, focus = (f"Keep what happened and the steps taken to {MAX_TEXT:,} characters each.",
+                              self.what if len(what) > MAX_TEXT else self.steps)
+        elif notified_on is not None and not notified:
+            problem, focus = "Say whom you notified on that date.", self.notified
+        if problem:
+            say(self.message, problem)
+            if focus is not None:
+                focus.setFocus()
+            return None
+        session, breach_id = self.session, self.breach.id
+        return lambda: _privacy().add_breach_follow_up(session, breach_id, what=what, notified=notified,
+                                                       notified_on=notified_on, steps=steps)
+
+    @classmethod
+    def ask(cls, parent: QWidget, session: Any, breach: Any) -> Any:
+        """The follow-up recorded, or None when the user cancelled."""
+        dialog = cls(session, breach, parent)
+        result: list[Any] = []
+        dialog.done_with.connect(result.append)
+        dialog.exec()
+        return result[0] if result else None
+
+
 # -- the register -----------------------------------------------------------------------------------
 
 
@@ -352,7 +422,11 @@ class BreachesPanel(_LoadsWhenShown):
         row = QHBoxLayout()
         self.add_button = QPushButton("&Record a breach…")
         self.add_button.clicked.connect(self.add_breach)
+        self.follow_up_button = QPushButton("Record a follow-&up to the selected breach…")
+        self.follow_up_button.setToolTip("A later notification or further steps, as a new entry that names this one")
+        self.follow_up_button.clicked.connect(self.add_follow_up)
         row.addWidget(self.add_button)
+        row.addWidget(self.follow_up_button)
         row.addStretch(1)
         layout.addLayout(row)
         self.status = QLabel("")
@@ -360,6 +434,7 @@ class BreachesPanel(_LoadsWhenShown):
         self.status.setAccessibleName("Breach register message")
         layout.addWidget(self.status)
         self.view.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_detail())
+        self.follow_up_button.setEnabled(False)
 
     # -- data --------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -374,7 +449,7 @@ class BreachesPanel(_LoadsWhenShown):
             return
         self.breaches = breaches
         self._names_by_key = names
-        self.model.set_rows([(b.id, b.found_on, b.what, self._students_text(b, short=True), self._notified_text(b),
+        self.model.set_rows([(b.id, b.found_on, b.what, self._students_text(b, short=True), self.notified_text(b),
                               b.steps or "none recorded", f"{b.recorded_by}, {_local(b.recorded_at):%d/%m/%Y}")
                              for b in breaches])
         if not breaches:
@@ -415,19 +490,25 @@ class BreachesPanel(_LoadsWhenShown):
         return f"{head}: " + "; ".join(words) if words else head
 
     @staticmethod
-    def _notified_text(breach: Any) -> str:
+    def notified_text(breach: Any) -> str:
         whom = breach.notified or ""
         when = f"on {_shown(breach.notified_on)}" if breach.notified_on else "date not recorded"
         if not whom and not breach.notified_on:
             return "not yet notified"
         return f"{whom or 'not recorded whom'}, {when}"
 
-    def _show_detail(self) -> None:
+    def _selected(self) -> Any:
         index = self.view.currentIndex()
         if not index.isValid() or index.row() >= len(self.breaches):
+            return None
+        return self.breaches[index.row()]
+
+    def _show_detail(self) -> None:
+        b = self._selected()
+        self.follow_up_button.setEnabled(b is not None)
+        if b is None:
             self.detail.setText("")
             return
-        b = self.breaches[index.row()]
 
         def para(text: str) -> str:
             return escape(text).replace("\n", "<br>")
@@ -436,8 +517,10 @@ class BreachesPanel(_LoadsWhenShown):
             f"<b>Breach {b.id}, found on {_shown(b.found_on)}</b> (recorded by {escape(b.recorded_by)} on "
             f"{_local(b.recorded_at):%d/%m/%Y %H:%M})<br><b>What happened:</b> {para(b.what)}<br>"
             f"<b>Students affected:</b> {escape(self._students_text(b, short=False))}<br>"
-            f"<b>Notified:</b> {escape(self._notified_text(b))}<br>"
-            f"<b>Steps taken:</b> {para(b.steps) if b.steps else 'none recorded'}")
+            f"<b>Notified:</b> {escape(self.notified_text(b))}<br>"
+            f"<b>Steps taken:</b> {para(b.steps) if b.steps else 'none recorded'}"
+            + (f"<br><b>Follow-ups:</b> {', '.join(f'breach {i}' for i in followed)}" if (followed := [
+                f.id for f in self.breaches if f.what.startswith(f"Follow-up to breach {b.id} ")]) else ""))
 
     # -- actions -----------------------------------------------------------------------------
     def add_breach(self) -> None:
@@ -451,6 +534,25 @@ class BreachesPanel(_LoadsWhenShown):
         self.refresh()
         self.view.selectRow(0)
         self._say(f"Breach {breach.id} recorded in the register (and the audit log).")
+        self.changed.emit()
+
+
+    def add_follow_up(self) -> None:
+        first = self._selected()
+        if first is None:
+            self._say("Select the breach the follow-up is about first.", error=True)
+            return
+        try:
+            follow_up = FollowUpDialog.ask(self, self.session, first)
+        except Exception as exc:  # noqa: BLE001 - a bug: the crash dialog with the log path
+            show_error(self, exc)
+            return
+        if follow_up is None:
+            return
+        self.refresh()
+        self.view.selectRow(0)
+        self._say(f"Follow-up to breach {first.id} recorded as breach {follow_up.id}; breach {first.id} "
+                  "stays as it was recorded.")
         self.changed.emit()
 
 
