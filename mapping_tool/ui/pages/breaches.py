@@ -304,7 +304,9 @@ class FollowUpDialog(ServiceDialog):
         self.message.setStyleSheet("color: #a00000;")
         first = QLabel(
             f"<b>Breach {breach.id}, found on {_shown(breach.found_on)}:</b> {escape(breach.what)}<br>"
-            f"Notified so far: {escape(BreachesPanel.notified_text(breach))}. The follow-up is a new entry in the "
+            + (f"Notified so far: {escape(BreachesPanel.notified_text(breach))}." if breach.notified or breach.notified_on
+               else "No one has been notified yet.")
+            + " The follow-up is a new entry in the "
             "register for the same students; this entry stays as it was recorded.")
         first.setWordWrap(True)
         first.setTextFormat(Qt.TextFormat.RichText)
@@ -472,9 +474,9 @@ class BreachesPanel(_LoadsWhenShown):
         if shown and shown != self._audited:  # each new set of students shown is recorded once
             students.record_list_view(self.session, type(table)(table.columns, rows), view="breach register")
             self._audited = shown
-        self._short_names = {r[0]: student_words({"student_key": r[0], **{c: v for c, v in zip(table.columns, r, strict=True)
-                                                                         if c in ("surname", "first_name")}})
-                             for r in rows}
+        named = {r[0]: ", ".join(str(v) for c, v in zip(table.columns, r, strict=True) if c in ("surname", "first_name") and v)
+                 for r in rows}
+        self._short_names = {k: name or k for k, name in named.items()}  # names only; the keys are below
         return {r[0]: student_words(dict(zip(table.columns, r, strict=True))) for r in rows}
 
     def _students_text(self, breach: Any, *, short: bool) -> str:
@@ -485,7 +487,7 @@ class BreachesPanel(_LoadsWhenShown):
         head = f"{n} student{'s' if n != 1 else ''}"
         if short:  # the table: names (the keys, years and groups are below, for the selected entry)
             words = [self._short_names.get(k, k) for k in breach.student_keys]
-            listed = "; ".join(words[:3]) + (f" and {len(words) - 3} more" if len(words) > 3 else "")
+            listed = "; ".join(words[:2]) + (f" and {len(words) - 2} more" if len(words) > 2 else "")
             return f"{head}: {listed}" if words else head
         return f"{head}: " + "; ".join(words) if words else head
 
