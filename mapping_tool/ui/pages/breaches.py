@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDateEdit,
     QGridLayout,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from mapping_tool.errors import KnownError
+from mapping_tool.ui import worker
 from mapping_tool.ui.errors import show_error
 from mapping_tool.ui.pages.intervention_widgets import (
     ServiceDialog,
@@ -587,6 +589,8 @@ class UnusualAccessPanel(_LoadsWhenShown):
 
     #: the user and day of a row: the Administration page shows that day in the audit log
     show_in_log = Signal(str, object)
+    #: the table shows the report (it is read off the UI thread)
+    loaded = Signal()
 
     def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -594,6 +598,8 @@ class UnusualAccessPanel(_LoadsWhenShown):
         self.rows: list[tuple[Any, ...]] = []
         self._names: dict[str, str] = {}
         self._log_connected = False
+        self._job: Any = None
+        self._again = False
         layout = QVBoxLayout(self)
         self.intro = QLabel(self._intro_text())
         self.intro.setWordWrap(True)
@@ -664,23 +670,45 @@ class UnusualAccessPanel(_LoadsWhenShown):
         return from_qdate(self.since.date())
 
     def refresh(self) -> None:
-        try:
-            rows = _privacy().unusual_access(self.session, since=self.since_date())
-            self._names = self._account_names()
-        except KnownError as exc:
-            self._say(exc.message, error=True)
+        """Read the report off the UI thread (a school's 90 days of log take seconds); ``loaded``
+        says when the table shows it. A refresh asked for while one runs runs after it."""
+        if self._job is not None and self._job.running:
+            self._again = True
             return
-        except Exception as exc:  # noqa: BLE001 - a bug: the crash dialog with the log path
-            show_error(self, exc)
+        self._again = False
+        session, since = self.session, self.since_date()
+
+        def work(_progress: Any) -> tuple[list[tuple[Any, ...]], dict[str, str], date]:
+            return _privacy().unusual_access(session, since=since), self._account_names(), since
+
+        self.summary.setText("Reading the audit log…")
+        self._job = worker.runner.start(work, self)
+        self._job.finished.connect(self._loaded)
+        self._job.failed.connect(self._failed)
+
+    def _loaded(self, result: Any) -> None:
+        rows, self._names, since_day = result
+        if self._again or since_day != self.since_date():
+            self.refresh()
             return
         self.rows = list(reversed(rows))  # the latest day first
         self.model.set_rows([(r[0], self._user_text(r[1]), *r[2:]) for r in self.rows])
         people = len({r[1] for r in rows})
-        since = _shown(self.since_date())
+        since = _shown(since_day)
         self.summary.setText(
             f"{len(rows)} day{'s' if len(rows) != 1 else ''} to look into, for {people} "
             f"user{'s' if people != 1 else ''}, since {since}." if rows else f"Nothing unusual since {since}.")
         self._update_buttons()
+        self.loaded.emit()
+
+    def _failed(self, exc: object) -> None:
+        self.summary.setText("")
+        if isinstance(exc, KnownError):
+            self._say(exc.message, error=True)
+        else:
+            show_error(self, exc)  # type: ignore[arg-type]
+        if self._again:
+            self.refresh()
 
     def _account_names(self) -> dict[str, str]:
         from mapping_tool.services import accounts
@@ -717,7 +745,11 @@ class UnusualAccessPanel(_LoadsWhenShown):
             return
         since = self.since_date()
         try:
-            count = _privacy().export_unusual_access(self.session, target.path, force=target.replace, since=since)
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a school's 90 days take a few seconds
+            try:
+                count = _privacy().export_unusual_access(self.session, target.path, force=target.replace, since=since)
+            finally:
+                QApplication.restoreOverrideCursor()
         except KnownError as exc:
             self._say(exc.message, error=True)
             return
