@@ -404,3 +404,33 @@ def test_a_follow_up_is_refused_to_roles_the_register_is_not_for(school: Path, s
     finally:
         auth.sign_out(welfare)
     assert len(records_privacy.list_breaches(custodian)) == 1
+
+
+def test_students_are_chosen_with_the_keyboard_and_enter_never_saves_early(qtbot, custodian, sync_runner) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    key, surname = _a_student(custodian)
+    before = _counts(custodian)
+    dialog = _dialog(qtbot, custodian)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.what.setPlainText("A list was lost.")
+    chooser = dialog.students
+    chooser.search.setFocus()
+    chooser.search.setText(surname)  # typed (keyClicks cannot type every letter of a name)
+    qtbot.keyClick(chooser.search, Qt.Key.Key_Return)  # searches; the dialog stays open
+    assert chooser.found.count() >= 1 and dialog.focusWidget() is chooser.found and dialog.isVisible()
+    row = next(i for i in range(chooser.found.count()) if chooser.found.item(i).data(256) == key)
+    chooser.found.setCurrentRow(row)
+    qtbot.keyClick(chooser.found, Qt.Key.Key_Return)  # adds the student
+    assert chooser.keys() == [key] and dialog.isVisible()
+    chooser.chosen_list.setFocus()
+    chooser.chosen_list.setCurrentRow(0)
+    qtbot.keyClick(chooser.chosen_list, Qt.Key.Key_Return)  # removes again
+    assert chooser.keys() == [] and dialog.isVisible()
+    qtbot.wait(20)
+    assert _counts(custodian) == before  # nothing was saved by an Enter meant for the list
+    chooser.search.clear()
+    qtbot.keyClicks(chooser.search, "x")
+    qtbot.keyClick(chooser.search, Qt.Key.Key_Return)
+    assert "at least two letters" in chooser.hint.text()

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -141,12 +141,30 @@ class StudentChooser(QWidget):
         self._debounce.setInterval(350)
         self._debounce.timeout.connect(self.run_search)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
-        self.search.returnPressed.connect(self.run_search)
         self.add_button.clicked.connect(self.add_selected)
-        self.found.itemActivated.connect(lambda _i: self.add_selected())
+        self.found.itemDoubleClicked.connect(lambda _i: self.add_selected())
         self.remove_button.clicked.connect(self.remove_selected)
-        self.chosen_list.itemActivated.connect(lambda _i: self.remove_selected())
+        self.chosen_list.itemDoubleClicked.connect(lambda _i: self.remove_selected())
+        for w in (self.search, self.found, self.chosen_list):
+            w.installEventFilter(self)
         self._update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Enter searches, adds or removes here; it never reaches the dialog's OK button."""
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            if watched is self.search:
+                self.run_search()
+                if self.found.count():
+                    self.found.setFocus()
+            elif watched is self.found:
+                self.add_selected()
+            elif watched is self.chosen_list:
+                self.remove_selected()
+            else:
+                return False
+            return True
+        return super().eventFilter(watched, event)
 
     def run_search(self) -> None:
         self._debounce.stop()
