@@ -207,6 +207,17 @@ def cmd_breach_add(args: argparse.Namespace, user) -> int:  # type: ignore[no-un
     return 0
 
 
+def cmd_breach_follow_up(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import records_privacy
+
+    breach = records_privacy.add_breach_follow_up(
+        user, args.breach, what=args.what or "", notified=args.notified or "",
+        notified_on=_parse_date(args.notified_on) if args.notified_on else None, steps=args.steps or "",
+    )
+    _out(f"Follow-up to breach {args.breach} recorded as breach {breach.id}.")
+    return 0
+
+
 def cmd_breach_list(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import records_privacy
 
@@ -307,6 +318,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--notified-on", metavar="DATE")
     p.add_argument("--steps", metavar="TEXT", help="steps taken")
     p.set_defaults(handler=_with_user(cmd_breach_add))
+    p = bsub.add_parser("follow-up", help="what followed a breach (a later notification, further steps), as a new "
+                        "entry that names it")
+    p.add_argument("breach", type=int, metavar="N", help="the breach's number in the register")
+    p.add_argument("--what", metavar="TEXT", help="what happened since")
+    p.add_argument("--notified", metavar="TEXT", help="who was notified")
+    p.add_argument("--notified-on", metavar="DATE")
+    p.add_argument("--steps", metavar="TEXT", help="steps taken")
+    p.set_defaults(handler=_with_user(cmd_breach_follow_up))
     p = bsub.add_parser("list", help="every breach recorded")
     p.set_defaults(handler=_with_user(cmd_breach_list))
 

@@ -163,6 +163,40 @@ def list_breaches(user: UserSession) -> list[BreachView]:
                 for b in session.execute(select(Breach).order_by(Breach.id)).scalars()]
 
 
+FOLLOW_UP = "Follow-up to breach {id} (found on {found:%d/%m/%Y})"
+
+
+def add_breach_follow_up(user: UserSession, breach_id: int, *, what: str = "", notified: str = "",
+                         notified_on: date | None = None, steps: str = "") -> BreachView:
+    """What followed a breach (a later notification, further steps) as a new entry in the register
+    that names the first; the first entry stays as it was recorded. Same students, same date found."""
+    user.require(Role.CUSTODIAN, Role.PRINCIPAL)
+    what, notified, steps = ((v or "").strip() for v in (what, notified, steps))
+    store = user.store
+    with store.write() as session:
+        first = session.get(Breach, breach_id)
+        if first is None:
+            raise UsageError(f"There is no breach {breach_id} in the register.")
+        if not (what or notified or notified_on or steps):
+            raise UsageError("Say what followed: whom you notified and when, or the steps taken.")
+        if notified_on is not None and notified_on < first.found_on:
+            raise UsageError("The notification date is before the breach was found.")
+        if notified_on is not None and notified_on > date.today():
+            raise UsageError("The notification date cannot be in the future.")
+        keys = sorted(session.execute(select(BreachStudent.student_key)
+                                      .where(BreachStudent.breach_id == breach_id)).scalars())
+        text = FOLLOW_UP.format(id=breach_id, found=first.found_on) + (f": {what}" if what else "")
+        breach = Breach(found_on=first.found_on, what=text, notified=notified, notified_on=notified_on, steps=steps,
+                        students_affected=first.students_affected, recorded_by=user.username, recorded_at=utcnow())
+        session.add(breach)
+        session.flush()
+        session.add_all(BreachStudent(breach_id=breach.id, student_key=k) for k in keys)
+        store.audit(session, user.username, "breach.recorded", object_type="breach", object_id=str(breach.id),
+                    detail={"student_keys": keys, "follow_up_to": breach_id})
+        return BreachView(breach.id, first.found_on, text, first.students_affected, tuple(keys), notified, notified_on,
+                          steps, user.username, breach.recorded_at)
+
+
 # -- unusual access ----------------------------------------------------------------------------
 
 BULK_EXPORT_ROWS = 50

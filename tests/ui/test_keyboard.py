@@ -106,6 +106,16 @@ def _a_mapping(session):  # type: ignore[no-untyped-def]
     return interventions.assign(session, "Homework club", [key], start=date(2026, 8, 3))[0]
 
 
+def _a_breach(session):  # type: ignore[no-untyped-def]
+    """A breach as the register lists it (only shown by the follow-up dialog)."""
+    from datetime import date, datetime
+
+    from mapping_tool.services.records_privacy import BreachView
+
+    return BreachView(1, date(2026, 8, 3), "A printed list was left on the bus.", 0, (), "", None, "", "custodian",
+                      datetime(2026, 8, 3, 9, 0))
+
+
 # Sample values for constructor parameters that are neither a session, a folder nor text.
 SAMPLES = {
     "students": lambda s: [("ABC0001", "Sample Student")],
@@ -122,6 +132,7 @@ SAMPLES = {
     "versions": lambda s: _sample_versions(),
     "names": lambda s: {},
     "row": lambda s: SimpleNamespace(id=1, giver_name="Sam Parent", relationship="parent", method="written", witness=""),
+    "breach": _a_breach,
 }
 
 

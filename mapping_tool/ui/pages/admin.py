@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 from enum import IntEnum
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
@@ -243,6 +243,18 @@ class AdminPage(QWidget):
         assert self.tabs is not None
         self.records_panel = RecordsPanel(self.session)
         self.tabs.addTab(self.records_panel, self.TAB_RECORDS)
+        if self.records_panel.unusual_panel is not None and self.audit_viewer is not None:
+            from mapping_tool.ui.pages.breaches import connect_to_log
+
+            connect_to_log(self.records_panel.unusual_panel, self.show_day_in_log)
+
+    def show_day_in_log(self, username: str, day: date) -> None:
+        """The Audit log tab filtered to one user's entries on one day (from Unusual access)."""
+        from PySide6.QtCore import QDate
+
+        viewer = self.show_tab(self.TAB_AUDIT)
+        when = QDate(day.year, day.month, day.day)
+        viewer.set_filters(user=username, student="", action="", since=when, until=when)  # type: ignore[attr-defined]
 
     def show_tab(self, title: str) -> QWidget:
         """Bring a tab to the front by its title and return its widget."""

@@ -112,6 +112,8 @@ class RecordsPanel(QWidget):
     TAB_REVIEW = "Disposal review"
     TAB_RUNS = "Runs and register"
     TAB_CLASSES = "Retention and holds"
+    TAB_BREACHES = "Breaches"
+    TAB_UNUSUAL = "Unusual access"
 
     class Review(IntEnum):
         STATUS, KEY, NAME, EXIT, DUE, WHAT, NOTE = range(7)
@@ -219,6 +221,20 @@ class RecordsPanel(QWidget):
         hb.addStretch(1)
         cl.addLayout(hb)
         self.tabs.addTab(classes_tab, self.TAB_CLASSES)
+
+        # -- the breach register (principal class and the custodian) and unusual access (the
+        # custodian), as services.records_privacy allows; each loads when its tab is shown
+        from mapping_tool.ui.pages.breaches import BreachesPanel, UnusualAccessPanel
+
+        self.breaches_panel: BreachesPanel | None = None
+        self.unusual_panel: UnusualAccessPanel | None = None
+        if session.role in (Role.CUSTODIAN, Role.PRINCIPAL):
+            self.breaches_panel = BreachesPanel(session)
+            self.tabs.addTab(self.breaches_panel, self.TAB_BREACHES)
+        if session.role is Role.CUSTODIAN:
+            self.unusual_panel = UnusualAccessPanel(session)
+            self.tabs.addTab(self.unusual_panel, self.TAB_UNUSUAL)
+            self.breaches_panel.changed.connect(self.unusual_panel.refresh)  # type: ignore[union-attr]
         self.refresh()
 
     # -- dialogs tests replace -------------------------------------------------------------
