@@ -125,6 +125,7 @@ class BreachView:
     steps: str
     recorded_by: str
     recorded_at: datetime
+    follows: int | None = None  # a follow-up: the entry it follows
 
 
 def add_breach(user: UserSession, *, found_on: date, what: str, students: list[str] | None = None,
@@ -159,7 +160,7 @@ def list_breaches(user: UserSession) -> list[BreachView]:
         for link in session.execute(select(BreachStudent).order_by(BreachStudent.student_key)).scalars():
             links[link.breach_id].append(link.student_key)
         return [BreachView(b.id, b.found_on, b.what, b.students_affected, tuple(links[b.id]), b.notified,
-                           b.notified_on, b.steps, b.recorded_by, b.recorded_at)
+                           b.notified_on, b.steps, b.recorded_by, b.recorded_at, b.follows_id)
                 for b in session.execute(select(Breach).order_by(Breach.id)).scalars()]
 
 
@@ -187,14 +188,15 @@ def add_breach_follow_up(user: UserSession, breach_id: int, *, what: str = "", n
                                       .where(BreachStudent.breach_id == breach_id)).scalars())
         text = FOLLOW_UP.format(id=breach_id, found=first.found_on) + (f": {what}" if what else "")
         breach = Breach(found_on=first.found_on, what=text, notified=notified, notified_on=notified_on, steps=steps,
-                        students_affected=first.students_affected, recorded_by=user.username, recorded_at=utcnow())
+                        students_affected=first.students_affected, recorded_by=user.username, recorded_at=utcnow(),
+                        follows_id=first.id)
         session.add(breach)
         session.flush()
         session.add_all(BreachStudent(breach_id=breach.id, student_key=k) for k in keys)
         store.audit(session, user.username, "breach.recorded", object_type="breach", object_id=str(breach.id),
                     detail={"student_keys": keys, "follow_up_to": breach_id})
         return BreachView(breach.id, first.found_on, text, first.students_affected, tuple(keys), notified, notified_on,
-                          steps, user.username, breach.recorded_at)
+                          steps, user.username, breach.recorded_at, first.id)
 
 
 # -- unusual access ----------------------------------------------------------------------------

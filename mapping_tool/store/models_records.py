@@ -136,6 +136,7 @@ class Breach(Base):
     students_affected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("breach.id"), nullable=True)  # a follow-up's first entry
 
 
 class BreachStudent(Base):

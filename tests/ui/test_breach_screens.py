@@ -228,7 +228,8 @@ def test_the_unusual_access_table_shows_out_of_hours_use_and_a_bulk_export_in_wo
 
     out = tmp_path / "unusual.xlsx"
     monkeypatch.setattr(UnusualAccessPanel, "ask_path", classmethod(lambda cls, parent: SaveTarget(out, False)))
-    panel.save_button.click()
+    with qtbot.waitSignal(panel.saved, timeout=20000):
+        panel.save_button.click()
     assert f"to {out}" in panel.status.text() and "recorded in the audit log" in panel.status.text()
     sheet = load_workbook(out).active
     table = list(sheet.iter_rows(values_only=True))
@@ -239,7 +240,8 @@ def test_the_unusual_access_table_shows_out_of_hours_use_and_a_bulk_export_in_wo
     assert json.loads(entry.detail)["rows"] == len(table) - 1
 
     # an existing file is not replaced unless the user agreed
-    panel.save_button.click()
+    with qtbot.waitSignal(panel.saved, timeout=20000):
+        panel.save_button.click()
     assert "unusual.xlsx already exists" in panel.status.text()
     assert len(audit.entries(custodian, action="export.unusual-access")) == 1
 
@@ -366,7 +368,7 @@ def test_a_follow_up_is_a_new_entry_and_the_first_stays_as_recorded(qtbot, custo
     assert listed[first.id] == first  # the first entry is as it was recorded
     later = listed[first.id + 1]
     assert later.what == f"Follow-up to breach {first.id} (found on {first.found_on:%d/%m/%Y})"
-    assert later.student_keys == (key,) and later.found_on == first.found_on
+    assert later.student_keys == (key,) and later.found_on == first.found_on and later.follows == first.id
     assert later.notified == "The family; OVIC" and later.notified_on == date.today() - timedelta(days=1)
     assert panel.model.row_at(0)[0] == later.id and panel.model.row_at(1)[0] == first.id
     panel.view.selectRow(1)

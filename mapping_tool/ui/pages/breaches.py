@@ -17,7 +17,6 @@ from typing import Any
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QDateEdit,
     QGridLayout,
@@ -542,7 +541,7 @@ class BreachesPanel(_LoadsWhenShown):
             f"<b>Notified:</b> {escape(self.notified_text(b))}<br>"
             f"<b>Steps taken:</b> {para(b.steps) if b.steps else 'none recorded'}"
             + (f"<br><b>Follow-ups:</b> {', '.join(f'breach {i}' for i in followed)}" if (followed := [
-                f.id for f in self.breaches if f.what.startswith(f"Follow-up to breach {b.id} ")]) else ""))
+                f.id for f in self.breaches if f.follows == b.id]) else ""))
 
     # -- actions -----------------------------------------------------------------------------
     def add_breach(self) -> None:
@@ -757,25 +756,40 @@ class UnusualAccessPanel(_LoadsWhenShown):
             self.show_in_log.emit(row[1], row[0])
 
     # -- actions -----------------------------------------------------------------------------
+    #: the Excel copy was saved (its path), or could not be
+    saved = Signal(object)
+
     def save_excel(self) -> None:
+        """The report since the chosen day, written off the UI thread (a school's 90 days take
+        a few seconds): the window stays usable, the button waits for the copy."""
         target = self.ask_path(self)
         if target is None:
             return
-        since = self.since_date()
-        try:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a school's 90 days take a few seconds
-            try:
-                count = _privacy().export_unusual_access(self.session, target.path, force=target.replace, since=since)
-            finally:
-                QApplication.restoreOverrideCursor()
-        except KnownError as exc:
-            self._say(exc.message, error=True)
-            return
-        except Exception as exc:  # noqa: BLE001 - a bug: the crash dialog with the log path
-            show_error(self, exc)
-            return
-        self._say(f"Saved the report since {_shown(since)} ({count:,} row{'s' if count != 1 else ''}) to "
-                  f"{target.path}; the export is recorded in the audit log.")
+        since, session = self.since_date(), self.session
+        self.save_button.setEnabled(False)
+        self._say("Saving the report…")
+
+        def work(_progress: Any) -> int:
+            return _privacy().export_unusual_access(session, target.path, force=target.replace, since=since)
+
+        def done(count: int) -> None:
+            self.save_button.setEnabled(True)
+            self._say(f"Saved the report since {_shown(since)} ({count:,} row{'s' if count != 1 else ''}) to "
+                      f"{target.path}; the export is recorded in the audit log.")
+            self.saved.emit(target.path)
+
+        def failed(exc: object) -> None:
+            self.save_button.setEnabled(True)
+            if isinstance(exc, KnownError):
+                self._say(exc.message, error=True)
+            else:
+                show_error(self, exc)  # type: ignore[arg-type]  # a bug: the crash dialog with the log path
+            self.saved.emit(None)
+
+        job = worker.runner.start(work, self)
+        self._save_job = job
+        job.finished.connect(done)
+        job.failed.connect(failed)
 
 
 def connect_to_log(panel: UnusualAccessPanel, show: Callable[[str, date], None]) -> None:

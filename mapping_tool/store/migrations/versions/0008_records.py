@@ -64,6 +64,8 @@ def upgrade() -> None:
     sa.Column('students_affected', sa.Integer(), nullable=False),
     sa.Column('recorded_by', sa.String(length=64), nullable=False),
     sa.Column('recorded_at', sa.DateTime(), nullable=False),
+    sa.Column('follows_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['follows_id'], ['breach.id'], name=op.f('fk_breach_follows_id_breach')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_breach'))
     )
     op.create_table('disposal_register',
