@@ -1,0 +1,167 @@
+"""Every figure the evaluation gives on a demo school, pinned to the values the straightforward
+implementation gave (tests/services/data/interventions_pinned.json), so that a faster way of
+reading the attendance is shown to give identical results: each programme's counts, reasons,
+means, change, comparison figures, difference, interval and warnings, and each mapping's row
+(before, after, change, comparison change, difference, comparisons, goal met, note), for several
+windows, for a role that sees every student and one that does not, and for a store whose
+attendance holds absence rows only (the marked half-days then come from the school days).
+
+Floats are compared exactly (JSON keeps a float's every bit). To write the file again after a
+deliberate change of the definition: ``python -m tests.services.test_interventions_pinned``."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapping_tool.services import auth
+from mapping_tool.services import interventions as iv
+from mapping_tool.store.models import Student
+from tests.support import CUSTODIAN, CUSTODIAN_PASSWORD, YLC, YLC_PASSWORD
+
+PINNED = Path(__file__).parent / "data" / "interventions_pinned.json"
+WINDOWS = (8, 3, 52)  # 8 is the default; 52 reaches back before the attendance starts
+
+
+def build_school(template_store: Path, root: Path) -> Path:
+    """150 students, two years of attendance to 18/09/2026, and mappings of every measure with
+    starts before the attendance, in it, near the extract date and after it; ended, withdrawn
+    and overlapping mappings (so that comparison students are excluded)."""
+    from importers.demo import generate_demo_extract
+    from mapping_tool.services import imports
+
+    folder = root / "store"
+    shutil.copytree(template_store, folder)
+    generate_demo_extract(root / "eduhub", students=150, extract_date=dt.date(2026, 9, 18), years=2, seed=11)
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    user.must_change_password = False
+    try:
+        imports.import_cases21(user, root / "eduhub", accept_warnings=True)
+        with user.store.read() as s:
+            keys = [r[0] for r in s.query(Student.student_key).order_by(Student.student_key)]
+        plan = [  # (programme, measure, first student, how many, start)
+            ("Attendance mentoring", "attendance_rate", 0, 24, dt.date(2026, 5, 4)),
+            ("Breakfast club", "attendance_rate", 20, 14, dt.date(2026, 8, 31)),  # a short after window
+            ("Early starters", "attendance_rate", 40, 6, dt.date(2025, 2, 10)),  # before the attendance
+            ("Next term", "attendance_rate", 46, 4, dt.date(2026, 10, 12)),  # after the extract
+            ("Unapproved absences", "unapproved_rate", 50, 20, dt.date(2026, 3, 2)),
+            ("Return to school", "suspension_days", 70, 16, dt.date(2025, 11, 3)),
+            ("Reading recovery", "english", 86, 8, dt.date(2026, 2, 2)),
+            ("Numeracy boost", "maths", 94, 8, dt.date(2026, 2, 2)),
+            ("Check and connect", "flag_count", 102, 8, dt.date(2026, 7, 20)),
+            ("Small group", "attendance_rate", 110, 3, dt.date(2026, 6, 1)),  # fewer than 5 measured
+        ]
+        for name, measure, first, n, start in plan:
+            kind = {"english": "literacy", "maths": "numeracy", "flag_count": "wellbeing"}.get(measure, "attendance")
+            iv.add_programme(user, name, kind=kind, measure=measure, capacity=30)
+            iv.assign(user, name, keys[first:first + n], start=start, goal_target=90 if "rate" in measure else None)
+        iv.end_mapping(user, "Attendance mentoring", keys[0], end=dt.date(2026, 6, 12), status="completed")
+        iv.end_mapping(user, "Attendance mentoring", keys[1], end=dt.date(2026, 5, 8), status="withdrawn",
+                       reason="Moved to another programme")
+        iv.end_mapping(user, "Unapproved absences", keys[50], end=dt.date(2026, 4, 1), status="completed")
+    finally:
+        auth.sign_out(user)
+    return folder
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def figures(store: Path) -> dict[str, Any]:
+    """Everything the evaluation gives, as plain JSON values."""
+    out: dict[str, Any] = {}
+    for username, password in ((CUSTODIAN, CUSTODIAN_PASSWORD), (YLC, YLC_PASSWORD)):
+        user = auth.sign_in(store, username, password)
+        user.must_change_password = False
+        try:
+            for weeks in WINDOWS:
+                out[f"{username} programmes {weeks}"] = [
+                    _plain(dataclasses.asdict(e)) for e in iv.evaluate(user, weeks=weeks)]
+                out[f"{username} students {weeks}"] = [
+                    _plain(dataclasses.asdict(r)) for r in iv.evaluate_students(user, weeks=weeks)]
+            out[f"{username} one programme"] = [
+                _plain(dataclasses.asdict(e)) for e in iv.evaluate(user, programme="Attendance mentoring")]
+            keys = sorted({r.student_key for r in iv.evaluate_students(user, programme="Attendance mentoring")})
+            if keys:
+                panel = iv.student_interventions(user, keys[2])
+                out[f"{username} panel"] = [_plain(dataclasses.asdict(r)) for r in panel.evaluations]
+        finally:
+            auth.sign_out(user)
+    return out
+
+
+def absence_rows_only(store: Path) -> None:
+    """Take out every row with a present half-day, as a school that exports absences only."""
+    user = auth.sign_in(store, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        with user.store.write() as s:
+            conn = s.connection().connection.driver_connection
+            conn.execute("DELETE FROM attendance WHERE (am_code > 0 AND am_code < 200) OR (pm_code > 0 AND pm_code < 200)")
+    finally:
+        auth.sign_out(user)
+
+
+def all_figures(school: Path, root: Path) -> dict[str, Any]:
+    full = root / "full"
+    shutil.copytree(school, full)
+    absences = root / "absences"
+    shutil.copytree(school, absences)
+    absence_rows_only(absences)
+    return {"full attendance": figures(full), "absence rows only": figures(absences)}
+
+
+@pytest.fixture(scope="module")
+def school(template_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_school(template_store, tmp_path_factory.mktemp("pinned"))
+
+
+def test_every_evaluation_figure_is_as_pinned(school: Path, tmp_path: Path) -> None:
+    got = all_figures(school, tmp_path)
+    want = json.loads(PINNED.read_text(encoding="utf-8"))
+    assert got.keys() == want.keys()
+    for case in want:
+        assert got[case].keys() == want[case].keys()
+        for what in want[case]:
+            assert got[case][what] == want[case][what], f"{case}: {what}"
+    # the pinned figures are not empty: they cover measured rows of every rate measure and the warnings
+    rows = want["full attendance"]["custodian students 8"]
+    for measure in ("attendance_rate", "unapproved_rate", "suspension_days", "english", "maths"):
+        assert any(r["measure"] == measure and r["note"] == "" for r in rows), measure
+    assert any(r["note"] and r["before"] is None for r in rows)
+    assert any(e["figures_hidden"] for e in want["full attendance"]["coordinator programmes 8"])
+    assert any(r["comparisons"] == 5 for r in want["absence rows only"]["custodian students 8"])
+
+
+def _write() -> None:  # pragma: no cover - run by hand after a deliberate change of the definition
+    import os
+    import tempfile
+
+    from tests.conftest import _make_template
+
+    root = Path(tempfile.mkdtemp(prefix="smt-pinned-"))
+    os.environ.setdefault("MAPPING_TOOL_LOG_DIR", str(root / "logs"))
+    os.environ.setdefault("MAPPING_TOOL_SETTINGS_DIR", str(root / "settings"))
+    _make_template(root / "template")
+    school = build_school(root / "template", root / "school")
+    PINNED.parent.mkdir(exist_ok=True)
+    PINNED.write_text(json.dumps(all_figures(school, root), indent=0, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    shutil.rmtree(root)
+    print(f"wrote {PINNED}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _write()
