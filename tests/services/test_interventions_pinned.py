@@ -52,7 +52,7 @@ def build_school(template_store: Path, root: Path) -> Path:
             ("Early starters", "attendance_rate", 40, 6, dt.date(2025, 2, 10)),  # before the attendance
             ("Next term", "attendance_rate", 46, 4, dt.date(2026, 10, 12)),  # after the extract
             ("Unapproved absences", "unapproved_rate", 50, 20, dt.date(2026, 3, 2)),
-            ("Return to school", "suspension_days", 70, 16, dt.date(2025, 11, 3)),
+            ("Return to school", "suspension_days", 70, 6, dt.date(2025, 11, 3)),
             ("Reading recovery", "english", 86, 8, dt.date(2026, 2, 2)),
             ("Numeracy boost", "maths", 94, 8, dt.date(2026, 2, 2)),
             ("Check and connect", "flag_count", 102, 8, dt.date(2026, 7, 20)),
@@ -62,6 +62,18 @@ def build_school(template_store: Path, root: Path) -> Path:
             kind = {"english": "literacy", "maths": "numeracy", "flag_count": "wellbeing"}.get(measure, "attendance")
             iv.add_programme(user, name, kind=kind, measure=measure, capacity=30)
             iv.assign(user, name, keys[first:first + n], start=start, goal_target=90 if "rate" in measure else None)
+        # students suspended at some time, each starting two weeks after their first suspension
+        from risk_factors import load_default_rules
+
+        rules = load_default_rules()
+        with user.store.read() as s:
+            conn = s.connection().connection.driver_connection
+            suspended = conn.execute(
+                "SELECT student_key, min(date) FROM attendance WHERE am_code IN (?, ?) OR pm_code IN (?, ?) "
+                "GROUP BY student_key ORDER BY student_key LIMIT 10",
+                [rules.internal_suspension_code, rules.external_suspension_code] * 2).fetchall()
+        for key, first_day in suspended:
+            iv.assign(user, "Return to school", [key], start=dt.date.fromisoformat(first_day) + dt.timedelta(days=14))
         iv.end_mapping(user, "Attendance mentoring", keys[0], end=dt.date(2026, 6, 12), status="completed")
         iv.end_mapping(user, "Attendance mentoring", keys[1], end=dt.date(2026, 5, 8), status="withdrawn",
                        reason="Moved to another programme")
@@ -144,6 +156,7 @@ def test_every_evaluation_figure_is_as_pinned(school: Path, tmp_path: Path) -> N
     assert any(r["note"] and r["before"] is None for r in rows)
     assert any(e["figures_hidden"] for e in want["full attendance"]["coordinator programmes 8"])
     assert any(r["comparisons"] == 5 for r in want["absence rows only"]["custodian students 8"])
+    assert any(r["measure"] == "suspension_days" and r["before"] for r in rows)
 
 
 def _write() -> None:  # pragma: no cover - run by hand after a deliberate change of the definition
