@@ -49,7 +49,6 @@ def build_school(template_store: Path, root: Path) -> Path:
         plan = [  # (programme, measure, first student, how many, start)
             ("Attendance mentoring", "attendance_rate", 0, 24, dt.date(2026, 5, 4)),
             ("Breakfast club", "attendance_rate", 20, 14, dt.date(2026, 8, 31)),  # a short after window
-            ("Early starters", "attendance_rate", 40, 6, dt.date(2025, 2, 10)),  # before the attendance
             ("Next term", "attendance_rate", 46, 4, dt.date(2026, 10, 12)),  # after the extract
             ("Unapproved absences", "unapproved_rate", 50, 20, dt.date(2026, 3, 2)),
             ("Return to school", "suspension_days", 70, 6, dt.date(2025, 11, 3)),
@@ -69,8 +68,8 @@ def build_school(template_store: Path, root: Path) -> Path:
         with user.store.read() as s:
             conn = s.connection().connection.driver_connection
             suspended = conn.execute(
-                "SELECT student_key, min(date) FROM attendance WHERE am_code IN (?, ?) OR pm_code IN (?, ?) "
-                "GROUP BY student_key ORDER BY student_key LIMIT 10",
+                "SELECT student_key, min(date) FROM attendance WHERE (am_code IN (?, ?) OR pm_code IN (?, ?)) "
+                "AND date >= '2026-01-01' GROUP BY student_key ORDER BY student_key LIMIT 10",
                 [rules.internal_suspension_code, rules.external_suspension_code] * 2).fetchall()
         for key, first_day in suspended:
             iv.assign(user, "Return to school", [key], start=dt.date.fromisoformat(first_day) + dt.timedelta(days=14))
@@ -93,10 +92,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def figures(store: Path) -> dict[str, Any]:
-    """Everything the evaluation gives, as plain JSON values."""
+def figures(store: Path, accounts: tuple[tuple[str, str], ...] = ((CUSTODIAN, CUSTODIAN_PASSWORD), (YLC, YLC_PASSWORD)),
+            ) -> dict[str, Any]:
+    """Everything the evaluation gives, as plain JSON values (one session per account: the
+    windows one after another, so later ones may reuse the attendance read for earlier ones)."""
     out: dict[str, Any] = {}
-    for username, password in ((CUSTODIAN, CUSTODIAN_PASSWORD), (YLC, YLC_PASSWORD)):
+    for username, password in accounts:
         user = auth.sign_in(store, username, password)
         user.must_change_password = False
         try:
@@ -127,13 +128,37 @@ def absence_rows_only(store: Path) -> None:
         auth.sign_out(user)
 
 
+def early_starters(store: Path) -> None:
+    """A programme started on the first day of the attendance (its before-window holds no day)
+    and one started a week later."""
+    user = auth.sign_in(store, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        with user.store.read() as s:
+            keys = [r[0] for r in s.query(Student.student_key).order_by(Student.student_key)]
+            conn = s.connection().connection.driver_connection
+            first = dt.date.fromisoformat(conn.execute("SELECT min(date) FROM attendance").fetchone()[0])
+        iv.add_programme(user, "Early starters", kind="attendance", measure="attendance_rate")
+        iv.assign(user, "Early starters", keys[40:46], start=first, goal_target=90)
+        iv.add_programme(user, "Second week", kind="attendance", measure="unapproved_rate")
+        iv.assign(user, "Second week", keys[46:52], start=first + dt.timedelta(days=7))
+    finally:
+        auth.sign_out(user)
+
+
 def all_figures(school: Path, root: Path) -> dict[str, Any]:
+    """The figures of the school (its programmes start from 11/2025, so a window of a few weeks
+    reaches only part of the attendance), of the same school with a programme started before
+    the attendance, and of the school with absence rows only."""
     full = root / "full"
     shutil.copytree(school, full)
+    early = root / "early"
+    shutil.copytree(school, early)
+    early_starters(early)
     absences = root / "absences"
     shutil.copytree(school, absences)
     absence_rows_only(absences)
-    return {"full attendance": figures(full), "absence rows only": figures(absences)}
+    return {"full attendance": figures(full), "with early starters": figures(early, ((CUSTODIAN, CUSTODIAN_PASSWORD),)),
+            "absence rows only": figures(absences)}
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +179,9 @@ def test_every_evaluation_figure_is_as_pinned(school: Path, tmp_path: Path) -> N
     for measure in ("attendance_rate", "unapproved_rate", "suspension_days", "english", "maths"):
         assert any(r["measure"] == measure and r["note"] == "" for r in rows), measure
     assert any(r["note"] and r["before"] is None for r in rows)
+    early = want["with early starters"]["custodian students 8"]
+    assert any(r["intervention"] == "Second week" and r["note"] == "" for r in early)
+    assert any(r["intervention"] == "Early starters" and r["before"] is None for r in early)
     assert any(e["figures_hidden"] for e in want["full attendance"]["coordinator programmes 8"])
     assert any(r["comparisons"] == 5 for r in want["absence rows only"]["custodian students 8"])
     assert any(r["measure"] == "suspension_days" and r["before"] for r in rows)
