@@ -971,11 +971,16 @@ _APPROVAL_SQL = "CASE WHEN {0} IN ('N', 'n') THEN 1 WHEN {0} IN ('Y', 'y') THEN 
 
 
 def _day_numbers(text: str) -> Any:
-    """Days since 1970 of the concatenated 'YYYY-MM-DD' dates in ``text`` (civil-from-days
-    arithmetic, vectorised: no per-date Python)."""
+    """Days since 1970 of the concatenated 'YYYY-MM-DD' dates in ``text`` (numpy's own date
+    parsing, vectorised: no per-date Python; civil-from-days arithmetic for text it refuses)."""
     import numpy as np
 
-    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+    data = text.encode("ascii")
+    try:
+        return np.frombuffer(data, dtype="S10").astype("datetime64[D]").astype(np.int64)
+    except ValueError:  # pragma: no cover - a date numpy does not read; the arithmetic below reads any digits
+        pass
+    raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
     y = raw[:, 0] * 1000 + raw[:, 1] * 100 + raw[:, 2] * 10 + raw[:, 3]
     m = raw[:, 5] * 10 + raw[:, 6]
     d = raw[:, 8] * 10 + raw[:, 9]
