@@ -129,20 +129,24 @@ def absence_rows_only(store: Path) -> None:
 
 
 def early_starters(store: Path) -> None:
-    """A programme started on the first day of the attendance (its before-window holds no day)
-    and one started a week later."""
     user = auth.sign_in(store, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
-        with user.store.read() as s:
-            keys = [r[0] for r in s.query(Student.student_key).order_by(Student.student_key)]
-            conn = s.connection().connection.driver_connection
-            first = dt.date.fromisoformat(conn.execute("SELECT min(date) FROM attendance").fetchone()[0])
-        iv.add_programme(user, "Early starters", kind="attendance", measure="attendance_rate")
-        iv.assign(user, "Early starters", keys[40:46], start=first, goal_target=90)
-        iv.add_programme(user, "Second week", kind="attendance", measure="unapproved_rate")
-        iv.assign(user, "Second week", keys[46:52], start=first + dt.timedelta(days=7))
+        add_early_starters(user)
     finally:
         auth.sign_out(user)
+
+
+def add_early_starters(user) -> None:  # type: ignore[no-untyped-def]
+    """A programme started on the first day of the attendance (its before-window holds no day)
+    and one started a week later."""
+    with user.store.read() as s:
+        keys = [r[0] for r in s.query(Student.student_key).order_by(Student.student_key)]
+        conn = s.connection().connection.driver_connection
+        first = dt.date.fromisoformat(conn.execute("SELECT min(date) FROM attendance").fetchone()[0])
+    iv.add_programme(user, "Early starters", kind="attendance", measure="attendance_rate")
+    iv.assign(user, "Early starters", keys[40:46], start=first, goal_target=90)
+    iv.add_programme(user, "Second week", kind="attendance", measure="unapproved_rate")
+    iv.assign(user, "Second week", keys[46:52], start=first + dt.timedelta(days=7))
 
 
 def all_figures(school: Path, root: Path) -> dict[str, Any]:
@@ -185,6 +189,23 @@ def test_every_evaluation_figure_is_as_pinned(school: Path, tmp_path: Path) -> N
     assert any(e["figures_hidden"] for e in want["full attendance"]["coordinator programmes 8"])
     assert any(r["comparisons"] == 5 for r in want["absence rows only"]["custodian students 8"])
     assert any(r["measure"] == "suspension_days" and r["before"] for r in rows)
+
+
+def test_a_mapping_reaching_further_back_reads_the_attendance_again(school: Path, tmp_path: Path) -> None:
+    """The attendance read for one evaluation is kept; a mapping whose windows reach days (or a
+    student) it does not hold makes the next evaluation read again, with the pinned figures."""
+    store = tmp_path / "store"
+    shutil.copytree(school, store)
+    want = json.loads(PINNED.read_text(encoding="utf-8"))["with early starters"]
+    user = auth.sign_in(store, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        iv.evaluate(user)  # reads the days the school's programmes reach
+        add_early_starters(user)
+        got = [_plain(dataclasses.asdict(r)) for r in iv.evaluate_students(user)]
+        assert got == want["custodian students 8"]
+        assert [_plain(dataclasses.asdict(e)) for e in iv.evaluate(user)] == want["custodian programmes 8"]
+    finally:
+        auth.sign_out(user)
 
 
 def _write() -> None:  # pragma: no cover - run by hand after a deliberate change of the definition
