@@ -1089,7 +1089,7 @@ def _attendance_days(user: UserSession, session: Session, snapshot_id: int | Non
         reach = None  # absence rows only: read the whole table
     if reach is None:
         att = _attendance_frame(conn)
-    else:  # no window at all (no rate mapping has started): nothing to read
+    else:  # (no span: no rate mapping has started, so there is nothing to read)
         att = _attendance_frame(conn, reach[0] or (date.max, date.min), reach[1])
     kct = pd.DataFrame(conn.execute("SELECT code, curriculum, pre_approved FROM absence_type").fetchall(),
                        columns=["code", "curriculum", "pre_approved"])
@@ -1100,7 +1100,9 @@ def _attendance_days(user: UserSession, session: Session, snapshot_id: int | Non
     days = AttendanceDays(att["student_key"], dates,
                           counts.marked, counts.absent, counts.unapproved, counts.suspension)
     am, pm = att["am_code"].to_numpy(), att["pm_code"].to_numpy()
-    present = bool((((am > 0) & (am < 200)) | ((pm > 0) & (pm < 200))).any())
+    # a present half-day anywhere in the table (when only part of it was read, the query above
+    # found one), else the absence-rows-only rule applies
+    present = reach is not None or bool((((am > 0) & (am < 200)) | ((pm > 0) & (pm < 200))).any())
     if len(att) and counts.marked.any() and not present:
         # absence rows only: the marked half-days are the school days, as the measures count them
         from risk_factors.measures import school_day_numbers
