@@ -246,6 +246,9 @@ class ComparisonPool:
         self.m_start = np.array([_day(m.start) for m in all_mappings], dtype=np.int64)
         self.m_end = np.array([_day(m.end) if m.end else np.iinfo(np.int64).max for m in all_mappings], dtype=np.int64)
         self.empty = (np.array([], dtype=object), np.array([], dtype=np.int64), np.array([], dtype=np.int64))
+        # comparison students measured in both windows, with their values, per (measure, weeks,
+        # year level, start, end of the after window): participants who share these share them
+        self.candidates: dict[tuple[str, int, str, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
 def _evaluate_rates(
@@ -256,7 +259,15 @@ def _evaluate_rates(
     pool = pool or ComparisonPool(all_mappings, days, year_level, population)
     by_year, m_codes, m_start, m_end, empty = pool.by_year, pool.m_codes, pool.m_start, pool.m_end, pool.empty
 
+    # every started participant's own windows at once (the same sums, element by element)
+    started = [m for m in mappings if m.start <= latest]
+    spans = np.array([_windows(m.start, m.end, latest, weeks) for m in started], dtype=np.int64).reshape(-1, 4)
+    psid = days.sid([m.student_key for m in started])
+    own_before = _value(measure, *days.window(psid, spans[:, 0], spans[:, 1]))
+    own_after = _value(measure, *days.window(psid, spans[:, 2], spans[:, 3]))
+
     results: list[StudentResult] = []
+    i = -1
     for m in mappings:
         def not_measured(reason: str, before: float | None = None, after: float | None = None,
                          after_days: int | None = None, m: MappingRow = m) -> StudentResult:
@@ -267,12 +278,10 @@ def _evaluate_rates(
         if m.start > latest:
             results.append(not_measured(REASON_NOT_STARTED))
             continue
-        b_lo, b_hi, a_lo, a_hi = _windows(m.start, m.end, latest, weeks)
-        psid = days.sid([m.student_key])
-        pw_b = days.window(psid, np.array([b_lo]), np.array([b_hi]))
-        pw_a = days.window(psid, np.array([a_lo]), np.array([a_hi]))
-        before = float(_value(measure, *pw_b)[0])
-        after = float(_value(measure, *pw_a)[0])
+        i += 1  # the position in ``started``
+        b_lo, b_hi, a_lo, a_hi = (int(x) for x in spans[i])
+        before = float(own_before[i])
+        after = float(own_after[i])
         after_days = a_hi - a_lo
         if math.isnan(before):
             results.append(not_measured(REASON_NO_BEFORE, None, None if math.isnan(after) else after, after_days))
@@ -281,16 +290,20 @@ def _evaluate_rates(
             results.append(not_measured(REASON_NO_AFTER, before, None, after_days))
             continue
         # comparison students: same year level, in the population, in no overlapping mapping
-        cand_keys, cand_codes, cand_sid = by_year.get(year_level.get(m.student_key, ""), empty)
-        lo, hi = _day(m.start) - 7 * weeks, _day(m.start) + 7 * weeks
-        busy = m_codes[(m_start <= hi) & (m_end >= lo)]
-        keep = ~np.isin(cand_codes, busy)
-        c_keys, c_sid = cand_keys[keep], cand_sid[keep]
-        n = len(c_sid)
-        c_before = _value(measure, *days.window(c_sid, np.full(n, b_lo), np.full(n, b_hi)))
-        c_after = _value(measure, *days.window(c_sid, np.full(n, a_lo), np.full(n, a_hi)))
-        ok = ~np.isnan(c_before) & ~np.isnan(c_after)
-        c_keys, c_before, c_after = c_keys[ok], c_before[ok], c_after[ok]
+        yl = year_level.get(m.student_key, "")
+        found = pool.candidates.get((measure, weeks, yl, a_lo, a_hi))
+        if found is None:
+            cand_keys, cand_codes, cand_sid = by_year.get(yl, empty)
+            lo, hi = a_lo - 7 * weeks, a_lo + 7 * weeks
+            busy = m_codes[(m_start <= hi) & (m_end >= lo)]
+            keep = ~np.isin(cand_codes, busy)
+            c_keys, c_sid = cand_keys[keep], cand_sid[keep]
+            n = len(c_sid)
+            c_before = _value(measure, *days.window(c_sid, np.full(n, b_lo), np.full(n, b_hi)))
+            c_after = _value(measure, *days.window(c_sid, np.full(n, a_lo), np.full(n, a_hi)))
+            ok = ~np.isnan(c_before) & ~np.isnan(c_after)
+            found = pool.candidates[(measure, weeks, yl, a_lo, a_hi)] = (c_keys[ok], c_before[ok], c_after[ok])
+        c_keys, c_before, c_after = found
         if len(c_keys) == 0:
             results.append(not_measured(REASON_NO_COMPARISON, before, after, after_days))
             continue

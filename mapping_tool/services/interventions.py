@@ -21,7 +21,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1013,11 +1013,16 @@ _APPROVAL_SQL = "CASE WHEN {0} IN ('N', 'n') THEN 1 WHEN {0} IN ('Y', 'y') THEN 
 
 
 def _day_numbers(text: str) -> Any:
-    """Days since 1970 of the concatenated 'YYYY-MM-DD' dates in ``text`` (civil-from-days
-    arithmetic, vectorised: no per-date Python)."""
+    """Days since 1970 of the concatenated 'YYYY-MM-DD' dates in ``text`` (numpy's own date
+    parsing, vectorised: no per-date Python; civil-from-days arithmetic for text it refuses)."""
     import numpy as np
 
-    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+    data = text.encode("ascii")
+    try:
+        return np.frombuffer(data, dtype="S10").astype("datetime64[D]").astype(np.int64)
+    except ValueError:  # pragma: no cover - a date numpy does not read; the arithmetic below reads any digits
+        pass
+    raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
     y = raw[:, 0] * 1000 + raw[:, 1] * 100 + raw[:, 2] * 10 + raw[:, 3]
     m = raw[:, 5] * 10 + raw[:, 6]
     d = raw[:, 8] * 10 + raw[:, 9]
@@ -1029,18 +1034,35 @@ def _day_numbers(text: str) -> Any:
     return era * 146097 + doe - 719468
 
 
-def _attendance_frame(conn: Any) -> Any:
+_PACKED_COLUMNS = (
+    "count(*), group_concat(date, ''), "
+    f"group_concat(am_code * 4 + {_APPROVAL_SQL.format('am_approved')}), "
+    f"group_concat(pm_code * 4 + {_APPROVAL_SQL.format('pm_approved')})"
+)
+_PRESENT_SQL = ("SELECT EXISTS (SELECT 1 FROM attendance WHERE (am_code > 0 AND am_code < 200) "
+                "OR (pm_code > 0 AND pm_code < 200))")
+
+
+def _attendance_frame(conn: Any, span: tuple[date, date] | None = None, keys: Sequence[str] = ()) -> Any:
     """The attendance rows as the measures' frame (day numbers for dates, approvals as
     categories). Read one row per student with the columns packed as text, which SQLCipher hands
-    over several times faster than a million rows (decoded with numpy)."""
+    over several times faster than a million rows (decoded with numpy). With ``span`` (first,
+    last day), only the rows of students ``keys`` on those days: each student's rows are one
+    range of the (student, date) key, so the other days' pages are not read at all."""
     import numpy as np
     import pandas as pd
 
-    rows = conn.execute(
-        "SELECT student_key, count(*), group_concat(date, ''), "
-        f"group_concat(am_code * 4 + {_APPROVAL_SQL.format('am_approved')}), "
-        f"group_concat(pm_code * 4 + {_APPROVAL_SQL.format('pm_approved')}) FROM attendance GROUP BY student_key"
-    ).fetchall()
+    if span is None:
+        rows = conn.execute(f"SELECT student_key, {_PACKED_COLUMNS} FROM attendance GROUP BY student_key").fetchall()
+    else:
+        query = f"SELECT {_PACKED_COLUMNS} FROM attendance WHERE student_key = ? AND date BETWEEN ? AND ?"
+        first, last = span[0].isoformat(), span[1].isoformat()
+        run = conn.execute
+        rows = []
+        for key in sorted(set(keys)) if span[0] <= span[1] else ():
+            n, *packed = run(query, (key, first, last)).fetchone()
+            if n:
+                rows.append((key, n, *packed))
 
     def ints(i: int) -> Any:
         if not rows:
@@ -1063,9 +1085,36 @@ def _attendance_frame(conn: Any) -> Any:
     })
 
 
-def _attendance_days(user: UserSession, session: Session, snapshot_id: int | None, rule_id: int, rules: Any) -> AttendanceDays:
+def _evaluation_reach(data: _EvalData, weeks: int) -> tuple[tuple[date, date] | None, frozenset[str]]:
+    """What any evaluation of the rate measures over ``weeks`` can look at: the days from the
+    earliest before-window to the latest after-window of every started mapping of every rate
+    programme (None when there is none), and the students: the measures' population (the
+    comparison students are drawn from it) and every mapped student."""
+    rate = {p.id for p in data.programmes if p.measure in RATE_MEASURES}
+    latest = data.latest
+    first = last = None
+    for pid in rate:
+        for m in data.by_programme.get(pid, ()):
+            if latest is None or m.start > latest:
+                continue  # not started: not measured, no window
+            lo = m.start - timedelta(days=7 * weeks)
+            hi = min(m.start + timedelta(days=7 * weeks), m.end or latest, latest)
+            first = lo if first is None else min(first, lo)
+            last = hi if last is None else max(last, hi)
+    span = (first, last) if first is not None and last is not None and first <= last else None
+    return span, frozenset(data.population) | {m.student_key for m in data.all_mappings}
+
+
+def _attendance_days(user: UserSession, session: Session, snapshot_id: int | None, rule_id: int, rules: Any,
+                     reach: tuple[tuple[date, date] | None, frozenset[str]] | None = None) -> AttendanceDays:
     """The attendance as cumulative half-day counts, cached per open store until the next import
-    or rule change (loading 1.2 million rows takes longer than evaluating them)."""
+    or rule change (loading 1.2 million rows takes longer than evaluating them).
+
+    With ``reach`` (see :func:`_evaluation_reach`), only the rows of those students on those days
+    are read: every window the evaluation rates lies in them, and a student or day outside counts
+    nothing either way, so the figures are the same as from the whole table. A store whose
+    attendance holds absence rows only is read whole (the marked half-days then come from the
+    school days, as the measures count them)."""
     import numpy as np
     import pandas as pd
 
@@ -1074,9 +1123,16 @@ def _attendance_days(user: UserSession, session: Session, snapshot_id: int | Non
     fingerprint = (snapshot_id, rule_id)
     cached = getattr(user.store, "_iv_days", None)
     if cached is not None and cached[0] == fingerprint:
-        return cached[1]  # type: ignore[no-any-return]
+        held = cached[2]
+        if held is None or (reach is not None and _covers(held, reach)):
+            return cached[1]  # type: ignore[no-any-return]
     conn = session.connection().connection.driver_connection
-    att = _attendance_frame(conn)
+    if reach is not None and not conn.execute(_PRESENT_SQL).fetchone()[0]:
+        reach = None  # absence rows only: read the whole table
+    if reach is None:
+        att = _attendance_frame(conn)
+    else:  # (no span: no rate mapping has started, so there is nothing to read)
+        att = _attendance_frame(conn, reach[0] or (date.max, date.min), reach[1])
     kct = pd.DataFrame(conn.execute("SELECT code, curriculum, pre_approved FROM absence_type").fetchall(),
                        columns=["code", "curriculum", "pre_approved"])
     kct["curriculum"] = kct["curriculum"].astype(bool)
@@ -1086,7 +1142,9 @@ def _attendance_days(user: UserSession, session: Session, snapshot_id: int | Non
     days = AttendanceDays(att["student_key"], dates,
                           counts.marked, counts.absent, counts.unapproved, counts.suspension)
     am, pm = att["am_code"].to_numpy(), att["pm_code"].to_numpy()
-    present = bool((((am > 0) & (am < 200)) | ((pm > 0) & (pm < 200))).any())
+    # a present half-day anywhere in the table (when only part of it was read, the query above
+    # found one), else the absence-rows-only rule applies
+    present = reach is not None or bool((((am > 0) & (am < 200)) | ((pm > 0) & (pm < 200))).any())
     if len(att) and counts.marked.any() and not present:
         # absence rows only: the marked half-days are the school days, as the measures count them
         from risk_factors.measures import school_day_numbers
@@ -1101,8 +1159,18 @@ def _attendance_days(user: UserSession, session: Session, snapshot_id: int | Non
 
         days.use_school_days(school_day_numbers(None, rules, first, last),
                              {k: num(e) for k, e, _ in rows}, {k: num(x) for k, _, x in rows})
-    user.store._iv_days = (fingerprint, days)  # type: ignore[attr-defined]
+    user.store._iv_days = (fingerprint, days, reach)  # type: ignore[attr-defined]
     return days
+
+
+def _covers(held: tuple[tuple[date, date] | None, frozenset[str]],
+            reach: tuple[tuple[date, date] | None, frozenset[str]]) -> bool:
+    """Whether attendance read for ``held`` serves an evaluation that needs ``reach``."""
+    if not reach[1] <= held[1]:
+        return False
+    if reach[0] is None:
+        return True
+    return held[0] is not None and held[0][0] <= reach[0][0] and reach[0][1] <= held[0][1]
 
 
 def _load(user: UserSession, session: Session) -> tuple[_EvalData, Any]:
@@ -1198,7 +1266,7 @@ def _compute(user: UserSession, weeks: int, programme: str | None,
                    and (not p.retired or data.by_programme.get(p.id))]
         days = None
         if data.latest is not None and any(p.measure in RATE_MEASURES for p in visible):
-            days = _attendance_days(user, session, snap_id, rule_id, data.rules)
+            days = _attendance_days(user, session, snap_id, rule_id, data.rules, _evaluation_reach(data, weeks))
         pool = ComparisonPool(data.all_mappings, days, data.year_level, data.population) if days is not None else None
         results = []
         for p in visible:
@@ -1224,10 +1292,11 @@ def prepare_evaluation(user: UserSession) -> None:
     """Load the attendance for evaluating (a few seconds on a large school, once per open store
     until the next import): a screen may call it on the worker before the first evaluation."""
     user.check_active()
+    weeks = _weeks_now(user)
     with user.store.read() as session:
         data, (snap_id, rule_id) = _load(user, session)
         if data.latest is not None:
-            _attendance_days(user, session, snap_id, rule_id, data.rules)
+            _attendance_days(user, session, snap_id, rule_id, data.rules, _evaluation_reach(data, weeks))
 
 
 def _sees_all(user: UserSession, keys: set[str], roster: _Roster | None) -> bool:
