@@ -443,6 +443,7 @@ ACTION_TITLES = {
     "backup.restored": "Restored a backup",
     "store.created": "Created the store",
     "store.upgraded": "Upgraded the store",
+    "audit.pseudonymised": "Rewrote the older release's log entries to name students by pseudonym",
 }
 # Referrals, consent and file notes of disclosures (issue 9).
 ACTION_TITLES.update({
@@ -516,6 +517,7 @@ ACTION_TITLES.update({
     "backup.failed": "Automatic backup at sign-out failed",
     "backup.manifest": "Made a backup and listed the students in it",
     "backup.rotated": "Removed old automatic backups",
+    "backup.aged-out": "Removed copies kept before an upgrade or a restore, past the backups' maximum age",
     "breach.recorded": "Recorded a privacy breach",
     "export.unusual-access": "Exported the unusual access report",
     "privacy.acknowledged": "Read and accepted the privacy statement",
