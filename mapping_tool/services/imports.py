@@ -496,8 +496,8 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
         session.flush()
         sid = snap.id
         replaced = _retire(session, conn, replaced_keys, sid, now)
-        from mapping_tool.services import referrals
-
+        if replaced:
+            from mapping_tool.services import referrals  # only then: loading it costs ~0.1 s
         for key, retired in replaced:
             # both children by pseudonym: the earlier one's link goes when they are disposed of
             store.audit(
