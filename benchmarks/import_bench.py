@@ -12,7 +12,9 @@ key derivation at sign-in and everything else count, as a user running the comma
      every table, the data-quality checks, the risk factors, one transaction);
   3. the same extract imported again (recognised by its hashes).
 The runs alternate (baseline, import, baseline, import...) so both see the same machine load;
-the medians and their ratio are printed for the README, with the load average. Not a test.
+the medians and their ratio are printed for the README, with the load average. Each process's
+wall time and CPU time (user + system, all its threads) are reported: on a shared machine the CPU
+time is the fairer figure, as it does not grow while other processes hold the cores. Not a test.
 """
 
 from __future__ import annotations
