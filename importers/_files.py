@@ -95,6 +95,29 @@ class FileFacts:
     bad_width_count: int = 0
 
 
+def _counts_before(mask: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``before(p)``: how many of ``mask``'s bytes before each position ``p`` (0..len) are set.
+
+    The mask is packed to bits (64 bytes a word), the words' bit counts summed once; a position
+    adds the bits of its word below it. Unlike listing every delimiter's position (about 30 a
+    line), this costs little more than one pass over the chunk.
+    """
+    bits = np.packbits(mask, bitorder="little")
+    padded = np.zeros(((len(bits) >> 3) + 1) * 8, dtype=np.uint8)
+    padded[: len(bits)] = bits
+    words = padded.view("<u8")
+    cum = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bitwise_count(words), dtype=np.int64, out=cum[1:])
+
+    def before(positions: np.ndarray) -> np.ndarray:
+        p = np.asarray(positions, dtype=np.int64)
+        w = p >> 6
+        below = (np.uint64(1) << (p & 63).astype(np.uint64)) - np.uint64(1)
+        return cum[w] + np.bitwise_count(words[w] & below).astype(np.int64)
+
+    return before
+
+
 class FieldCounter:
     """Counts the fields of every CSV record as the file's bytes stream past.
 
@@ -140,7 +163,7 @@ class FieldCounter:
             self._nl = 10 if b"\n" in chunk else 13
         buf = np.frombuffer(chunk, dtype=np.uint8)
         nl = np.flatnonzero(buf == self._nl)
-        sp = np.flatnonzero(buf == self._sep)
+        seps_before = _counts_before(buf == self._sep)
         ends = nl
         inside = np.zeros(0, dtype=np.int64)  # delimiters inside each quoted stretch
         owner = np.zeros(0, dtype=np.int64)  # ... and the record holding it
@@ -153,12 +176,12 @@ class FieldCounter:
             opens, closes = bounds[0::2], bounds[1::2]
             if len(closes) < len(opens):
                 closes = np.append(closes, len(buf))
-            inside = np.searchsorted(sp, closes) - np.searchsorted(sp, opens)
+            inside = seps_before(closes) - seps_before(np.maximum(opens, 0))
             owner = np.searchsorted(ends, np.maximum(opens, 0))
             self._odd = bool(len(bounds) & 1)
         taken = np.bincount(owner, weights=inside, minlength=len(ends) + 1).astype(np.int64)
         if len(ends):
-            cuts = np.searchsorted(sp, ends)
+            cuts = seps_before(ends)
             seps = np.diff(cuts, prepend=0) - taken[: len(ends)]
             seps[0] += self._rec_fields - 1
             starts = np.concatenate(([0], ends[:-1] + 1))
@@ -168,13 +191,18 @@ class FieldCounter:
             blank = (lens == 0) | ((lens == 1) & (before == 13) & (self._nl == 10))
             lines = np.empty(len(ends), dtype=np.int64)
             lines[0] = self._rec_line
-            lines[1:] = self._line0 + np.searchsorted(nl, ends[:-1], side="right")
+            if ends is nl:  # no quotes: every newline ends a record
+                lines[1:] = np.arange(self._line0 + 1, self._line0 + len(ends))
+            else:
+                lines[1:] = self._line0 + np.searchsorted(nl, ends[:-1], side="right")
             self._records(lines, seps + 1, blank)
             self._rec_line = self._line0 + int(np.searchsorted(nl, ends[-1], side="right"))
-            self._rec_fields = 1 + len(sp) - int(cuts[-1]) - int(taken[-1])
+            total = int(seps_before(np.array([len(buf)]))[0])
+            self._rec_fields = 1 + total - int(cuts[-1]) - int(taken[-1])
             self._rec_len = len(buf) - int(ends[-1]) - 1
         else:
-            self._rec_fields += len(sp) - int(taken[-1])
+            total = int(seps_before(np.array([len(buf)]))[0])
+            self._rec_fields += total - int(taken[-1])
             self._rec_len += len(buf)
         self._line0 += len(nl)
         self._last = int(buf[-1])

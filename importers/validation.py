@@ -189,6 +189,14 @@ def _blank(values: pd.Series) -> np.ndarray:
     return np.asarray(values, dtype=object) == ""
 
 
+def _per_value(values: object, fn: Callable[[str], object], dtype: object = object) -> np.ndarray:
+    """``fn`` of each row's text, computed once per distinct value (a results table repeats a
+    few semesters, scores and dimensions over every row)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    mapped = np.array([fn(v if isinstance(v, str) else str(v)) for v in uniques], dtype=dtype)
+    return mapped[codes] if len(mapped) else np.zeros(len(codes), dtype=dtype)
+
+
 def _isin(values: np.ndarray, known: Iterable[str]) -> np.ndarray:
     """Hash-based membership for text (numpy's isin sorts object arrays)."""
     return pd.Series(values, dtype=object).isin(list(known)).to_numpy(dtype=bool)
@@ -960,9 +968,8 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
     for table in (stvdi, stvdo):
         if not table.loaded or len(table.data) == 0:
             continue
-        ys = table.data["year_semester"].astype(str)
-        bad = ~ys.str.match(_YEAR_SEMESTER.pattern).to_numpy(dtype=bool)
-        values = ys.to_numpy(dtype=object)
+        values = table.data["year_semester"].astype(str).to_numpy(dtype=object)
+        bad = ~_per_value(values, lambda v: _YEAR_SEMESTER.match(v) is not None, bool)
         emit_rows(
             collector,
             table,
@@ -975,7 +982,7 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
             ),
         )
     if stvdo.loaded and len(stvdo.data):
-        rating = stvdo.data["rating"].astype(str).str.upper().to_numpy(dtype=object)
+        rating = _per_value(stvdo.data["rating"].astype(str), str.upper)
         invalid = ~_isin(rating, ["A", "B", "C", "D", "E", "", "NA"])
         emit_rows(
             collector,
@@ -1007,11 +1014,13 @@ def _check_results(ctx: ExtractContext, collector: FindingCollector) -> None:
         return
     year = ctx.extract_date.year
     d = stvdi.data
-    ys = d["year_semester"].astype(str)
-    recent = ys.str.startswith(str(year)) | ys.str.startswith(str(year - 1))
-    score = d["score"].astype(str).str.upper()
-    dims = d["dimension"].astype(str).str.upper()
-    usable = (recent & ~score.isin(["", "NA"]) & dims.isin(STRAND_DIMENSIONS)).to_numpy()
+    this_year, last_year = str(year), str(year - 1)
+    recent = _per_value(
+        d["year_semester"].astype(str), lambda v: v.startswith(this_year) or v.startswith(last_year), bool
+    )
+    scored = _per_value(d["score"].astype(str), lambda v: v.upper() not in ("", "NA"), bool)
+    dims = _per_value(d["dimension"].astype(str), str.upper)
+    usable = recent & scored & _isin(dims, STRAND_DIMENSIONS)
     sid = _student_ids(stvdi, s["student_key"])
     have = np.zeros((len(s), len(STRAND_DIMENSIONS)), dtype=bool)
     dim_index = pd.Index(STRAND_DIMENSIONS).get_indexer(dims)

@@ -4,24 +4,27 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 
-def _wants_gui(argv: list[str]) -> bool:
-    from mapping_tool.cli import build_parser
-
+def _wants_gui(argv: list[str], parser: argparse.ArgumentParser) -> bool:
     if any(a in ("-h", "--help", "--version") for a in argv):
         return False
-    args, _ = build_parser().parse_known_args(argv)
+    args, _ = parser.parse_known_args(argv)
     return getattr(args, "command", None) is None
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if _wants_gui(argv):
-        return gui_main(argv)
-    from mapping_tool.cli import run
+    from mapping_tool.cli import build_parser, run
 
-    return run(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()  # once: every command group registers its options
+    if _wants_gui(argv, parser):
+        return gui_main(argv)
+    return run(argv, parser=parser)
 
 
 def gui_main(argv: list[str] | None = None) -> int:

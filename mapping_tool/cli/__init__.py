@@ -44,10 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: Sequence[str]) -> int:
+def run(argv: Sequence[str], *, parser: argparse.ArgumentParser | None = None) -> int:
     from mapping_tool.logging_setup import setup_logging
 
-    parser = build_parser()
+    parser = parser or build_parser()
     args = parser.parse_args(list(argv))
     setup_logging(console=False)
     if not getattr(args, "handler", None):

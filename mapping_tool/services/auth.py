@@ -509,10 +509,21 @@ def record_unlock(user: UserSession, ok: bool) -> None:
         user.store.audit(session, user.username, "unlock" if ok else "unlock.failed", object_type="account", object_id=user.username)
 
 
+def _backup_folder_set(user: UserSession) -> bool:
+    """Whether the custodian chose a backup folder (the retention class "backup-folder", whose
+    default is none). Checked before loading the backup modules, which every command would
+    otherwise load at sign-out (its models alone take 0.2 s); ``auto_backup_if_due`` checks again."""
+    with user.store.read() as session:
+        row = session.connection().exec_driver_sql(
+            "SELECT value FROM retention_setting WHERE class_code = 'backup-folder'"
+        ).first()
+    return bool(row and row[0])
+
+
 def _auto_backup_at_sign_out(user: UserSession) -> None:
     """The custodian's automatic backup (issue 10): at sign-out, at most once a day, when a
     backup folder is set. A failed backup never stops the sign-out; it is logged and recorded."""
-    if user.role is not Role.CUSTODIAN:
+    if user.role is not Role.CUSTODIAN or not _backup_folder_set(user):
         return
     from mapping_tool.services import records_backup
 

@@ -212,6 +212,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _json_column(series) -> list[Any]:  # type: ignore[no-untyped-def]
+    """``_jsonable`` of every value of one column, converted a column at a time: a plain integer
+    or boolean column's values are Python ints and bools already, a float column's only change
+    is NaN to None; anything else goes value by value."""
+    import numpy as np
+
+    values = series.tolist()
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else "O"
+    if kind in "iub":
+        return values  # type: ignore[no-any-return]
+    if kind == "f":
+        return [None if v != v else v for v in values]
+    return [_jsonable(v) for v in values]
+
+
 def _bump_generation(conn) -> None:  # type: ignore[no-untyped-def]
     conn.execute(
         "INSERT INTO setting (key, value) VALUES ('flags_generation', '1') "
@@ -225,8 +240,8 @@ def _store_frame(session, snapshot_id: int, version: int, frame) -> None:  # typ
     conn.execute("DELETE FROM student_flags WHERE snapshot_id = ? AND rule_version = ?", (snapshot_id, version))
     columns = list(frame.columns)
     records = []
-    for values in frame.itertuples(index=False, name=None):
-        row = {c: _jsonable(v) for c, v in zip(columns, values, strict=True)}
+    for values in zip(*(_json_column(frame.iloc[:, i]) for i in range(len(columns))), strict=True):
+        row = dict(zip(columns, values, strict=True))
         records.append((snapshot_id, version, row["student_key"], str(row.get("tier") or "none"), int(row.get("flag_count") or 0),
                         json.dumps(row, separators=(",", ":"))))
     conn.executemany(

@@ -394,8 +394,21 @@ def import_cases21(
     return apply_import(user, prepared, accept_warnings=accept_warnings, progress=_Progress(progress, 0.55, 1.0))
 
 
+#: The last students frame turned into rows (checking and writing an import need them five
+#: times): id -> (weak reference to the frame, its rows). Callers never change the rows.
+_STUDENT_ROWS: dict[int, tuple[Any, list[tuple[Any, ...]]]] = {}
+
+
 def _student_rows(frame) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
-    return list(_rows(frame, STUDENT_COLUMNS))
+    import weakref
+
+    hit = _STUDENT_ROWS.get(id(frame))
+    if hit is not None and hit[0]() is frame:
+        return hit[1]
+    rows = list(_rows(frame, STUDENT_COLUMNS))
+    _STUDENT_ROWS.clear()
+    _STUDENT_ROWS[id(frame)] = (weakref.ref(frame), rows)
+    return rows
 
 
 def _diff(store, students) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
@@ -496,8 +509,8 @@ def _write(user, extract, vass_results, files, warnings, digest, row_counts, pro
         session.flush()
         sid = snap.id
         replaced = _retire(session, conn, replaced_keys, sid, now)
-        from mapping_tool.services import referrals
-
+        if replaced:
+            from mapping_tool.services import referrals  # only then: loading it costs ~0.1 s
         for key, retired in replaced:
             # both children by pseudonym: the earlier one's link goes when they are disposed of
             store.audit(

@@ -284,6 +284,44 @@ def test_dates_mixing_real_dates_and_day_first_text_that_cannot_be_repaired_are_
     )
 
 
+def _records_by_csv_reader(data: bytes) -> list[tuple[int, int]]:
+    reader = csv.reader(io.StringIO(data.decode(), newline=""))
+    records, previous = [], 0
+    for row in reader:
+        start, previous = previous + 1, reader.line_num
+        if row:
+            records.append((start, len(row)))
+    return records
+
+
+def test_the_field_counter_agrees_with_pythons_csv_reader_over_long_chunks() -> None:
+    """Records and quoted stretches that cross the counter's 64-byte words and the chunks fed."""
+    rng = random.Random(23)
+    for _ in range(60):
+        rows = []
+        for _ in range(rng.randint(50, 400)):
+            cells = [
+                rng.choice(["a", "bbbbbbbbbbbbbbbbbbbbbbbbbbbb", '"x,y,z"', '"q""\nz,"', "", "1234567"])
+                for _ in range(rng.choice([7, 7, 7, 7, 6, 8, 30]))
+            ]
+            rows.append(",".join(cells))
+            if rng.random() < 0.05:
+                rows.append("")
+        newline = rng.choice(["\n", "\r\n"])
+        data = (newline.join(rows) + rng.choice(["", newline])).encode()
+        counter = _files.FieldCounter(",", b"\n")
+        step = rng.choice([63, 64, 65, 500, 4096, len(data)])
+        for i in range(0, len(data), step):
+            counter.feed(data[i : i + step])
+        counter.finish()
+        records = _records_by_csv_reader(data)
+        header = records[0][1]
+        wrong = [(line, n) for line, n in records[1:] if n != header]
+        assert counter.header == header
+        assert counter.bad == wrong[: counter.LISTED]
+        assert counter.bad_count == len(wrong)
+
+
 def test_the_field_counter_agrees_with_pythons_csv_reader_in_any_chunking() -> None:
     rng = random.Random(11)
     for _ in range(200):
