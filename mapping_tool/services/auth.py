@@ -523,14 +523,21 @@ def _backup_folder_set(user: UserSession) -> bool:
 def _auto_backup_at_sign_out(user: UserSession) -> None:
     """The custodian's automatic backup (issue 10): at sign-out, at most once a day, when a
     backup folder is set. A failed backup never stops the sign-out; it is logged and recorded."""
-    if user.role is not Role.CUSTODIAN or not _backup_folder_set(user):
+    if user.role is not Role.CUSTODIAN:
+        return
+    folder = user.store.files.backups
+    if folder.is_dir() and (any(folder.glob("pre-upgrade-*")) or any(folder.glob("replaced-*"))):
+        # copies taken before an upgrade or replaced by a restore age out like backups
+        from mapping_tool.services import records_backup
+
+        try:
+            records_backup.age_out_local_copies(user)
+        except KnownError as exc:
+            logger.warning("old copies in the store's backups folder were not aged out: %s", type(exc).__name__)
+    if not _backup_folder_set(user):
         return
     from mapping_tool.services import records_backup
 
-    try:
-        records_backup.age_out_local_copies(user)
-    except KnownError as exc:
-        logger.warning("old copies in the store's backups folder were not aged out: %s", type(exc).__name__)
     try:
         records_backup.auto_backup_if_due(user)
     except KnownError as exc:
