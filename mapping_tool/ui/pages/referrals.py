@@ -311,6 +311,9 @@ class AgencyEditDialog(AgencyDialog):
         self._form.insertRow(row, "&Reason for the change:", self.reason)
         self._form.insertRow(row + 1, QLabel("The earlier details are kept: see Earlier details… on the Agencies tab."))
         self._buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save changes")
+        for edit in (self.email, self.phone, self.fax, self.address, self.postcode, self.contact, self.agreement_ref,
+                     self.reason):
+            edit.textEdited.connect(self.error.clear)  # a refusal's sentence goes once the input changes
         self.reason.setFocus()
 
     def changes(self) -> dict[str, Any]:
