@@ -48,6 +48,33 @@ def cmd_agencies_add(args: argparse.Namespace, user) -> int:  # type: ignore[no-
     return 0
 
 
+def cmd_agencies_update(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import referrals
+
+    start = _parse_date(args.agreement_start) if args.agreement_start else None
+    until = _parse_date(args.agreement_until) if args.agreement_until else None
+    agency = referrals.update_agency(
+        user, args.name, reason=args.reason, email=args.email, phone=args.phone, fax=args.fax, address=args.address,
+        postcode=args.postcode, contact_person=args.contact, ise=args.ise, agreement_ref=args.agreement_ref,
+        agreement_start=start, agreement_until=until, agreement_categories=args.agreement_categories,
+    )
+    _out(f"agency {agency.id}: {agency.name} changed (data sharing agreement: {agency.agreement_state()}); "
+         f"earlier details: 'agencies history {agency.name}'")
+    return 0
+
+
+def cmd_agencies_history(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import referrals
+
+    changes = referrals.agency_history(user, args.name)
+    if not changes:
+        _out(f"No changes to {args.name.strip()} since it was added.")
+    for c in changes:
+        _out(f"{c.changed_at:%d/%m/%Y %H:%M} | {c.changed_by} | {c.field}: {c.old_value or '(none)'} -> "
+             f"{c.new_value or '(none)'} | {c.reason}")
+    return 0
+
+
 def cmd_agencies_list(args: argparse.Namespace, user) -> int:  # type: ignore[no-untyped-def]
     from mapping_tool.services import referrals
 
@@ -227,6 +254,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--agreement-until", metavar="DD/MM/YYYY")
     p.add_argument("--agreement-categories", metavar="LIST", help="the categories the agreement covers")
     p.set_defaults(handler=_with_user(cmd_agencies_add))
+    p = asub.add_parser("update", help="change an agency's details or renew its agreement (earlier values are kept)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why the details change")
+    p.add_argument("--email")
+    p.add_argument("--phone")
+    p.add_argument("--fax", help="an empty value clears it")
+    p.add_argument("--address", metavar="TEXT")
+    p.add_argument("--postcode", metavar="NNNN")
+    p.add_argument("--contact", metavar="NAME", help="contact person at the agency (an empty value clears it)")
+    p.add_argument("--ise", metavar="yes|no|unknown", help="a prescribed information sharing entity under CISS/FVISS")
+    p.add_argument("--agreement-ref", metavar="TEXT", help="the data sharing agreement or MoU")
+    p.add_argument("--agreement-start", metavar="DD/MM/YYYY")
+    p.add_argument("--agreement-until", metavar="DD/MM/YYYY")
+    p.add_argument("--agreement-categories", metavar="LIST", help="the categories the agreement covers")
+    p.set_defaults(handler=_with_user(cmd_agencies_update))
+    p = asub.add_parser("history", help="the earlier details of an agency: what changed, when, who and why")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(handler=_with_user(cmd_agencies_history))
     p = asub.add_parser("list", help="the agencies and their agreements")
     p.add_argument("--out", metavar="FILE", help="write CSV or Excel instead")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")

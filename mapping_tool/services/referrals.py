@@ -36,6 +36,7 @@ from mapping_tool.services.outputs import atomic_output
 from mapping_tool.store.models import Account, AuditEntry, Setting, Snapshot, Student, YearLevel
 from mapping_tool.store.models_referrals import (
     Agency,
+    AgencyChange,
     ConsentEvidence,
     ConsentRecord,
     FileNote,
@@ -213,13 +214,13 @@ def _agency_view(a: Agency) -> AgencyView:
                       a.agreement_ref, a.agreement_start, a.agreement_end, cats.split(a.agreement_categories))
 
 
-def add_agency(
-    user: UserSession, name: str, *, email: str, phone: str, address: str, postcode: str, fax: str = "",
-    ise: str = "unknown", contact_person: str = "", agreement_ref: str = "", agreement_start: date | None = None,
-    agreement_until: date | None = None, agreement_categories: str | Sequence[str] | None = None,
-) -> AgencyView:
-    """Add an agency to the register the data custodian keeps."""
-    user.require(Role.CUSTODIAN)
+def _agency_fields(
+    *, name: str, email: str, phone: str, address: str, postcode: str, fax: str, ise: str, contact_person: str,
+    agreement_ref: str, agreement_start: date | None, agreement_until: date | None,
+    agreement_categories: str | Sequence[str] | None,
+) -> dict[str, Any]:
+    """The checks an agency's details pass, whether added or changed: returns the values to store
+    (the Agency columns), or raises one clear sentence."""
     name = name.strip()
     if not name:
         raise UsageError("An agency needs a name.")
@@ -244,21 +245,130 @@ def add_agency(
         agreement_cats = _domain(cats.parse_categories, agreement_categories, what="categories the agreement covers")
         if agreement_start and agreement_until and agreement_until < agreement_start:
             raise UsageError("The agreement's end date is before its start.")
+    return {
+        "name": name, "email": email, "phone": phone.strip(), "fax": fax.strip(), "address": address.strip(),
+        "postcode": postcode, "contact_person": contact_person.strip(), "ise": ise_value,
+        "agreement_ref": agreement_ref.strip(), "agreement_start": agreement_start,
+        "agreement_end": agreement_until, "agreement_categories": cats.join(agreement_cats),
+    }
+
+
+def add_agency(
+    user: UserSession, name: str, *, email: str, phone: str, address: str, postcode: str, fax: str = "",
+    ise: str = "unknown", contact_person: str = "", agreement_ref: str = "", agreement_start: date | None = None,
+    agreement_until: date | None = None, agreement_categories: str | Sequence[str] | None = None,
+) -> AgencyView:
+    """Add an agency to the register the data custodian keeps."""
+    user.require(Role.CUSTODIAN)
+    values = _agency_fields(
+        name=name, email=email, phone=phone, address=address, postcode=postcode, fax=fax, ise=ise,
+        contact_person=contact_person, agreement_ref=agreement_ref, agreement_start=agreement_start,
+        agreement_until=agreement_until, agreement_categories=agreement_categories,
+    )
+    name = values["name"]
     with user.store.write() as session:
         if session.execute(select(Agency.id).where(Agency.name_key == name.casefold())).first():
             raise UsageError(f"The agency {name} is already in the register.")
-        agency = Agency(
-            name=name, name_key=name.casefold(), email=email, phone=phone.strip(), fax=fax.strip(),
-            address=address.strip(), postcode=postcode, contact_person=contact_person.strip(), ise=ise_value,
-            agreement_ref=agreement_ref.strip(), agreement_start=agreement_start, agreement_end=agreement_until,
-            agreement_categories=cats.join(agreement_cats), created_at=utcnow(), created_by=user.username,
-        )
+        agency = Agency(**values, name_key=name.casefold(), created_at=utcnow(), created_by=user.username)
         session.add(agency)
         session.flush()
         user.store.audit(session, user.username, "agency.added", object_type="agency", object_id=str(agency.id),
-                         detail={"name": name, "ise": ise_value, "agreement": agency.agreement_ref,
-                                 "agreement_until": agreement_until, "categories": list(agreement_cats)})
+                         detail={"name": name, "ise": values["ise"], "agreement": agency.agreement_ref,
+                                 "agreement_until": agency.agreement_end,
+                                 "categories": list(cats.split(agency.agreement_categories))})
         return _agency_view(agency)
+
+
+# The fields of an agency a change may touch, in the order they are shown, with the words a school uses.
+AGENCY_FIELDS = {
+    "email": "email", "phone": "phone", "fax": "fax", "address": "address", "postcode": "postcode",
+    "contact_person": "contact person", "ise": "prescribed information sharing entity",
+    "agreement_ref": "agreement reference", "agreement_start": "agreement start",
+    "agreement_end": "agreement end", "agreement_categories": "agreement categories",
+}
+
+
+def _stored_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def update_agency(
+    user: UserSession, name: str, *, reason: str, email: str | None = None, phone: str | None = None,
+    fax: str | None = None, address: str | None = None, postcode: str | None = None,
+    contact_person: str | None = None, ise: str | None = None, agreement_ref: str | None = None,
+    agreement_start: date | None = None, agreement_until: date | None = None,
+    agreement_categories: str | Sequence[str] | None = None,
+) -> AgencyView:
+    """The data custodian changes an agency's details (a new phone number, a renewed agreement).
+    Each changed field keeps its earlier value, with who, when and why; None leaves a field as it
+    is, an empty text clears it (an agreement clears only as a whole). A refusal changes nothing."""
+    user.require(Role.CUSTODIAN)
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("Say why the agency's details change (a reason is required).")
+    with user.store.write() as session:
+        agency = _agency_by_name(session, name)
+
+        def pick(new: Any, old: Any) -> Any:
+            return old if new is None else new
+
+        values = _agency_fields(
+            name=agency.name, email=pick(email, agency.email), phone=pick(phone, agency.phone),
+            address=pick(address, agency.address), postcode=pick(postcode, agency.postcode),
+            fax=pick(fax, agency.fax), ise=pick(ise, agency.ise),
+            contact_person=pick(contact_person, agency.contact_person),
+            agreement_ref=pick(agreement_ref, agency.agreement_ref),
+            agreement_start=pick(agreement_start, agency.agreement_start),
+            agreement_until=pick(agreement_until, agency.agreement_end),
+            agreement_categories=pick(agreement_categories, cats.split(agency.agreement_categories)) or None,
+        )
+        changed = [f for f in AGENCY_FIELDS if getattr(agency, f) != values[f]]
+        if not changed:
+            raise UsageError(f"Nothing to change: the details given are those {agency.name} already has.")
+        now = utcnow()
+        for field in changed:
+            session.add(AgencyChange(
+                agency_id=agency.id, field=field, old_value=_stored_text(getattr(agency, field)),
+                new_value=_stored_text(values[field]), changed_by=user.username, changed_at=now, reason=reason,
+            ))
+            setattr(agency, field, values[field])
+        session.flush()
+        user.store.audit(session, user.username, "agency.changed", object_type="agency", object_id=str(agency.id),
+                         detail={"name": agency.name, "fields": changed})
+        return _agency_view(agency)
+
+
+@dataclass(frozen=True)
+class AgencyChangeView:
+    changed_at: datetime  # local time
+    changed_by: str
+    field: str  # the words a school uses
+    old_value: str  # as shown (dates dd/mm/yyyy)
+    new_value: str
+    reason: str
+
+
+def _shown(field: str, value: str) -> str:
+    if field in ("agreement_start", "agreement_end") and value:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    if field == "agreement_categories":
+        return ", ".join(cats.split(value))
+    return value
+
+
+def agency_history(user: UserSession, name: str) -> list[AgencyChangeView]:
+    """Every change made to an agency's details, oldest first, with the earlier values."""
+    user.check_active()
+    with user.store.read() as session:
+        agency = _agency_by_name(session, name)
+        rows = session.execute(
+            select(AgencyChange).where(AgencyChange.agency_id == agency.id).order_by(AgencyChange.id)).scalars()
+        return [AgencyChangeView(_local(c.changed_at), c.changed_by, AGENCY_FIELDS.get(c.field, c.field),
+                                 _shown(c.field, c.old_value), _shown(c.field, c.new_value), c.reason) for c in rows]
 
 
 def list_agencies(user: UserSession) -> list[AgencyView]:
@@ -1245,7 +1355,7 @@ def file_note_count(session: Any) -> int:
 
 __all__ = [
     "AUTHORISERS", "DRAFTERS", "EXCEPTIONS", "FILENOTE_COLUMNS", "AgencyView", "ConsentView", "Disclosure",
-    "ReferralError", "ReferralRow", "add_agency", "authorise_referral", "check_file_notes", "correct_file_note",
+    "AgencyChangeView", "ReferralError", "ReferralRow", "add_agency", "agency_history", "update_agency", "authorise_referral", "check_file_notes", "correct_file_note",
     "file_note_ids", "record_disposed_file_notes", "rekey_file_notes", "restate_file_note_digests",
     "create_referral", "export_file_notes", "list_agencies", "list_consents", "list_file_notes", "list_referrals",
     "preview_html", "print_referral", "record_consent", "send_referral", "set_designated", "set_status",

@@ -147,3 +147,19 @@ class FileNote(Base):
     corrects: Mapped[int | None] = mapped_column(ForeignKey("file_note.id"), nullable=True)
     text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     note_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AgencyChange(Base):
+    """One field of an agency changed by the data custodian: the earlier value is kept, with who,
+    when and why. Rows are only ever added."""
+
+    __tablename__ = "agency_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), nullable=False, index=True)
+    field: Mapped[str] = mapped_column(String(32), nullable=False)
+    old_value: Mapped[str] = mapped_column(Text, nullable=False)
+    new_value: Mapped[str] = mapped_column(Text, nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -133,7 +133,24 @@ SAMPLES = {
     "names": lambda s: {},
     "row": lambda s: SimpleNamespace(id=1, giver_name="Sam Parent", relationship="parent", method="written", witness=""),
     "breach": _a_breach,
+    # agencies kept by the data custodian: the change dialog and the earlier details
+    "agency": lambda s: _sample_agency(),
+    "changes": lambda s: _sample_agency_changes(),
 }
+
+
+def _sample_agency():  # type: ignore[no-untyped-def]
+    from mapping_tool.services.referrals import AgencyView
+
+    return AgencyView(1, "Sample Agency", "intake@example.org.au", "03 9000 0000", "", "1 Main St", "3000", "Jo Bloggs",
+                      "yes", "MoU-1", None, date(2027, 6, 30), ("student_name", "year_level"))
+
+
+def _sample_agency_changes():  # type: ignore[no-untyped-def]
+    from mapping_tool.services.referrals import AgencyChangeView
+
+    return [AgencyChangeView(datetime(2026, 8, 3, 9, 0), "custodian", "phone", "03 9000 0000", "03 9111 2222",
+                             "New intake line")]
 
 
 def _sample_note():  # type: ignore[no-untyped-def]

@@ -448,6 +448,7 @@ ACTION_TITLES = {
 # Referrals, consent and file notes of disclosures (issue 9).
 ACTION_TITLES.update({
     "agency.added": "Added an agency to the register",
+    "agency.changed": "Changed an agency's details (the earlier details are kept)",
     "consent.recorded": "Recorded a consent",
     "consent.withdrawn": "Recorded a consent's withdrawal",
     "consent.corrected": "Corrected a consent recorded wrongly (a new record replaces it; both are kept)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import IntEnum
 from html import escape
@@ -36,6 +37,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -218,7 +221,7 @@ class AgencyDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Add an agency")
         self.setMinimumWidth(560)
-        form = QFormLayout(self)
+        form = self._form = QFormLayout(self)
         self.name, self.email, self.phone, self.fax = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
         self.address, self.postcode, self.contact = QLineEdit(), QLineEdit(), QLineEdit()
         self.postcode.setMaxLength(4)
@@ -246,6 +249,7 @@ class AgencyDialog(QDialog):
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add agency")
+        self._buttons = buttons
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -264,6 +268,134 @@ class AgencyDialog(QDialog):
     def ask(cls, parent: QWidget | None) -> dict[str, Any] | None:
         dialog = cls(parent)
         return dialog.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+NO_START = QDate(2000, 1, 1)  # the agreement start date edit's "not recorded"
+
+
+class AgencyEditDialog(AgencyDialog):
+    """Change an agency's details (data custodian): the add dialog, filled with what the register
+    holds, with the reason for the change. ``save`` gets the changed fields and the reason; a
+    refusal is shown in the dialog, which stays open with what was typed."""
+
+    def __init__(self, agency: Any, parent: QWidget | None = None,
+                 save: Callable[[dict[str, Any]], Any] | None = None) -> None:
+        super().__init__(parent)
+        self.agency, self._save = agency, save
+        self.setWindowTitle("Change an agency's details")
+        self.name.setText(agency.name)
+        self.name.setReadOnly(True)
+        self.name.setToolTip("The name is how referrals, consents and file notes know the agency; it is not changed here.")
+        for widget, value in ((self.email, agency.email), (self.phone, agency.phone), (self.fax, agency.fax),
+                              (self.address, agency.address), (self.postcode, agency.postcode),
+                              (self.contact, agency.contact_person), (self.agreement_ref, agency.agreement_ref)):
+            widget.setText(value)
+        self.ise.setCurrentIndex(max(0, self.ise.findData(agency.ise)))
+        if agency.agreement_end:
+            self.agreement_until.setDate(QDate(agency.agreement_end))
+        for category, box in self.categories.items():
+            box.setChecked(category in agency.agreement_categories)
+        self.agreement_start = QDateEdit()
+        self.agreement_start.setDisplayFormat("dd/MM/yyyy")
+        self.agreement_start.setCalendarPopup(True)
+        self.agreement_start.setMinimumDate(NO_START)
+        self.agreement_start.setSpecialValueText("Not recorded")
+        self.agreement_start.setDate(QDate(agency.agreement_start) if agency.agreement_start else NO_START)
+        self.agreement_start.setAccessibleName("Agreement start")
+        row, _ = self._form.getWidgetPosition(self.agreement_until)
+        self._form.insertRow(row, "Agreement s&tart:", self.agreement_start)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("e.g. Agreement renewed for 2027; new intake phone number")
+        self.reason.setAccessibleName("Reason for the change")
+        row, _ = self._form.getWidgetPosition(self.error)
+        self._form.insertRow(row, "&Reason for the change:", self.reason)
+        self._form.insertRow(row + 1, QLabel("The earlier details are kept: see Earlier details… on the Agencies tab."))
+        self._buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save changes")
+        for edit in (self.email, self.phone, self.fax, self.address, self.postcode, self.contact, self.agreement_ref,
+                     self.reason):
+            edit.textEdited.connect(self.error.clear)  # a refusal's sentence goes once the input changes
+        self.reason.setFocus()
+
+    def changes(self) -> dict[str, Any]:
+        """Only what differs from the register, with the reason (the service keeps the rest as it is)."""
+        a, v = self.agency, self.values()
+        out: dict[str, Any] = {"reason": self.reason.text()}
+        for key, old in (("email", a.email), ("phone", a.phone), ("fax", a.fax), ("address", a.address),
+                         ("postcode", a.postcode), ("contact_person", a.contact_person), ("ise", a.ise),
+                         ("agreement_ref", a.agreement_ref)):
+            if str(v[key]).strip() != old:
+                out[key] = v[key]
+        start = self.agreement_start.date()
+        if start != NO_START and start.toPython() != a.agreement_start:
+            out["agreement_start"] = start.toPython()
+        if v["agreement_until"] is not None and v["agreement_until"] != a.agreement_end:
+            out["agreement_until"] = v["agreement_until"]
+        if v["agreement_categories"] is not None and tuple(v["agreement_categories"]) != tuple(a.agreement_categories):
+            out["agreement_categories"] = v["agreement_categories"]
+        return out
+
+    def accept(self) -> None:
+        if not self.reason.text().strip():
+            self.error.setText("Say why the details change: a reason is required.")
+            self.reason.setFocus()
+            return
+        if self._save is not None:
+            try:
+                self._save(self.changes())
+            except KnownError as exc:
+                self.error.setText(exc.message)
+                return
+        super().accept()
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, agency: Any, save: Callable[[dict[str, Any]], Any]) -> bool:
+        """True when the change was saved."""
+        return cls(agency, parent, save).exec() == QDialog.DialogCode.Accepted
+
+
+class AgencyHistoryDialog(QDialog):
+    """The earlier details of an agency: each change with when, who, from what to what, and why."""
+
+    HEADERS = ("Date", "Changed by", "What changed", "From", "To", "Why")
+
+    def __init__(self, name: str, changes: list[Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Earlier details of an agency")
+        self.resize(900, 420)
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"<b>{escape(name)}</b>: every change to its details, oldest first. "
+                         "Referrals already sent and their file notes keep what they recorded.")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        self.table = QTableWidget(len(changes), len(self.HEADERS))
+        self.table.setAccessibleName("Changes to the agency's details")
+        self.table.setHorizontalHeaderLabels(self.HEADERS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)
+        for r, c in enumerate(changes):
+            texts = (f"{c.changed_at:%d/%m/%Y}", c.changed_by, c.field[:1].upper() + c.field[1:],
+                     c.old_value or "(none)", c.new_value or "(none)", c.reason)
+            for col, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(r, col, item)
+        header = self.table.horizontalHeader()
+        for col, width in enumerate((90, 100, 170, 150, 150)):
+            self.table.setColumnWidth(col, width)
+        header.setStretchLastSection(True)
+        self.table.resizeRowsToContents()
+        layout.addWidget(self.table, 1)
+        if not changes:
+            layout.addWidget(QLabel("No changes since the agency was added."))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    @classmethod
+    def show_for(cls, parent: QWidget | None, name: str, changes: list[Any]) -> None:
+        cls(name, changes, parent).exec()
 
 
 class ConsentDialog(QDialog):
@@ -732,6 +864,15 @@ class ReferralsPage(QWidget):
             self.add_agency_button.clicked.connect(self.add_agency)
             self.add_agency_button.setEnabled(session.role is Role.CUSTODIAN)
             row.addWidget(self.add_agency_button)
+            self.edit_agency_button = QPushButton("Chan&ge details…")
+            self.edit_agency_button.setToolTip("Change the selected agency's details or renew its agreement")
+            self.edit_agency_button.clicked.connect(self.edit_agency)
+            self.edit_agency_button.setVisible(session.role is Role.CUSTODIAN)
+            row.addWidget(self.edit_agency_button)
+            self.agency_history_button = QPushButton("Earlier &details…")
+            self.agency_history_button.setToolTip("What changed in the selected agency's details, when, by whom and why")
+            self.agency_history_button.clicked.connect(self.agency_history)
+            row.addWidget(self.agency_history_button)
             self.designate_button = QPushButton("Staff designated for CISS/FVISS…")
             self.designate_button.clicked.connect(self.designate)
             self.designate_button.setVisible(session.role is Role.CUSTODIAN)
@@ -992,6 +1133,35 @@ class ReferralsPage(QWidget):
             show_error(self, exc)
             return
         self._done(f"Added {name} to the register.")
+
+    def _selected_agency(self) -> Any:
+        row = _selected(self.agency_view)
+        if row is None:
+            self.message.setText("Select an agency on the Agencies tab first.")
+        return row
+
+    def edit_agency(self) -> None:
+        from mapping_tool.services import referrals
+
+        agency = self._selected_agency()
+        if agency is None:
+            return
+        if AgencyEditDialog.ask(self, agency, lambda changes: referrals.update_agency(
+                self.session, agency.name, **changes)):
+            self._done(f"Changed the details of {agency.name}; the earlier details are kept.")
+
+    def agency_history(self) -> None:
+        from mapping_tool.services import referrals
+
+        agency = self._selected_agency()
+        if agency is None:
+            return
+        try:
+            changes = referrals.agency_history(self.session, agency.name)
+        except KnownError as exc:
+            show_error(self, exc)
+            return
+        AgencyHistoryDialog.show_for(self, agency.name, changes)
 
     def designate(self) -> None:
         from mapping_tool.services import accounts, referrals

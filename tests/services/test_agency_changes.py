@@ -1,0 +1,185 @@
+"""Keeping the agencies register: the data custodian changes an agency's details (a renewed
+agreement above all), every earlier value is kept with who, when and why, and a refusal changes
+nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from mapping_tool.errors import KnownError, PermissionDenied
+from mapping_tool.services import audit, auth, referrals
+from tests.services import test_referrals as base
+from tests.support import (
+    CUSTODIAN,
+    CUSTODIAN_PASSWORD,
+    PRINCIPAL,
+    PRINCIPAL_PASSWORD,
+    WELFARE,
+    WELFARE_PASSWORD,
+)
+
+TODAY = date.today()
+imported, school = base.imported, base.school  # the referral tests' school, copied fresh for each test
+a_student, add_agency, signed = base.a_student, base.add_agency, base.signed
+CATS = "student_name,year_level,attendance_rate"
+
+
+def _expired(custodian) -> None:  # type: ignore[no-untyped-def]
+    add_agency(custodian, agreement_ref="MoU-2024", agreement_start=TODAY - timedelta(days=500),
+               agreement_until=TODAY - timedelta(days=1))
+
+
+def test_renewing_an_ended_agreement_lets_a_referral_be_made_again(school: Path) -> None:
+    key = a_student(school)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        _expired(custodian)
+    finally:
+        auth.sign_out(custodian)
+    welfare = signed(school, WELFARE, WELFARE_PASSWORD)
+    try:
+        consent = referrals.record_consent(
+            welfare, key, agency="Youth Connect", purpose="Mentoring", categories=CATS, given_by="parent",
+            giver_name="Sam Parent", date_given=TODAY)
+        with pytest.raises(KnownError, match="ended on .*renew it or record an exception"):
+            referrals.create_referral(welfare, key, agency="Youth Connect", categories=CATS, purpose="Mentoring",
+                                      consent_id=consent, requested_by_agency="attendance_rate")
+    finally:
+        auth.sign_out(welfare)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        until = TODAY + timedelta(days=365)
+        view = referrals.update_agency(custodian, "youth connect", reason="Agreement renewed for 2027",
+                                       agreement_ref="MoU-2027", agreement_start=TODAY, agreement_until=until,
+                                       phone="03 9111 2222")
+        assert view.agreement_ref == "MoU-2027" and view.agreement_end == until and view.phone == "03 9111 2222"
+        assert view.agreement_state() == f"current until {until:%d/%m/%Y}"
+        history = referrals.agency_history(custodian, "Youth Connect")
+        assert [(c.field, c.old_value, c.new_value) for c in history] == [
+            ("phone", "03 9000 0000", "03 9111 2222"),
+            ("agreement reference", "MoU-2024", "MoU-2027"),
+            ("agreement start", f"{TODAY - timedelta(days=500):%d/%m/%Y}", f"{TODAY:%d/%m/%Y}"),
+            ("agreement end", f"{TODAY - timedelta(days=1):%d/%m/%Y}", f"{until:%d/%m/%Y}"),
+        ]
+        assert {(c.changed_by, c.reason) for c in history} == {(CUSTODIAN, "Agreement renewed for 2027")}
+        entries = [e for e in audit.entries(custodian) if e.action == "agency.changed"]
+        assert len(entries) == 1
+        assert json.loads(entries[0].detail)["fields"] == ["phone", "agreement_ref", "agreement_start", "agreement_end"]
+        assert audit.verify(custodian).intact
+    finally:
+        auth.sign_out(custodian)
+    welfare = signed(school, WELFARE, WELFARE_PASSWORD)
+    try:
+        rid = referrals.create_referral(welfare, key, agency="Youth Connect", categories=CATS, purpose="Mentoring",
+                                        consent_id=consent, requested_by_agency="attendance_rate")
+        assert referrals.list_referrals(welfare, student=key)[0].id == rid
+    finally:
+        auth.sign_out(welfare)
+
+
+def _state(folder: Path) -> tuple[object, ...]:
+    user = signed(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        with user.store.read() as session:
+            conn = session.connection().connection.driver_connection
+            changes = conn.execute("SELECT count(*) FROM agency_change").fetchone()[0]
+            logged = conn.execute("SELECT count(*) FROM audit_entry WHERE action = 'agency.changed'").fetchone()[0]
+        return tuple(referrals.list_agencies(user)), changes, logged
+    finally:
+        auth.sign_out(user)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"phone": "0399998888", "reason": ""}, "a reason is required"),
+    ({"phone": "0399998888", "reason": "   "}, "a reason is required"),
+    ({"email": "not an email"}, "is not an email address"),
+    ({"phone": " "}, "needs a phone number"),
+    ({"address": ""}, "needs an address"),
+    ({"postcode": "30"}, "is not a postcode"),
+    ({"ise": "perhaps"}, "prescribed information sharing entity"),
+    ({"agreement_categories": "home_group"}, "never disclosed to an agency"),
+    ({"agreement_ref": ""}, "reference, end date and categories together"),
+    ({"agreement_start": TODAY + timedelta(days=900)}, "end date is before its start"),
+    ({"phone": "03 9000 0000"}, "Nothing to change"),
+    ({"name": "No Such Agency", "phone": "0399998888"}, "There is no agency 'No Such Agency'"),
+])
+def test_each_refused_change_changes_nothing(school: Path, change: dict[str, object], message: str) -> None:
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian)
+    finally:
+        auth.sign_out(custodian)
+    before = _state(school)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        kw = {"reason": "Phone number changed", **change}
+        name = str(kw.pop("name", "Youth Connect"))
+        with pytest.raises(KnownError, match=message) as caught:
+            referrals.update_agency(custodian, name, **kw)  # type: ignore[arg-type]
+        assert caught.value.message.count(".") <= 2 and "\n" not in caught.value.message
+    finally:
+        auth.sign_out(custodian)
+    assert _state(school) == before
+
+
+def test_only_the_data_custodian_changes_an_agency(school: Path) -> None:
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian)
+    finally:
+        auth.sign_out(custodian)
+    before = _state(school)
+    for name, password in ((PRINCIPAL, PRINCIPAL_PASSWORD), (WELFARE, WELFARE_PASSWORD)):
+        user = signed(school, name, password)
+        try:
+            with pytest.raises(PermissionDenied):
+                referrals.update_agency(user, "Youth Connect", reason="New phone", phone="0399998888")
+            assert referrals.agency_history(user, "Youth Connect") == []
+        finally:
+            auth.sign_out(user)
+    assert _state(school) == before
+
+
+def test_a_sent_referral_keeps_what_it_recorded(school: Path, tmp_path: Path) -> None:
+    key = a_student(school)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian)
+    finally:
+        auth.sign_out(custodian)
+    welfare = signed(school, WELFARE, WELFARE_PASSWORD)
+    try:
+        consent = referrals.record_consent(
+            welfare, key, agency="Youth Connect", purpose="Mentoring", categories=CATS, given_by="parent",
+            giver_name="Sam Parent", date_given=TODAY)
+        rid = referrals.create_referral(welfare, key, agency="Youth Connect", categories=CATS, purpose="Mentoring",
+                                        consent_id=consent, requested_by_agency="attendance_rate")
+    finally:
+        auth.sign_out(welfare)
+    principal = signed(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        referrals.authorise_referral(principal, rid, PRINCIPAL_PASSWORD)
+    finally:
+        auth.sign_out(principal)
+    welfare = signed(school, WELFARE, WELFARE_PASSWORD)
+    try:
+        out = tmp_path / "referral.docx"
+        referrals.send_referral(welfare, rid, out, fmt="docx")
+        sent = out.read_bytes()
+        note_before = referrals.list_file_notes(welfare, student=key)
+    finally:
+        auth.sign_out(welfare)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        referrals.update_agency(custodian, "Youth Connect", reason="New intake line", phone="03 9111 2222",
+                                contact_person="Jo Bloggs")
+        assert referrals.list_file_notes(custodian, student=key) == note_before
+        assert note_before[0].agency == "Youth Connect"
+        assert audit.verify(custodian).intact  # each note's digest still matches
+    finally:
+        auth.sign_out(custodian)
+    assert out.read_bytes() == sent
