@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,16 @@ class _Signals(QObject):
     failed = Signal(object)
     delivered = Signal()  # emitted by the worker last, received on the main thread
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Queued to the main thread (this object lives there), after ``finished``/``failed``.
+        self.delivered.connect(self._delivered, Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _delivered(self) -> None:
+        # released outside any slot of the object being released
+        QTimer.singleShot(0, partial(_release, id(self)))
+
 
 class _Entry:
     """What one task refers to: kept here (on the main thread) until the worker has let go of
@@ -61,18 +72,20 @@ _LIVE: dict[int, _Entry] = {}
 
 def _keep(signals: _Signals, fn: Callable[[Progress], Any], progress: Progress) -> int:
     key = id(signals)
-    entry = _LIVE[key] = _Entry(signals, fn, progress)
-
-    def release() -> None:
-        if entry.let_go.is_set():
-            _LIVE.pop(key, None)
-        else:  # the worker is between its last signal and letting go: a moment
-            QTimer.singleShot(5, release)
-
-    # Queued to the main thread, after ``finished``/``failed``; released outside any slot of
-    # the object being released.
-    signals.delivered.connect(lambda: QTimer.singleShot(0, release), Qt.ConnectionType.QueuedConnection)
+    _LIVE[key] = _Entry(signals, fn, progress)
     return key
+
+
+def _release(key: int) -> None:
+    """On the main thread: forget a delivered task (nothing else refers to its objects then,
+    unless the page that started it still does)."""
+    entry = _LIVE.get(key)
+    if entry is None:
+        return
+    if entry.let_go.is_set():
+        del _LIVE[key]
+    else:  # the worker is between its last signal and letting go: a moment
+        QTimer.singleShot(5, partial(_release, key))
 
 
 def running_tasks() -> int:
@@ -124,10 +137,12 @@ class Job(QObject):
         self.prog = Progress(lambda f, t: signals.progress.emit(f, t))
         self.running = False
 
+    @Slot(object)
     def _done(self, result: object) -> None:
         self.running = False
         self.finished.emit(result)
 
+    @Slot(object)
     def _fail(self, exc: object) -> None:
         self.running = False
         self.failed.emit(exc)
