@@ -57,6 +57,7 @@ def cmd_agencies_update(args: argparse.Namespace, user) -> int:  # type: ignore[
         user, args.name, reason=args.reason, email=args.email, phone=args.phone, fax=args.fax, address=args.address,
         postcode=args.postcode, contact_person=args.contact, ise=args.ise, agreement_ref=args.agreement_ref,
         agreement_start=start, agreement_until=until, agreement_categories=args.agreement_categories,
+        clear_agreement=args.clear_agreement,
     )
     _out(f"agency {agency.id}: {agency.name} changed (data sharing agreement: {agency.agreement_state()}); "
          f"earlier details: 'agencies history {agency.name}'")
@@ -268,6 +269,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--agreement-start", metavar="DD/MM/YYYY")
     p.add_argument("--agreement-until", metavar="DD/MM/YYYY")
     p.add_argument("--agreement-categories", metavar="LIST", help="the categories the agreement covers")
+    p.add_argument("--clear-agreement", action="store_true",
+                   help="remove the agreement (it ended and was not renewed); its details stay in the history")
     p.set_defaults(handler=_with_user(cmd_agencies_update))
     p = asub.add_parser("history", help="the earlier details of an agency: what changed, when, who and why")
     p.add_argument("name", metavar="NAME")

@@ -34,11 +34,30 @@ from mapping_tool.services.context import (
 logger = logging.getLogger(__name__)
 
 FIRST_PSEUDONYM_REVISION = "0008"
+#: Set by the migration to 0008 when the log has entries; removed once they are rewritten.
+PENDING = "audit_pseudonyms_pending"
 
 
-def needed(upgraded_from: str | None) -> bool:
-    """True when the store was just upgraded from a schema older than the pseudonyms."""
-    return upgraded_from is not None and upgraded_from < FIRST_PSEUDONYM_REVISION
+def pending(store: OpenStore) -> bool:
+    """True while entries of an older release wait to be rewritten (checked at every opening,
+    so that a rewrite that could not run, or failed, is tried again)."""
+    with store.read() as session:
+        return session.connection().exec_driver_sql("SELECT 1 FROM setting WHERE key = ?", (PENDING,)).first() is not None
+
+
+def rewrite_if_pending(store: OpenStore, actor: str) -> None:
+    """At opening: rewrite the older release's entries when they are still waiting, and the
+    anchor and the old chain are intact. Never stops the opening: a failure is logged and the
+    rewrite is tried again next time."""
+    if not pending(store):
+        return
+    if store.anchor_broken:
+        logger.warning("older audit entries wait to be rewritten: the anchor does not match the log")
+        return
+    try:
+        pseudonymise_old_entries(store, actor)
+    except Exception:  # noqa: BLE001 - the opening goes on; the marker stays for the next one
+        logger.warning("older audit entries could not be rewritten yet; tried again at the next opening")
 
 
 def _sha256(text: str) -> str:
@@ -137,12 +156,13 @@ def pseudonymise_old_entries(store: OpenStore, actor: str) -> int:
         rows = conn.exec_driver_sql(
             "SELECT id, at, actor, action, object_type, object_id, detail, prev_hash, hash FROM audit_entry ORDER BY id"
         ).all()
-        if not rows:
-            return 0
         start = conn.exec_driver_sql("SELECT prev_hash FROM audit_log_start WHERE id = 1").scalar() or audit_chain.GENESIS
         old = ((r[0], r[7], r[8], audit_fields(r[0], r[1], r[2], r[3], r[4], r[5], r[6])) for r in rows)
         if audit_chain.verify(key, old, start) is not None:
             logger.warning("the audit log is broken: its old entries were left as they are")
+            return 0  # still pending: audit verify reports the broken chain
+        conn.exec_driver_sql("DELETE FROM setting WHERE key = ?", (PENDING,))  # with the rewrite, or nothing to do
+        if not rows:
             return 0
         names = Names(conn)
         sealed = set(int(r[0]) for r in conn.exec_driver_sql("SELECT entry_id FROM audit_resealed").all())
@@ -188,4 +208,4 @@ def old_hashes(conn: Any, ids: list[int]) -> dict[int, str]:
         f"SELECT entry_id, old_hash FROM audit_resealed WHERE entry_id IN ({marks})", tuple(ids)).all()}
 
 
-__all__ = ["modern_detail", "needed", "old_hashes", "pseudonymise_old_entries", "rewrite_entry"]
+__all__ = ["modern_detail", "old_hashes", "pending", "pseudonymise_old_entries", "rewrite_entry", "rewrite_if_pending"]

@@ -187,12 +187,12 @@ def open_with_key(files: StoreFiles, key: bytes, keyfile: KeySlotFile, *, actor:
             raise StoreError(
                 f"The key file in {files.folder} belongs to a different store than {files.db.name}."
             )
-        if upgraded_from is not None:
-            from mapping_tool.services import audit_upgrade
+        from mapping_tool.services import audit_upgrade
 
-            if audit_upgrade.needed(upgraded_from) and not store.anchor_broken:
-                # entries of an older release named students by key: rewritten once, re-linked
-                audit_upgrade.pseudonymise_old_entries(store, actor)
+        # entries of an older release named students by key: rewritten once, re-linked (tried
+        # at every opening until it has been done)
+        audit_upgrade.rewrite_if_pending(store, actor)
+        if upgraded_from is not None:
             with store.write() as session:
                 store.audit(session, actor, "store.upgraded", detail={"from": upgraded_from, "to": migrate.SCHEMA_HEAD})
             if copy is not None:  # counted by the disposal register, aged out like any backup

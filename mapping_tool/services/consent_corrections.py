@@ -115,7 +115,7 @@ def correct_consent(
         for ev in session.execute(select(ConsentEvidence).where(ConsentEvidence.consent_id == old.id)).scalars().all():
             session.add(ConsentEvidence(consent_id=replacement.id, file_name=ev.file_name, sha256=ev.sha256, size=ev.size,
                                         content=ev.content, added_by=ev.added_by, added_at=ev.added_at))
-        old.withdrawn_on = max(now.date(), old.date_given)
+        old.withdrawn_on = max(referrals._today(), old.date_given)  # the school's day, not UTC's
         old.withdrawn_how = f"Recorded in error: replaced by consent {replacement.id}. Reason: {why}"
         old.withdrawn_by = user.username
         old.withdrawn_at = now

@@ -408,6 +408,7 @@ def _student_rows(frame) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-de
     rows = list(_rows(frame, STUDENT_COLUMNS))
     _STUDENT_ROWS.clear()
     _STUDENT_ROWS[id(frame)] = (weakref.ref(frame), rows)
+    weakref.finalize(frame, _STUDENT_ROWS.pop, id(frame), None)  # the rows go with the frame
     return rows
 
 

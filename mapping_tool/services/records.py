@@ -717,7 +717,8 @@ class StudentRecord:
 TITLES = {"am_code": "AM", "pm_code": "PM", "am_approved": "AM approved", "pm_approved": "PM approved",
           "am_source": "AM source", "pm_source": "PM source", "snapshot_id": "Extract", "vsn": "VSN",
           "vcaa_number": "VCAA number", "ema": "EMA/CSEF", "koorie": "Koorie", "in_extract": "In latest extract",
-          "year_semester": "Year and semester", "rule_version": "Rule version"}
+          "year_semester": "Year and semester", "rule_version": "Rule version",
+          "earlier_value": "Old value", "changed_to": "New value"}
 
 
 def _title(column: str) -> str:

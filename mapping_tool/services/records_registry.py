@@ -74,6 +74,13 @@ class StudentTable:
         return f"SELECT {extra}{self.table}.* FROM {self.source} WHERE {self.key} = ? ORDER BY {order}"
 
 
+_CHANGE_VALUE = (
+    "CASE intervention_mapping_change.field "
+    "WHEN 'review_date' THEN CASE WHEN {v} = '' THEN '' ELSE strftime('%d/%m/%Y', {v}) END "
+    "WHEN 'responsible' THEN coalesce((SELECT a.display_name FROM account a WHERE a.username = {v}), {v}) "
+    "ELSE {v} END"
+)
+
 REGISTRY: tuple[StudentTable, ...] = (
     # -- mirrored CASES21 / VASS data -------------------------------------------------------------
     StudentTable("student", MIRRORED, "Identity and placement (as mirrored from CASES21)", order_by="student_key",
@@ -106,11 +113,14 @@ REGISTRY: tuple[StudentTable, ...] = (
     StudentTable("intervention_mapping_change", WELFARE, "Earlier goals, review dates and responsible staff",
                  column="mapping_id", parent="intervention_mapping",
                  changed_column="intervention_mapping_change.changed_at", order_by="mapping_id, id",
-                 hidden_columns=("id", "field"),
+                 hidden_columns=("id", "field", "old_value", "new_value"),
                  extra=(("programme", "(SELECT name FROM intervention_programme p WHERE p.id = intervention_mapping.programme_id)"),
                         ("changed", "CASE intervention_mapping_change.field WHEN 'goal_target' THEN 'goal target' "
                                     "WHEN 'review_date' THEN 'review date' WHEN 'responsible' THEN 'responsible staff member' "
-                                    "ELSE intervention_mapping_change.field END"))),
+                                    "ELSE intervention_mapping_change.field END"),
+                        # review dates as dd/mm/yyyy, staff by name, like the rest of the record
+                        ("earlier_value", _CHANGE_VALUE.format(v="intervention_mapping_change.old_value")),
+                        ("changed_to", _CHANGE_VALUE.format(v="intervention_mapping_change.new_value")))),
     StudentTable("intervention_decision", WELFARE, "Student review meeting decisions", changed_column="decided_at",
                  order_by="decided_at, id", hidden_columns=("programme_id",),
                  extra=(("meeting", "(SELECT m.title FROM intervention_meeting m WHERE m.id = intervention_decision.meeting_id)"),

@@ -301,15 +301,18 @@ def update_agency(
     fax: str | None = None, address: str | None = None, postcode: str | None = None,
     contact_person: str | None = None, ise: str | None = None, agreement_ref: str | None = None,
     agreement_start: date | None = None, agreement_until: date | None = None,
-    agreement_categories: str | Sequence[str] | None = None,
+    agreement_categories: str | Sequence[str] | None = None, clear_agreement: bool = False,
 ) -> AgencyView:
     """The data custodian changes an agency's details (a new phone number, a renewed agreement).
     Each changed field keeps its earlier value, with who, when and why; None leaves a field as it
-    is, an empty text clears it (an agreement clears only as a whole). A refusal changes nothing."""
+    is, an empty text clears it; ``clear_agreement`` removes the agreement as a whole (it ended and
+    was not renewed). A refusal changes nothing."""
     user.require(Role.CUSTODIAN)
     reason = reason.strip()
     if not reason:
         raise UsageError("Say why the agency's details change (a reason is required).")
+    if clear_agreement and any(v is not None for v in (agreement_ref, agreement_start, agreement_until, agreement_categories)):
+        raise UsageError("Either remove the agreement or give its new details, not both.")
     with user.store.write() as session:
         agency = _agency_by_name(session, name)
 
@@ -321,10 +324,11 @@ def update_agency(
             address=pick(address, agency.address), postcode=pick(postcode, agency.postcode),
             fax=pick(fax, agency.fax), ise=pick(ise, agency.ise),
             contact_person=pick(contact_person, agency.contact_person),
-            agreement_ref=pick(agreement_ref, agency.agreement_ref),
-            agreement_start=pick(agreement_start, agency.agreement_start),
-            agreement_until=pick(agreement_until, agency.agreement_end),
-            agreement_categories=pick(agreement_categories, cats.split(agency.agreement_categories)) or None,
+            agreement_ref="" if clear_agreement else pick(agreement_ref, agency.agreement_ref),
+            agreement_start=None if clear_agreement else pick(agreement_start, agency.agreement_start),
+            agreement_until=None if clear_agreement else pick(agreement_until, agency.agreement_end),
+            agreement_categories=None if clear_agreement else (
+                pick(agreement_categories, cats.split(agency.agreement_categories)) or None),
         )
         changed = [f for f in AGENCY_FIELDS if getattr(agency, f) != values[f]]
         if not changed:
@@ -352,11 +356,18 @@ class AgencyChangeView:
     reason: str
 
 
+_ISE_WORDS = {"yes": "a prescribed information sharing entity", "no": "not a prescribed information sharing entity",
+              "unknown": "not known whether a prescribed information sharing entity"}
+
+
 def _shown(field: str, value: str) -> str:
+    """A stored value in words (dates dd/mm/yyyy, categories by their titles)."""
     if field in ("agreement_start", "agreement_end") and value:
         return date.fromisoformat(value).strftime("%d/%m/%Y")
     if field == "agreement_categories":
-        return ", ".join(cats.split(value))
+        return cats.titles(cats.split(value))
+    if field == "ise":
+        return _ISE_WORDS.get(value, value)
     return value
 
 
@@ -367,7 +378,10 @@ def agency_history(user: UserSession, name: str) -> list[AgencyChangeView]:
         agency = _agency_by_name(session, name)
         rows = session.execute(
             select(AgencyChange).where(AgencyChange.agency_id == agency.id).order_by(AgencyChange.id)).scalars()
-        return [AgencyChangeView(_local(c.changed_at), c.changed_by, AGENCY_FIELDS.get(c.field, c.field),
+        names = {a.username: f"{a.display_name} ({a.username})" if a.display_name and a.display_name != a.username
+                 else a.username for a in session.execute(select(Account)).scalars()}
+        return [AgencyChangeView(_local(c.changed_at), names.get(c.changed_by, c.changed_by),
+                                 AGENCY_FIELDS.get(c.field, c.field),
                                  _shown(c.field, c.old_value), _shown(c.field, c.new_value), c.reason) for c in rows]
 
 

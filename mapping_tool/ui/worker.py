@@ -104,7 +104,9 @@ class _Task(QRunnable):
 
     def run(self) -> None:
         entry = _LIVE[self.key]
+        let_go = entry.let_go
         signals, fn, progress = entry.signals, entry.fn, entry.progress
+        del entry  # once let go, the main thread may release it: no reference may stay here
         try:
             try:
                 result = fn(progress)
@@ -117,7 +119,7 @@ class _Task(QRunnable):
             signals.delivered.emit()
         finally:
             del signals, fn, progress
-            entry.let_go.set()
+            let_go.set()
 
 
 class Job(QObject):

@@ -48,7 +48,7 @@ def test_renewing_an_agreement_from_the_command_line(school: dict, capsys, monke
     code, out, err = run(capsys, "--user", CUSTODIAN, "agencies", "history", "Old Partner")
     assert code == 0, err
     lines = out.strip().splitlines()
-    assert len(lines) == 5 and all(f"| {CUSTODIAN} |" in line and line.endswith("| MoU renewed") for line in lines)
+    assert len(lines) == 5 and all(f"| Casey Custodian ({CUSTODIAN}) |" in line and line.endswith("| MoU renewed") for line in lines)
     assert "phone: 03 9000 0001 -> 03 9222 3333" in out
     assert "contact person: (none) -> Jo Bloggs" in out
     assert "agreement reference: MoU-0 -> MoU-2027" in out

@@ -65,7 +65,7 @@ def test_renewing_an_ended_agreement_lets_a_referral_be_made_again(school: Path)
             ("agreement start", f"{TODAY - timedelta(days=500):%d/%m/%Y}", f"{TODAY:%d/%m/%Y}"),
             ("agreement end", f"{TODAY - timedelta(days=1):%d/%m/%Y}", f"{until:%d/%m/%Y}"),
         ]
-        assert {(c.changed_by, c.reason) for c in history} == {(CUSTODIAN, "Agreement renewed for 2027")}
+        assert {(c.changed_by, c.reason) for c in history} == {(f"Casey Custodian ({CUSTODIAN})", "Agreement renewed for 2027")}
         entries = [e for e in audit.entries(custodian) if e.action == "agency.changed"]
         assert len(entries) == 1
         assert json.loads(entries[0].detail)["fields"] == ["phone", "agreement_ref", "agreement_start", "agreement_end"]
@@ -106,6 +106,7 @@ def _state(folder: Path) -> tuple[object, ...]:
     ({"agreement_start": TODAY + timedelta(days=900)}, "end date is before its start"),
     ({"phone": "03 9000 0000"}, "Nothing to change"),
     ({"name": "No Such Agency", "phone": "0399998888"}, "There is no agency 'No Such Agency'"),
+    ({"clear_agreement": True, "agreement_ref": "MoU-9"}, "Either remove the agreement or give its new details"),
 ])
 def test_each_refused_change_changes_nothing(school: Path, change: dict[str, object], message: str) -> None:
     custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
@@ -142,6 +143,38 @@ def test_only_the_data_custodian_changes_an_agency(school: Path) -> None:
         finally:
             auth.sign_out(user)
     assert _state(school) == before
+
+
+def test_an_agreement_that_was_not_renewed_is_removed_and_kept_in_the_history(school: Path) -> None:
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian, agreement_ref="MoU-1", agreement_until=TODAY + timedelta(days=30), agreement_categories=CATS)
+        view = referrals.update_agency(custodian, "Youth Connect", reason="Not renewed", clear_agreement=True)
+        shown = {c.field: (c.old_value, c.new_value) for c in referrals.agency_history(custodian, "Youth Connect")}
+    finally:
+        auth.sign_out(custodian)
+    assert view.agreement_ref == "" and view.agreement_end is None and view.agreement_categories == ()
+    assert view.agreement_state() == "none recorded"
+    assert shown["agreement reference"] == ("MoU-1", "")
+    assert shown["agreement end"] == (f"{TODAY + timedelta(days=30):%d/%m/%Y}", "")
+
+
+def test_the_history_is_in_words(school: Path) -> None:
+    from referral_forms import categories as cats
+
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian, ise="unknown", agreement_categories=CATS)
+        referrals.update_agency(custodian, "Youth Connect", reason="Agreement widened", ise="yes",
+                                agreement_categories=CATS + ",literacy")
+        shown = {c.field: (c.old_value, c.new_value) for c in referrals.agency_history(custodian, "Youth Connect")}
+    finally:
+        auth.sign_out(custodian)
+    old, new = cats.split(CATS), cats.split(CATS + ",literacy")
+    assert shown["agreement categories"] == (cats.titles(old), cats.titles(new))
+    assert "attendance_rate" not in shown["agreement categories"][1]  # titles, not codes
+    assert shown["prescribed information sharing entity"] == (
+        "not known whether a prescribed information sharing entity", "a prescribed information sharing entity")
 
 
 def test_a_sent_referral_keeps_what_it_recorded(school: Path, tmp_path: Path) -> None:

@@ -215,6 +215,9 @@ def test_a_changed_goal_keeps_its_earlier_value_on_the_panel_and_the_record(scho
         row = dict(zip(section.headers, section.rows[0], strict=True))
         assert (row["Programme"], row["Changed"], row["Old value"], row["New value"], row["Reason"]) == (
             "Breakfast club", "goal target", "85", "90", "Entered 85 by mistake")
+        later = dict(zip(section.headers, section.rows[1], strict=True))  # dates as a school writes them
+        assert (later["Changed"], later["Old value"], later["New value"]) == (
+            "review date", "", f"{date.today() + timedelta(days=30):%d/%m/%Y}")
         assert section.note == records.SECTION_NOTES["intervention_mapping_change"]
         mirrored = [s for s in record.sections if s.title.startswith(("Identity", "Attendance"))]
         assert mirrored and all("corrections are made in CASES21" in s.note and "next refresh" in s.note for s in mirrored)

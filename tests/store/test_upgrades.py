@@ -361,6 +361,45 @@ def test_a_broken_old_chain_is_left_as_it_was(tmp_path: Path) -> None:
     assert [tuple(r) for r in rows] == [tuple(e) for e in before]  # not laundered by a re-link
     assert sealed == 0
     assert not result.intact and result.entry_id == 11
+    conn = _raw(folder)
+    try:  # still waiting, and left alone again at the next opening
+        assert conn.execute("SELECT value FROM setting WHERE key = 'audit_pseudonyms_pending'").fetchone() is not None
+    finally:
+        conn.close()
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    auth.sign_out(user)
+    _keys, again = _fixture_audit(folder)
+    assert again[: len(before)] == before
+
+
+def test_a_rewrite_that_failed_is_tried_again_at_the_next_opening(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import audit_upgrade
+
+    folder = _copy_fixture(tmp_path)
+    keys, before = _fixture_audit(folder)
+    real = audit_upgrade.pseudonymise_old_entries
+
+    def fails(store, actor):  # type: ignore[no-untyped-def]
+        raise OSError("the disk was full")
+
+    monkeypatch.setattr(audit_upgrade, "pseudonymise_old_entries", fails)
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)  # the opening goes on
+    auth.sign_out(user)
+    _keys, after_first = _fixture_audit(folder)
+    assert any(k in f"{e[1]} {e[2]}" for e in after_first for k in keys)  # not yet rewritten
+    monkeypatch.setattr(audit_upgrade, "pseudonymise_old_entries", real)
+    user = auth.sign_in(folder, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        assert audit.verify(user).intact
+    finally:
+        auth.sign_out(user)
+    _keys, after = _fixture_audit(folder)
+    assert not any(k in f"{e[1]} {e[2]}" for e in after for k in keys)
+    conn = _raw(folder)
+    try:
+        assert conn.execute("SELECT value FROM setting WHERE key = 'audit_pseudonyms_pending'").fetchone() is None
+    finally:
+        conn.close()
 
 
 def test_the_copy_taken_before_the_upgrade_is_recorded_and_ages_out(tmp_path: Path) -> None:

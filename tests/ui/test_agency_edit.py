@@ -103,7 +103,7 @@ def test_the_custodian_renews_an_agreement_and_sees_the_earlier_details(qtbot, l
         ["Agreement reference", "MoU-1", "MoU-2"],
         ["Agreement end", f"{TODAY + timedelta(days=300):%d/%m/%Y}", f"{until:%d/%m/%Y}"],
     ]
-    assert all(r[0] == f"{TODAY:%d/%m/%Y}" and r[1] == CUSTODIAN and r[5] == "Agreement renewed" for r in rows)  # type: ignore[union-attr]
+    assert all(r[0] == f"{TODAY:%d/%m/%Y}" and r[1] == f"Casey Custodian ({CUSTODIAN})" and r[5] == "Agreement renewed" for r in rows)  # type: ignore[union-attr]
 
 
 def test_cancelling_changes_nothing_and_others_only_read_the_history(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]

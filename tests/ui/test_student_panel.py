@@ -203,3 +203,19 @@ def test_panel_inputs_are_named(qtbot, login) -> None:  # type: ignore[no-untype
     welfare = login(WELFARE)
     panel = _panel(qtbot, welfare, next(r for r in _rows(welfare) if r["tier"])["student_key"])
     assert unnamed_inputs(panel) == []
+
+
+def test_a_change_of_responsible_staff_names_the_people_and_dates_read_as_a_school_writes_them() -> None:
+    from datetime import datetime as _dt
+    from types import SimpleNamespace
+
+    from mapping_tool.ui.pages.student_panel import _change_text
+
+    names = {"pat": "Pat Principal", "wren": "Wren Welfare"}
+    staff = SimpleNamespace(what="responsible staff member", field="responsible", old="pat", new="wren",
+                            changed_at=_dt(2026, 11, 30, 1, 0), reason="")
+    assert "was Pat Principal, changed to Wren Welfare" in _change_text(staff, "Casey Custodian", names.get)
+    review = SimpleNamespace(what="review date", field="review_date", old="", new="2027-02-14",
+                             changed_at=_dt(2026, 11, 30, 1, 0), reason="Term 1")
+    assert "was not set, changed to 14/02/2027" in _change_text(review, "Casey Custodian", names.get)
+    assert _change_text(review, "Casey Custodian").endswith("(reason: Term 1)")

@@ -16,7 +16,14 @@ from mapping_tool.ui import worker
 
 
 class _Payload:
-    """Something a task's closure holds (a page, a session...)."""
+    """Something a task's closure holds (a page, a session...); records the thread that lets
+    go of it last."""
+
+    def __del__(self) -> None:
+        _FREED_ON.append(threading.current_thread())
+
+
+_FREED_ON: list[threading.Thread] = []
 
 
 def test_the_result_arrives_on_the_main_thread_and_the_task_is_let_go(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -42,6 +49,7 @@ def test_the_result_arrives_on_the_main_thread_and_the_task_is_let_go(qtbot) -> 
     qtbot.waitUntil(lambda: worker.running_tasks() == 0, timeout=5000)
     gc.collect()
     assert held() is None  # nothing keeps the closure's objects once delivered
+    assert _FREED_ON[-1] is threading.main_thread()
 
 
 def test_a_failure_is_delivered_too(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -77,3 +85,4 @@ def test_a_task_that_outlives_its_page_is_let_go_on_the_main_thread(qtbot) -> No
     qtbot.waitUntil(lambda: worker.running_tasks() == 0, timeout=5000)
     gc.collect()
     assert signals() is None and held() is None
+    assert _FREED_ON[-1] is threading.main_thread()  # let go on the main thread, not the pool's

@@ -155,10 +155,11 @@ def _change_value(field: str, value: str) -> str:
     return value
 
 
-def _change_text(c: Any, by: str) -> str:
+def _change_text(c: Any, by: str, name: Any = str) -> str:
     """An earlier value of a participation, in words: "Goal target was 85, changed to 90 on
-    01/12/2026 by pat (reason: ...)"."""
-    text = (f"{c.what.capitalize()} was {_change_value(c.field, c.old)}, changed to {_change_value(c.field, c.new)} "
+    01/12/2026 by Pat Smith (reason: ...)"; ``name`` turns a user name into the person's name."""
+    old, new = (name(v) if c.field == "responsible" and v else v for v in (c.old, c.new))
+    text = (f"{c.what.capitalize()} was {_change_value(c.field, old)}, changed to {_change_value(c.field, new)} "
             f"on {local_time(c.changed_at)[:10]} by {by}")
     return text + (f" (reason: {c.reason})" if c.reason else "")
 
@@ -523,7 +524,7 @@ class StudentPanel(QWidget):
             if m.goal_text:
                 parts.append(f"Goal: {escape(m.goal_text)}")
             for c in m.changes:  # issue 10 s 3: a changed goal keeps its earlier value visible
-                parts.append(f"<small>{escape(_change_text(c, self._name(c.changed_by)))}</small>")
+                parts.append(f"<small>{escape(_change_text(c, self._name(c.changed_by), self._name))}</small>")
             e = evaluations.get(m.id)
             if e is not None:
                 if e.before is not None and e.after is not None:
