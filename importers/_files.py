@@ -481,30 +481,39 @@ def read_csv_columns(
     def parse(encoding: str, errors: str = "strict") -> pd.DataFrame:
         if not positions:
             return pd.DataFrame(index=pd.RangeIndex(0))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            return pd.read_csv(
-                path,
-                sep=sep,
-                header=0 if header else None,
-                usecols=positions,
-                # Every cell stays the exact text of the file: object holds the same Python
-                # strings as dtype=str (no inference, and with na_filter off no NA at all:
-                # "NA" and "Null" are names) without pandas 3's extra pass over every string
-                # (0.5 s per million rows). "category" only where inference is harmless.
-                dtype=(
-                    {p: ("category" if p in cats else np.dtype(object)) for p in positions}
-                    if cats
-                    else object
-                ),
-                keep_default_na=False,
-                na_filter=False,
-                index_col=False,
-                encoding="utf-8" if encoding == "utf-8-sig" else encoding,
-                encoding_errors=errors,
-                engine="c",
-                skip_blank_lines=True,
-            )
+        def read(dtype: Any) -> pd.DataFrame:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                return pd.read_csv(
+                    path,
+                    sep=sep,
+                    header=0 if header else None,
+                    usecols=positions,
+                    dtype=dtype,
+                    keep_default_na=False,
+                    na_filter=False,
+                    index_col=False,
+                    encoding="utf-8" if encoding == "utf-8-sig" else encoding,
+                    encoding_errors=errors,
+                    engine="c",
+                    skip_blank_lines=True,
+                )
+
+        # Every cell stays the exact text of the file: object holds the same Python strings as
+        # dtype=str (no inference, and with na_filter off no NA at all: "NA" and "Null" are
+        # names) without pandas 3's extra pass over every string (0.5 s per million rows).
+        # "category" only where inference is harmless.
+        if not cats:
+            return read(object)
+        try:
+            return read({p: ("category" if p in cats else np.dtype(object)) for p in positions})
+        except IndexError:
+            # pandas 3.1 fails on categorical columns of a file with a header and no rows (a
+            # school without SXABCONV records): read as text, and only an empty table that way
+            frame = read(object)
+            if len(frame):
+                raise
+            return frame.astype({frame.columns[i]: "category" for i, p in enumerate(positions) if p in cats})
 
     def facts_now() -> FileFacts:
         return future.result() if future is not None else scan_file(path, width_sep)

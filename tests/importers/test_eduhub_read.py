@@ -496,3 +496,16 @@ def test_calendar_is_read_when_present(school: School, folder: Path) -> None:
         "term": "1",
     }
     assert "KCC_8123.csv" in [f.name for f in extract.files]
+
+
+def test_a_table_with_a_header_and_no_rows_reads_as_empty(tmp_path: Path) -> None:
+    """pandas 3.1 fails on categorical columns of a header-only file (a school with no SXABCONV
+    records): the table reads as empty, its categorical columns kept as categories."""
+    from importers._files import read_csv_table
+
+    path = tmp_path / "SXABCONV_8123.csv"
+    path.write_bytes(b"SXABCONV_ID,STKEY,ABSENCE_DATE,AM_TYPE,PM_TYPE\r\n")
+    got = read_csv_table(path, "SXABCONV", ["STKEY", "ABSENCE_DATE", "AM_TYPE"], categorical=["ABSENCE_DATE", "AM_TYPE"])
+    assert list(got.frame.columns) == ["STKEY", "ABSENCE_DATE", "AM_TYPE"]
+    assert len(got.frame) == 0
+    assert str(got.frame["AM_TYPE"].dtype) == "category" and got.frame["STKEY"].dtype == object
