@@ -44,11 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: Sequence[str], *, parser: argparse.ArgumentParser | None = None) -> int:
+def run(argv: Sequence[str], *, parser: argparse.ArgumentParser | None = None, own_process: bool = False) -> int:
+    """Run one command. ``own_process``: the command is the whole process (``mapping-tool ...``),
+    so what it loads lives until it exits (see ``_common._loading_for_good``)."""
     from mapping_tool.logging_setup import setup_logging
 
     parser = parser or build_parser()
     args = parser.parse_args(list(argv))
+    args.own_process = own_process
     setup_logging(console=False)
     if not getattr(args, "handler", None):
         parser.print_help()

@@ -16,11 +16,15 @@ Writes are atomic: a temp file in the same folder, fsync, then rename over the o
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import secrets
 import tempfile
+import threading
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,9 +93,76 @@ def new_master_key() -> bytes:
     return secrets.token_bytes(KEY_BYTES)
 
 
-def derive_wrapping_key(secret: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> bytes:
+#: The salt an attempt for an unknown account derives with, so that it takes as long as a real one.
+DUMMY_SALT = b"\x00" * 16
+
+#: Derivations started ahead of need (see ``derive_ahead``): a keyed digest of the inputs -> the
+#: key to come. Each is taken once; the digest's key lives only in this process.
+_AHEAD: dict[bytes, Future[bytes]] = {}
+_AHEAD_LOCK = threading.Lock()
+_AHEAD_KEY = secrets.token_bytes(32)
+
+
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     """scrypt over the UTF-8 secret; cryptography's Scrypt has no 32 MiB cap, unlike hashlib."""
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret.encode("utf-8"))
+
+
+def _ahead_id(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    text = b"|".join((secret.encode("utf-8"), salt.hex().encode("ascii"), str(n).encode(), str(r).encode(), str(p).encode()))
+    return hmac.new(_AHEAD_KEY, text, hashlib.sha256).digest()
+
+
+def derive_ahead(secret: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> None:
+    """Start deriving on another thread; ``derive_wrapping_key`` with the same inputs takes the
+    result. scrypt leaves the interpreter free, so a command loads the store's modules meanwhile
+    instead of waiting ~0.4 s for the key and then ~0.5 s for the modules. The parameters come
+    from a slot that passed ``KeySlotFile.load``'s bounds; the key is only used, as before, after
+    the sign-in lock and lockout checks."""
+    ident = _ahead_id(secret, salt, n, r, p)
+    future: Future[bytes] = Future()
+    with _AHEAD_LOCK:
+        if ident in _AHEAD:
+            return
+        _AHEAD[ident] = future
+
+    def work() -> None:
+        try:
+            future.set_result(_scrypt(secret, salt, n, r, p))
+        except BaseException as exc:  # handed to whoever takes the result
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="key-derivation", daemon=True).start()
+
+
+def derive_for_sign_in_ahead(keys: Path, username: str, secret: str) -> None:
+    """Start the derivation a sign-in as ``username`` will do (the dummy one for an unknown
+    account). A key file that cannot be read starts nothing: the sign-in reports it."""
+    try:
+        keyfile = KeySlotFile.load(keys)
+    except (KeyFileError, OSError):
+        return
+    slot = keyfile.user_slot(username.strip())
+    if slot is None:
+        derive_ahead(secret, DUMMY_SALT)
+    else:
+        derive_ahead(secret, slot.salt, slot.n, slot.r, slot.p)
+
+
+def forget_ahead() -> None:
+    """Drop every derivation started ahead and not taken (a locked account, an unknown key
+    file): a thread still running finishes into nothing."""
+    with _AHEAD_LOCK:
+        _AHEAD.clear()
+
+
+def derive_wrapping_key(secret: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> bytes:
+    """scrypt over the UTF-8 secret, or the result of a ``derive_ahead`` with the same inputs."""
+    with _AHEAD_LOCK:
+        future = _AHEAD.pop(_ahead_id(secret, salt, n, r, p), None) if _AHEAD else None
+    if future is not None:
+        return future.result()
+    return _scrypt(secret, salt, n, r, p)
 
 
 @dataclass

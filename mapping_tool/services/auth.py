@@ -19,7 +19,13 @@ from mapping_tool.errors import (
 )
 from mapping_tool.paths import check_store_location
 from mapping_tool.security import passwords, signin_state
-from mapping_tool.security.keyslots import KeySlotFile, Slot, derive_wrapping_key, new_master_key
+from mapping_tool.security.keyslots import (
+    DUMMY_SALT,
+    KeySlotFile,
+    Slot,
+    derive_wrapping_key,
+    new_master_key,
+)
 from mapping_tool.security.roles import Role
 from mapping_tool.security.signin_state import SignInState
 from mapping_tool.services.context import OpenStore, UserSession, load_school, utcnow
@@ -30,7 +36,6 @@ from mapping_tool.store.models import Account, School
 logger = logging.getLogger(__name__)
 
 WRONG_CREDENTIALS = "The user name or password is not correct."
-_DUMMY_SLOT_SALT = b"\x00" * 16
 
 
 @dataclass(frozen=True)
@@ -245,7 +250,7 @@ def sign_in(folder: Path, username: str, password: str) -> UserSession:
     with signin_state.locked(folder) as state:
         slot = keyfile.user_slot(username.strip())
         if slot is None:
-            derive_wrapping_key(password, _DUMMY_SLOT_SALT)  # same time as a real attempt
+            derive_wrapping_key(password, DUMMY_SALT)  # same time as a real attempt
             _record_event(state, folder, "sign-in.failed", "(unknown user)")
             raise AuthenticationError(WRONG_CREDENTIALS)
         who = slot.label.casefold()
