@@ -28,7 +28,6 @@ from mapping_tool.security.roles import Role
 from mapping_tool.store import db
 from mapping_tool.store.files import StoreFiles
 from mapping_tool.store.models import Account, AuditEntry, School
-from mapping_tool.store.models_records import AuditResealed
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +199,10 @@ class OpenStore:
             if stored == anchor["last_hash"]:
                 return True
             # an anchor written before the entries of an older release were rewritten (see
-            # services/audit_upgrade.py), when the program stopped before writing the new one
+            # services/audit_upgrade.py), when the program stopped before writing the new one;
+            # the records models load only then (35 ms a command would otherwise pay)
+            from mapping_tool.store.models_records import AuditResealed
+
             old = session.execute(
                 select(AuditResealed.old_hash).where(AuditResealed.entry_id == int(anchor["last_id"]))
             ).scalar()

@@ -623,6 +623,24 @@ def _replace(conn, table: str, columns: Sequence[str], frame, frame_columns: Seq
     conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", _rows(frame, frame_columns))
 
 
+#: The records an attendance row can come from (a constant written into SQL must be one of them).
+_SOURCES = frozenset({"SXAB", "SXABCONV"})
+
+
+def _single_source(series) -> str | None:  # type: ignore[no-untyped-def]
+    """The one source record a whole column names, or None when it varies (or is anything else)."""
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        if len(codes) and codes.min() == codes.max() >= 0:
+            value = series.cat.categories[codes[0]]
+            return value if value in _SOURCES else None
+        return None
+    distinct = pd.unique(series.to_numpy(dtype=object))
+    return distinct[0] if len(distinct) == 1 and distinct[0] in _SOURCES else None
+
+
 def _load_attendance(conn, frame, progress) -> None:  # type: ignore[no-untyped-def]
     """Bulk load in (student, date) order into the WITHOUT ROWID table, in chunks so that
     Cancel is honoured and progress moves. Inside the import's transaction."""
@@ -635,11 +653,19 @@ def _load_attendance(conn, frame, progress) -> None:  # type: ignore[no-untyped-
     if isinstance(keys.dtype, pd.CategoricalDtype):  # sort by the key's text, the table's order
         frame = frame.assign(student_key=keys.cat.reorder_categories(sorted(keys.cat.categories)))
     frame = frame.sort_values(["student_key", "date"], kind="stable")
-    sql = f"INSERT INTO attendance ({', '.join(ATTENDANCE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    # A source column holding one record name throughout (SXAB when no SXABCONV row was used, the
+    # usual case) goes into the statement as a constant: two values fewer to bind for each row.
+    values = {c: "?" for c in ATTENDANCE_COLUMNS}
+    for column in ("am_source", "pm_source"):
+        single = _single_source(frame[column])
+        if single is not None:
+            values[column] = f"'{single}'"
+    bound = [c for c in ATTENDANCE_COLUMNS if values[c] == "?"]
+    sql = f"INSERT INTO attendance ({', '.join(ATTENDANCE_COLUMNS)}) VALUES ({', '.join(values.values())})"
     chunk = 200_000
     for start in range(0, total, chunk):
         part = frame.iloc[start:start + chunk]
-        conn.executemany(sql, _rows(part, ATTENDANCE_COLUMNS))
+        conn.executemany(sql, _rows(part, bound))
         end = min(total, start + chunk)
         progress.report(0.25 + 0.5 * end / total, f"Saving attendance ({end:,} of {total:,} rows)")
         _check_cancel(progress)
