@@ -56,7 +56,7 @@ from referral_forms.render import (
     file_notes_html,
     form_html,
 )
-from referral_forms.rules import CONSENT, EXCEPTIONS, ISE_VALUES, add_months
+from referral_forms.rules import CONSENT, EXCEPTIONS, ISE_SENTENCES, ISE_VALUES, add_months
 
 logger = logging.getLogger(__name__)
 
@@ -356,10 +356,6 @@ class AgencyChangeView:
     reason: str
 
 
-_ISE_WORDS = {"yes": "a prescribed information sharing entity", "no": "not a prescribed information sharing entity",
-              "unknown": "not known whether a prescribed information sharing entity"}
-
-
 def _shown(field: str, value: str) -> str:
     """A stored value in words (dates dd/mm/yyyy, categories by their titles)."""
     if field in ("agreement_start", "agreement_end") and value:
@@ -367,7 +363,7 @@ def _shown(field: str, value: str) -> str:
     if field == "agreement_categories":
         return cats.titles(cats.split(value))
     if field == "ise":
-        return _ISE_WORDS.get(value, value)
+        return ISE_SENTENCES.get(value, value)
     return value
 
 

@@ -174,7 +174,7 @@ def test_the_history_is_in_words(school: Path) -> None:
     assert shown["agreement categories"] == (cats.titles(old), cats.titles(new))
     assert "attendance_rate" not in shown["agreement categories"][1]  # titles, not codes
     assert shown["prescribed information sharing entity"] == (
-        "not known whether a prescribed information sharing entity", "a prescribed information sharing entity")
+        "not known whether a prescribed CISS/FVISS information sharing entity", "a prescribed CISS/FVISS information sharing entity")
 
 
 def test_a_sent_referral_keeps_what_it_recorded(school: Path, tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ from mapping_tool.ui.errors import show_error
 from mapping_tool.ui.save_dialog import SaveTarget, ask_save_path
 from mapping_tool.ui.table_models import RowsTableModel
 from referral_forms.categories import CATEGORIES, ON_REQUEST, TITLES
-from referral_forms.rules import EXCEPTIONS
+from referral_forms.rules import EXCEPTIONS, ISE_CHOICES
 from referral_forms.status import STATUSES
 from referral_forms.status import TITLES as STATUS_TITLES
 
@@ -226,7 +226,7 @@ class AgencyDialog(QDialog):
         self.address, self.postcode, self.contact = QLineEdit(), QLineEdit(), QLineEdit()
         self.postcode.setMaxLength(4)
         self.ise = QComboBox()
-        for value, text in (("unknown", "Not known"), ("yes", "Yes: a prescribed CISS/FVISS entity"), ("no", "No")):
+        for value, text in ISE_CHOICES.items():
             self.ise.addItem(text, value)
         self.agreement_ref = QLineEdit()
         self.agreement_ref.setPlaceholderText("e.g. MoU 2026-03 (leave empty if none)")
