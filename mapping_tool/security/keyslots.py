@@ -137,10 +137,11 @@ def derive_ahead(secret: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R,
 
 def derive_for_sign_in_ahead(keys: Path, username: str, secret: str) -> None:
     """Start the derivation a sign-in as ``username`` will do (the dummy one for an unknown
-    account). A key file that cannot be read starts nothing: the sign-in reports it."""
+    account). A key file that cannot be read, for whatever reason, starts nothing: the sign-in
+    reads it again and reports what is wrong."""
     try:
         keyfile = KeySlotFile.load(keys)
-    except (KeyFileError, OSError):
+    except Exception:  # noqa: BLE001  (only a head start: never the place that reports)
         return
     slot = keyfile.user_slot(username.strip())
     if slot is None:
