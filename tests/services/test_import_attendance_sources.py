@@ -10,23 +10,8 @@ import pandas as pd
 import pytest
 
 import importers
-from importers.demo import generate_demo_extract
 from mapping_tool.services import imports
-from tests.services.test_imports import EXTRACT_DATE, edit_table
-
-
-@pytest.fixture(scope="module")
-def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("eduhub") / "eduhub"
-    generate_demo_extract(folder, students=60, school_number="8123", extract_date=EXTRACT_DATE, years=1, seed=11)
-    return folder
-
-
-@pytest.fixture
-def extract(demo_extract: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "eduhub"
-    shutil.copytree(demo_extract, target)
-    return target
+from tests.services.test_imports import edit_table
 
 
 def _stored(user) -> dict[tuple[str, str], tuple[str, str]]:  # type: ignore[no-untyped-def]

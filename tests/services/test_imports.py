@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,26 +23,12 @@ from mapping_tool import cli
 from mapping_tool.errors import StoreError
 from mapping_tool.services import imports
 from mapping_tool.store.models import AuditEntry, Snapshot, Student
+from tests.services.conftest import EXTRACT_DATE
 from tests.support import CUSTODIAN, CUSTODIAN_PASSWORD, HGT, HGT_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTRACT_DATE = date(2026, 9, 18)
 MIRROR_TABLES = ("student", "attendance", "year_level", "home_group", "house", "absence_type", "strand_result",
                  "domain_result", "snapshot", "snapshot_student", "import_finding", "vass_result")
-
-
-@pytest.fixture(scope="module")
-def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("eduhub") / "eduhub"
-    generate_demo_extract(folder, students=60, school_number="8123", extract_date=EXTRACT_DATE, years=1, seed=11)
-    return folder
-
-
-@pytest.fixture
-def extract(demo_extract: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "eduhub"
-    shutil.copytree(demo_extract, target)
-    return target
 
 
 def edit_table(folder: Path, name: str, change: Callable[[list[dict[str, str]]], list[dict[str, str]]]) -> None:
