@@ -24,15 +24,15 @@ EXCEPTIONS: dict[str, str] = {
 }
 SCHEMES = ("ciss", "fviss")
 BASES = (CONSENT, *EXCEPTIONS)
-ISE_VALUES = ("yes", "no", "unknown")
-#: An agency's standing under CISS/FVISS, one wording everywhere: as a choice in a list, and in
-#: a sentence ("the agency is ...", an agency's history).
-ISE_CHOICES = {"unknown": "Not known", "yes": "Yes: a prescribed CISS/FVISS entity", "no": "No"}
+#: An agency's standing under CISS/FVISS, one wording everywhere: in a sentence ("the agency
+#: is ...", an agency's history) and as a choice in a list; the values kept are their keys.
 ISE_SENTENCES = {
     "yes": "a prescribed CISS/FVISS information sharing entity",
     "no": "not a prescribed CISS/FVISS information sharing entity",
     "unknown": "not known whether a prescribed CISS/FVISS information sharing entity",
 }
+ISE_VALUES = tuple(ISE_SENTENCES)
+ISE_CHOICES = {"unknown": "Not known", "yes": "Yes: a prescribed CISS/FVISS entity", "no": "No"}
 GIVERS = ("student", "parent", "guardian")
 METHODS = ("written", "verbal")
 MAX_TEXT = 2000
