@@ -27,21 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         return gui_main(argv)
     code = run(argv, parser=parser, own_process=own_process)
     if own_process:
-        _spare_the_last_collection()
+        from mapping_tool.cli._common import spare_the_last_collection
+
+        spare_the_last_collection()
     return code
-
-
-def _spare_the_last_collection() -> None:
-    """A headless command is done and its store closed (sign-out closes every connection): garbage
-    is collected once now, so anything that cleans up when collected does, and the rest is frozen.
-    The interpreter's exit then skips the full collection over every loaded module (0.2 s after
-    an import, as much as a quarter of a small command), memory the operating system takes back
-    anyway. Exit handlers (logging, temporary folders) still run as usual. Only when the process
-    is the command: a program calling ``main(argv)`` keeps its collector as it was."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
 
 
 def gui_main(argv: list[str] | None = None) -> int:
