@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -21,42 +20,25 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "tangerine-orbit-lantern-57"
+# the same store set-up, password, bytecode folder and CPU count as the import benchmark
+from import_bench import INIT, PASSWORD, PYCACHE, _children_cpu
 
-INIT = r"""
-import sys
-from datetime import date
-from pathlib import Path
-from mapping_tool.services import auth
-auth.init_store(Path(sys.argv[1]), auth.InitRequest("8123", "Bench", "P", date(2026, 1, 1), "custodian", sys.argv[2],
-                "velvet harbour quietly juggles seven comets"))
-"""
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(tree: Path, logs: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tree),
-        "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "smt-bench-pycache"),
-        "MAPPING_TOOL_PASSWORD": PASSWORD,
-        "MAPPING_TOOL_LOG_DIR": logs,
-    }
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONPYCACHEPREFIX": str(PYCACHE),
+           "MAPPING_TOOL_PASSWORD": PASSWORD, "MAPPING_TOOL_LOG_DIR": logs}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def timed(tree: Path, store: Path, logs: str, work: Path) -> tuple[float, float]:
-    cpu0, t0 = _cpu(), time.perf_counter()
+    cpu0, t0 = _children_cpu(), time.perf_counter()
     # run from a neutral folder: ``-m`` puts the current folder first on the path
     done = subprocess.run([sys.executable, "-m", "mapping_tool", "--store", str(store), "--user", "custodian", "user", "list"],
                           env=_env(tree, logs), cwd=work, capture_output=True, text=True)
-    seconds, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if done.returncode or "custodian" not in done.stdout:
         raise SystemExit(done.stderr or done.stdout)
     return seconds, cpu
