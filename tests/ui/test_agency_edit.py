@@ -131,3 +131,23 @@ def test_cancelling_changes_nothing_and_others_only_read_the_history(qtbot, logi
     monkeypatch.setattr(page_module.AgencyHistoryDialog, "show_for", classmethod(lambda cls, p, n, c: shown.append(len(c))))
     page.agency_history()
     assert shown == [0]
+
+
+def test_tab_leaves_the_earlier_details_table_for_close(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    change = SimpleNamespace(changed_at=date(2026, 12, 1), changed_by="Casey Custodian (custodian)", field="phone",
+                             old_value="03 5441 0000", new_value="03 5441 1234", reason="New number")
+    dialog = page_module.AgencyHistoryDialog("Headspace Bendigo", [change, change])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.table.tabKeyNavigation()
+    dialog.table.setFocus()
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Tab)
+    assert not dialog.table.hasFocus()
+    focused = dialog.focusWidget()
+    assert isinstance(focused, QPushButton) and focused.text() == "Close"

@@ -369,6 +369,7 @@ class AgencyHistoryDialog(QDialog):
         layout.addWidget(heading)
         self.table = QTableWidget(len(changes), len(self.HEADERS))
         self.table.setAccessibleName("Changes to the agency's details")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setHorizontalHeaderLabels(self.HEADERS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
