@@ -78,6 +78,9 @@ class FormData:
     risk_assessment: str = ""  # FVISS: any risk assessment or safety plan
     stale_reason: str = ""
     preview: bool = False
+    sent_on: date | None = None  # a copy of the form as sent on this day (read later; nothing is sent again)
+    sent_note: int | None = None  # the file note of that disclosure
+    times_sent: int = 1  # how many times the referral was sent (the copy is of one of them)
 
 
 def _category_rows(on: Sequence[str]) -> list[list[dict[str, Any]]]:
@@ -97,6 +100,9 @@ def form_html(data: FormData) -> str:
     """The Attachment 3 form followed by the "Information provided" page."""
     return str(_template("referral_form.html").render(
         preview=data.preview,
+        sent_on=data.sent_on,
+        sent_note=data.sent_note,
+        times_sent=data.times_sent,
         school_name=data.school_name,
         referral_number=data.referral_number,
         agency=data.agency,
@@ -168,9 +174,10 @@ class FileNoteData:
     corrects: int | None = None
     text: str = ""
     risk_assessment: str = ""
+    agency_details: tuple[tuple[str, str], ...] = ()  # (field, value) as the form gave them; () before 0011
 
     def canonical(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "created_at": self.created_at.isoformat(timespec="seconds"),
             "student_key": self.student_key,
@@ -192,6 +199,9 @@ class FileNoteData:
             "text": self.text,
             "risk_assessment": self.risk_assessment,
         }
+        if self.agency_details:  # only then: a note written before they were kept hashes as it did
+            out["agency_details"] = [list(v) for v in self.agency_details]
+        return out
 
     def digest(self) -> str:
         """SHA-256 of the note's content: kept in the audit chain, so an edited note is found."""

@@ -648,6 +648,11 @@ class ReferralRow:
     sensitive: bool
     purpose: str | None  # None when a sensitive referral's purpose is withheld from this reader
     restricted: bool = False
+    sent_at: datetime | None = None  # UTC, when its form was last sent (its latest file note); None if never
+
+    @property
+    def was_sent(self) -> bool:
+        return self.sent_at is not None
 
     @property
     def status_title(self) -> str:
@@ -824,17 +829,24 @@ def list_referrals(user: UserSession, *, student: str | None = None, audit: bool
         students.get_student(user, key, audit=False)
     visible = _visible_keys(user)
     restricted = user.role is Role.HOME_GROUP_TEACHER
+    last_sent = (
+        select(FileNote.referral_id.label("referral_id"), func.max(FileNote.created_at).label("sent_at"))
+        .where(FileNote.referral_id.is_not(None), FileNote.corrects.is_(None))
+        .group_by(FileNote.referral_id)
+        .subquery()
+    )
     with user.store.read() as session:
         query = (
-            select(Referral, Agency.name, Student.first_name, Student.surname, Student.year_level)
+            select(Referral, Agency.name, Student.first_name, Student.surname, Student.year_level, last_sent.c.sent_at)
             .join(Agency, Agency.id == Referral.agency_id)
             .outerjoin(Student, Student.student_key == Referral.student_key)
+            .outerjoin(last_sent, last_sent.c.referral_id == Referral.id)
             .order_by(Referral.id.desc())
         )
         if key:
             query = query.where(Referral.student_key == key)
         rows = []
-        for ref, agency_name, first, surname, year in session.execute(query).all():
+        for ref, agency_name, first, surname, year, sent_at in session.execute(query).all():
             if visible is not None and ref.student_key not in visible:
                 continue
             name = f"{first or ''} {surname or ''}".strip()
@@ -847,7 +859,7 @@ def list_referrals(user: UserSession, *, student: str | None = None, audit: bool
             rows.append(ReferralRow(
                 ref.id, ref.student_key, name, year or "", agency_name, cats.split(ref.categories), ref.basis,
                 ref.status, ref.requested_by, ref.requested_at, ref.authorised_by, ref.status_at, ref.sensitive,
-                ref.purpose if _may_read_sensitive(user, ref) else None,
+                ref.purpose if _may_read_sensitive(user, ref) else None, sent_at=sent_at,
             ))
     if audit:
         with user.store.write() as session:
@@ -1027,19 +1039,116 @@ def _form_data(session: Any, user: UserSession, ref: Referral, *, preview: bool,
     return data, values, extract_date
 
 
-def preview_html(user: UserSession, referral_id: int) -> str:
-    """The form as it would be sent, marked as a preview. Writes no file note (nothing left the school)."""
+# The agency's details on the form: each AgencyBlock field with the Agency column it is read from.
+_BLOCK_FIELDS = (("email", "email"), ("phone", "phone"), ("fax", "fax"), ("address", "address"),
+                 ("postcode", "postcode"), ("contact", "contact_person"))
+
+
+def _block_details(block: AgencyBlock) -> tuple[tuple[str, str], ...]:
+    """What a file note keeps of the agency's details: exactly those the form gave."""
+    return tuple((field, str(getattr(block, field))) for field, _ in _BLOCK_FIELDS)
+
+
+def _agency_as_sent(session: Any, note: FileNote) -> AgencyBlock:
+    """The agency's details as the form of this disclosure gave them. A note keeps them (since
+    0011); for an earlier note they are today's details with every change made after the note
+    undone, from the agency's history (to the second: a change in the very second of the sending
+    counts as after it)."""
+    if note.agency_details:
+        kept = {str(k): str(v) for k, v in json.loads(note.agency_details)}
+        return AgencyBlock(note.agency_name, **{field: kept.get(field, "") for field, _ in _BLOCK_FIELDS})
+    agency = session.get(Agency, note.agency_id) if note.agency_id is not None else None
+    if agency is None:
+        return AgencyBlock(note.agency_name)
+    values = {column: _stored_text(getattr(agency, column)) for _, column in _BLOCK_FIELDS}
+    later = session.execute(
+        select(AgencyChange).where(AgencyChange.agency_id == agency.id, AgencyChange.changed_at > note.created_at)
+        .order_by(AgencyChange.id.desc())
+    ).scalars()
+    for change in later:  # newest first: each field ends at its value before the first change after the note
+        if change.field in values:
+            values[change.field] = change.old_value
+    return AgencyBlock(note.agency_name, **{field: values[column] for field, column in _BLOCK_FIELDS})
+
+
+def _sent_form_data(session: Any, user: UserSession, ref: Referral, note: FileNote, times_sent: int) -> FormData:
+    """The form of one disclosure as it was sent: from its file note (categories, values, basis,
+    views, extract date, the agency's details, who sent it and when) and from the referral, which
+    does not change once authorised. Nothing is read from the student's record or the agency's
+    details as they are today."""
+    recorded = _note_data(note)
+    consent = None
+    if note.consent_id is not None:
+        c = session.get(ConsentRecord, note.consent_id)
+        if c is not None:
+            consent = ConsentBlock(c.id, f"{c.given_by} ({c.giver_name})", c.date_given, c.expires, c.method, c.purpose)
+    sent_at = _local(note.created_at)
+    return FormData(
+        referral_number=str(ref.id),
+        school_name=user.store.school.school_name if user.store.school else "",
+        agency=_agency_as_sent(session, note),
+        categories=recorded.categories, other_text=ref.other_text, basis=note.basis, grounds=note.grounds,
+        purpose=ref.purpose,
+        authoriser=_person(session, note.authorised_by, ref.authorised_at, True) if note.authorised_by else PersonBlock(""),
+        requester=_person(session, ref.requested_by, ref.requested_at),
+        values=recorded.values, extract_date=note.extract_date,
+        generated_by=_person(session, note.disclosed_by, None).name, generated_at=sent_at, consent=consent,
+        views_sought=note.views_sought, views_note=note.views_note, risk_assessment=note.risk_assessment,
+        stale_reason=ref.stale_reason, sent_on=sent_at.date(), sent_note=note.id, times_sent=times_sent,
+    )
+
+
+@dataclass(frozen=True)
+class ReferralForm:
+    """A referral's form to read. Once the referral was sent: a copy of the form as sent
+    (``sent_at`` and ``note_id`` say which disclosure); before: a preview of the form as it would
+    be sent now. Neither writes a file note."""
+
+    html: str
+    sent_at: datetime | None = None  # local time of the disclosure the copy shows
+    note_id: int | None = None
+
+    @property
+    def is_copy(self) -> bool:
+        return self.note_id is not None
+
+
+def form_view(user: UserSession, referral_id: int, *, note_id: int | None = None) -> ReferralForm:
+    """A sent referral's form as it was sent (the latest disclosure, or the one of ``note_id``),
+    else the preview of today's form. Reading it is recorded in the audit log."""
     user.require(*DRAFTERS)
     with user.store.read() as session:
         ref = _referral_for_user(session, user, referral_id)
         if not _may_read_sensitive(user, ref):
             raise PermissionDenied("This referral is labelled sensitive; ask its author or the welfare team.")
-        data, _, _ = _form_data(session, user, ref, preview=True, stale_reason=ref.stale_reason)
+        sent = list(session.execute(
+            select(FileNote).where(FileNote.referral_id == ref.id, FileNote.corrects.is_(None)).order_by(FileNote.id)
+        ).scalars())
+        if note_id is None:
+            note = sent[-1] if sent else None
+        else:
+            note = next((n for n in sent if n.id == note_id), None)
+            if note is None:
+                raise UsageError(f"File note {note_id} is not a disclosure of referral {referral_id}.")
+        if note is None:
+            data, _, _ = _form_data(session, user, ref, preview=True, stale_reason=ref.stale_reason)
+            view = ReferralForm(form_html(data))
+        else:
+            data = _sent_form_data(session, user, ref, note, len(sent))
+            view = ReferralForm(form_html(data), data.generated_at, note.id)
         key = ref.student_key
+    detail: dict[str, Any] = {"referral": referral_id}
+    if view.note_id is not None:
+        detail["copy_of_note"] = view.note_id
     with user.store.write() as session:
-        user.store.audit(session, user.username, "referral.previewed", object_type="student", object_id=key,
-                         detail={"referral": referral_id})
-    return form_html(data)
+        user.store.audit(session, user.username, "referral.previewed", object_type="student", object_id=key, detail=detail)
+    return view
+
+
+def preview_html(user: UserSession, referral_id: int) -> str:
+    """The form to read: a preview marked as such before the referral is sent, a copy of the form
+    as sent once it was (``form_view``). Writes no file note (nothing leaves the school)."""
+    return form_view(user, referral_id).html
 
 
 @dataclass(frozen=True)
@@ -1080,7 +1189,7 @@ def _disclose(
             authorised_by=ref.authorised_by, basis=ref.basis, consent_id=ref.consent_id, grounds=ref.grounds,
             categories=cats.split(ref.categories), values=values, views_sought=ref.views_sought,
             views_note=ref.views_note, extract_date=extract_date, kind=kind, document_sha256=digest,
-            risk_assessment=ref.risk_assessment,
+            risk_assessment=ref.risk_assessment, agency_details=_block_details(data.agency),
         )
         now = utcnow()
         if ref.status == st.AUTHORISED:
@@ -1158,6 +1267,7 @@ def _note_data(n: FileNote) -> FileNoteData:
         document_sha256=n.document_sha256, document_kind=n.document_kind, referral_id=n.referral_id,
         views_sought=n.views_sought, views_note=n.views_note, extract_date=n.extract_date, corrects=n.corrects, text=n.text,
         risk_assessment=n.risk_assessment,
+        agency_details=tuple(tuple(v) for v in json.loads(n.agency_details)) if n.agency_details else (),  # type: ignore[misc]
     )
 
 
@@ -1165,7 +1275,7 @@ def _write_note(session: Any, user: UserSession, *, student_key: str, agency: Ag
                 authorised_by: str, basis: str, consent_id: int | None, grounds: str, categories: Sequence[str],
                 values: Sequence[tuple[str, str]], views_sought: bool | None, views_note: str,
                 extract_date: date | None, kind: str, document_sha256: str, corrects: int | None = None,
-                text: str = "", risk_assessment: str = "") -> int:
+                text: str = "", risk_assessment: str = "", agency_details: Sequence[tuple[str, str]] = ()) -> int:
     note = FileNote(
         created_at=utcnow().replace(microsecond=0), student_key=student_key, agency_id=agency.id if agency else None,
         agency_name=agency.name if agency else "", referral_id=referral_id, disclosed_by=user.username,
@@ -1173,6 +1283,7 @@ def _write_note(session: Any, user: UserSession, *, student_key: str, agency: Ag
         categories=cats.join(categories), values_json=json.dumps([list(v) for v in values], ensure_ascii=False),
         views_sought=views_sought, views_note=views_note, extract_date=extract_date, document_kind=kind,
         document_sha256=document_sha256, corrects=corrects, text=text, risk_assessment=risk_assessment, note_sha256="",
+        agency_details=json.dumps([list(v) for v in agency_details], ensure_ascii=False) if agency_details else "",
     )
     session.add(note)
     session.flush()
@@ -1368,6 +1479,6 @@ __all__ = [
     "AgencyChangeView", "ReferralError", "ReferralRow", "add_agency", "agency_history", "update_agency", "authorise_referral", "check_file_notes", "correct_file_note",
     "file_note_ids", "record_disposed_file_notes", "rekey_file_notes", "restate_file_note_digests",
     "create_referral", "export_file_notes", "list_agencies", "list_consents", "list_file_notes", "list_referrals",
-    "preview_html", "print_referral", "record_consent", "send_referral", "set_designated", "set_status",
+    "ReferralForm", "form_view", "preview_html", "print_referral", "record_consent", "send_referral", "set_designated", "set_status",
     "withdraw_consent",
 ]

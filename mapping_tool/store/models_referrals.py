@@ -147,6 +147,9 @@ class FileNote(Base):
     corrects: Mapped[int | None] = mapped_column(ForeignKey("file_note.id"), nullable=True)
     text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     note_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The agency's details as the form gave them ([field, value] pairs), so a copy of a sent form
+    # shows where it went even after the agency's details change; "" in notes written before 0011.
+    agency_details: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
 
 class AgencyChange(Base):

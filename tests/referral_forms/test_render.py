@@ -58,3 +58,24 @@ def test_file_note_digest_changes_with_any_field() -> None:
 
     assert note.digest() == dataclasses.replace(note).digest()
     assert note.digest() != dataclasses.replace(note, values=(("Student Name", "Eve"),)).digest()
+
+
+def test_a_copy_of_a_sent_form_says_when_it_was_sent_and_is_no_preview() -> None:
+    html = form_html(data(sent_on=date(2026, 12, 1), sent_note=12))
+    assert "Copy of the form sent on 01/12/2026 (file note 12). It shows the agency's details" in html
+    assert "PREVIEW" not in html and html.count("Copy of the form sent on 01/12/2026") == 2  # both pages
+    again = form_html(data(sent_on=date(2026, 12, 1), sent_note=14, times_sent=2))
+    assert "(file note 14; the referral was sent 2 times)" in again
+    assert "Copy of the form" not in form_html(data()) and "Copy of the form" not in form_html(data(preview=True))
+
+
+def test_the_agency_details_a_note_keeps_are_in_its_digest_and_an_older_note_hashes_as_before() -> None:
+    import dataclasses
+
+    note = FileNoteData(1, datetime(2026, 12, 1, 9, 30), "ABC0001", "Youth Connect", "welfare", "principal", "consent", 3, "",
+                        ("student_name",), (("Student Name", "Ava"),), "ab" * 32, "pdf", 7, None, "", date(2026, 11, 28))
+    assert "agency_details" not in note.canonical()  # a note written before they were kept: its digest is unchanged
+    kept = dataclasses.replace(note, agency_details=(("phone", "03 9000 0000"),))
+    assert kept.canonical()["agency_details"] == [["phone", "03 9000 0000"]]
+    assert kept.digest() != note.digest()
+    assert kept.digest() != dataclasses.replace(kept, agency_details=(("phone", "03 9111 2222"),)).digest()

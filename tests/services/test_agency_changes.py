@@ -216,3 +216,125 @@ def test_a_sent_referral_keeps_what_it_recorded(school: Path, tmp_path: Path) ->
     finally:
         auth.sign_out(custodian)
     assert out.read_bytes() == sent
+
+
+def _sent(school: Path, tmp_path: Path, name: str = "first.docx") -> tuple[int, int]:  # (referral, file note)
+    key = a_student(school)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian, contact_person="Alex Intake")
+        rid = referrals.create_referral(custodian, key, agency="Youth Connect", categories="student_name",
+                                        purpose="Urgent support", basis="serious-threat", grounds="Threat to safety disclosed")
+        referrals.authorise_referral(custodian, rid, CUSTODIAN_PASSWORD)
+        return rid, referrals.send_referral(custodian, rid, tmp_path / name, fmt="docx").note_id
+    finally:
+        auth.sign_out(custodian)
+
+
+def _new_details(custodian) -> None:  # type: ignore[no-untyped-def]
+    referrals.update_agency(custodian, "Youth Connect", reason="New intake line", phone="03 9111 2222",
+                            email="new-intake@yc.org.au", contact_person="Jo Bloggs")
+
+
+def test_a_sent_referral_shows_the_agency_details_it_was_sent_with(school: Path, tmp_path: Path) -> None:
+    rid, note_id = _sent(school, tmp_path)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        _new_details(custodian)
+        html = referrals.preview_html(custodian, rid)
+        (note,) = referrals.list_file_notes(custodian, audit=False)
+        assert audit.verify(custodian).intact
+    finally:
+        auth.sign_out(custodian)
+    assert f"Copy of the form sent on {TODAY:%d/%m/%Y} (file note {note_id})" in html and "PREVIEW" not in html
+    assert "03 9000 0000" in html and "intake@yc.org.au" in html and "Alex Intake" in html
+    assert "03 9111 2222" not in html and "new-intake@yc.org.au" not in html and "Jo Bloggs" not in html
+    assert dict(note.agency_details) == {"email": "intake@yc.org.au", "phone": "03 9000 0000", "fax": "",
+                                         "address": "1 Main St, Melbourne", "postcode": "3000", "contact": "Alex Intake"}
+
+
+def test_an_unsent_referral_still_previews_the_agency_details_of_today(school: Path) -> None:
+    key = a_student(school)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian)
+        draft = referrals.create_referral(custodian, key, agency="Youth Connect", categories="student_name",
+                                          purpose="Urgent support", basis="serious-threat", grounds="Safety", draft=True)
+        authorised = referrals.create_referral(custodian, key, agency="Youth Connect", categories="student_name",
+                                               purpose="Urgent support", basis="serious-threat", grounds="Safety")
+        referrals.authorise_referral(custodian, authorised, CUSTODIAN_PASSWORD)
+        _new_details(custodian)
+        for rid in (draft, authorised):
+            view = referrals.form_view(custodian, rid)
+            assert not view.is_copy and view.sent_at is None
+            assert "PREVIEW: not sent" in view.html and "Copy of the form" not in view.html
+            assert "03 9111 2222" in view.html and "new-intake@yc.org.au" in view.html and "Jo Bloggs" in view.html
+            assert "03 9000 0000" not in view.html
+        assert not any(r.was_sent for r in referrals.list_referrals(custodian, student=key))
+        read = [json.loads(e.detail) for e in audit.entries(custodian, action="referral.previewed")]
+        assert sorted(d["referral"] for d in read) == [draft, authorised] and not any("copy_of_note" in d for d in read)
+    finally:
+        auth.sign_out(custodian)
+
+
+def test_each_sending_keeps_the_agency_details_it_went_with(school: Path, tmp_path: Path) -> None:
+    rid, first = _sent(school, tmp_path)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        _new_details(custodian)
+        second = referrals.send_referral(custodian, rid, tmp_path / "again.docx", fmt="docx").note_id
+        latest = referrals.form_view(custodian, rid)
+        earlier = referrals.form_view(custodian, rid, note_id=first)
+        with pytest.raises(KnownError, match=f"File note 999 is not a disclosure of referral {rid}"):
+            referrals.form_view(custodian, rid, note_id=999)
+        fixed = referrals.correct_file_note(custodian, first, "Sent by email, not post.")
+        with pytest.raises(KnownError, match="is not a disclosure"):  # a correction is not a sending
+            referrals.form_view(custodian, rid, note_id=fixed)
+        assert referrals.form_view(custodian, rid).note_id == second
+        assert audit.verify(custodian).intact
+    finally:
+        auth.sign_out(custodian)
+    assert latest.note_id == second and "03 9111 2222" in latest.html and "03 9000 0000" not in latest.html
+    assert f"(file note {second}; the referral was sent 2 times)" in latest.html
+    assert earlier.note_id == first and "03 9000 0000" in earlier.html and "03 9111 2222" not in earlier.html
+
+
+def test_a_note_written_before_the_details_were_kept_reads_them_from_the_agency_history(
+    school: Path, tmp_path: Path, store_key: bytes
+) -> None:
+    """Notes written before schema 0011 have no agency details: the copy takes today's details and
+    undoes each change made after the note (the history keeps every earlier value)."""
+    from mapping_tool.store import db
+    from mapping_tool.store.files import StoreFiles
+
+    rid, _ = _sent(school, tmp_path)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    conn.execute("UPDATE file_note SET agency_details = ''")  # as an older note is (audit verify is not the point here)
+    conn.commit()
+    conn.close()
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        _new_details(custodian)
+        referrals.update_agency(custodian, "Youth Connect", reason="Another new line", phone="03 9222 3333")
+        html = referrals.preview_html(custodian, rid)
+    finally:
+        auth.sign_out(custodian)
+    assert "03 9000 0000" in html and "intake@yc.org.au" in html and "Alex Intake" in html
+    assert not any(new in html for new in ("03 9111 2222", "03 9222 3333", "new-intake@yc.org.au", "Jo Bloggs"))
+
+
+def test_audit_verify_finds_the_agency_details_of_a_note_edited(school: Path, tmp_path: Path, store_key: bytes) -> None:
+    from mapping_tool.store import db
+    from mapping_tool.store.files import StoreFiles
+
+    _, note_id = _sent(school, tmp_path)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    conn.execute("UPDATE file_note SET agency_details = replace(agency_details, '03 9000 0000', '03 9111 2222')")
+    conn.commit()
+    conn.close()
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        result = audit.verify(custodian)
+    finally:
+        auth.sign_out(custodian)
+    assert not result.intact and f"file note {note_id} was changed" in result.problem

@@ -78,6 +78,11 @@ def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, 
     page = _page(qtbot, login(PRINCIPAL))
     page.referral_view.selectRow(0)
     assert page.authorise_button.isEnabled() and not page.pdf_button.isEnabled()
+    # before it is sent, the form is a preview of today's form, marked and writing no file note
+    assert page.preview_button.text() == "Pre&view"
+    page.preview()
+    assert page.preview_dialog.windowTitle() == f"Preview of referral {school['referral']} (not sent; no file note)"
+    page.preview_dialog.close()
     monkeypatch.setattr(page_module.PasswordDialog, "ask", classmethod(lambda cls, parent, rid: PRINCIPAL_PASSWORD))
     page.authorise()
     assert "is authorised" in page.message.text()
@@ -95,10 +100,13 @@ def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, 
     assert "Information disclosed" in page.note_detail.text()
     page.note_agency.setCurrentIndex(page.note_agency.findData("Youth Connect"))
     assert page.note_model.rowCount() == 1
-    # the preview is marked and writes no file note
+    # once sent, the same button shows a copy of the form as sent, marked with the day, and writes no file note
     page.referral_view.selectRow(0)
+    assert page.preview_button.text() == "&View sent form" and "Last sent" in page.detail.text()
     page.preview()
-    assert "not sent" in page.preview_dialog.windowTitle()
+    note_id = page.note_model.row_at(0).id
+    assert page.preview_dialog.windowTitle() == (
+        f"Copy of referral {school['referral']} as sent on {TODAY:%d/%m/%Y} (file note {note_id}; nothing is sent again)")
     page.preview_dialog.close()
     assert table_counts(school["folder"], store_key)["file_note"] == before + 1
     # a correction is a new note pointing at the old one

@@ -3,7 +3,9 @@ file notes of disclosures; the referral wizard (also opened from the student pan
 
 Everything goes through ``mapping_tool.services.referrals`` (policy + audit). Saving the PDF or
 Word file, or printing, is the disclosure: the service writes the file note in the same
-transaction. The preview is marked as a preview and writes none.
+transaction. Before a referral is sent, Preview shows today's form marked as a preview; once it
+was sent, View sent form shows a copy of the form as it was sent (the agency's details and the
+values its file note recorded), marked with the day it was sent. Neither writes a file note.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ logger = logging.getLogger(__name__)
 BASIS_TITLES = {"consent": "Consent", **{k: v for k, v in EXCEPTIONS.items()}}
 SHORT_BASIS = {"consent": "Consent", "serious-threat": "Serious threat", "required-by-law": "Required by law",
                "law-enforcement": "Law enforcement", "ciss": "CISS", "fviss": "FVISS"}
+# The one button reads the form: a preview before the referral is sent, a copy of the form as sent after.
+PREVIEW_TEXT, VIEW_SENT_TEXT = "Pre&view", "&View sent form"
 
 
 def _local(when: datetime | None) -> str:
@@ -826,7 +830,9 @@ class ReferralsPage(QWidget):
         tab_layout = QVBoxLayout(tab)
         buttons = QHBoxLayout()
         self.new_button = QPushButton("&New referral…")
-        self.preview_button = QPushButton("Pre&view")
+        self.preview_button = QPushButton(VIEW_SENT_TEXT)
+        self.preview_button.setMinimumWidth(self.preview_button.sizeHint().width())  # the longer label: no jump
+        self.preview_button.setText(PREVIEW_TEXT)
         self.authorise_button = QPushButton("&Authorise…")
         self.pdf_button = QPushButton("Save &PDF…")
         self.docx_button = QPushButton("Save &Word…")
@@ -985,6 +991,10 @@ class ReferralsPage(QWidget):
             self.authorise_button.setEnabled(row.status == "awaiting_authorisation" and not own and self.session.role in (
                 Role.CUSTODIAN, Role.PRINCIPAL, Role.WELFARE))
             self.authorise_button.setToolTip("Another authoriser must authorise your own request." if own else "")
+            self.preview_button.setText(VIEW_SENT_TEXT if row.was_sent else PREVIEW_TEXT)
+            self.preview_button.setToolTip(
+                "A copy of the form as it was sent: the agency's details and the information on the day it was sent."
+                if row.was_sent else "The form as it would be sent today, marked as a preview.")
             sendable = row.status in ("authorised", "sent", "acknowledged", "accepted")
             for b in (self.pdf_button, self.docx_button, self.print_button):
                 b.setEnabled(sendable)
@@ -993,8 +1003,10 @@ class ReferralsPage(QWidget):
                 f"<b>Referral {row.id}</b> · {escape(row.student_name)} to {escape(row.agency)} · "
                 f"{escape(BASIS_TITLES.get(row.basis, row.basis))} · {escape(row.status_title)}<br>"
                 f"Information: {escape(_cats(row.categories))}<br>Purpose: {escape(purpose)}"
+                + (f"<br>Last sent {_local(row.sent_at)}" if row.was_sent else "")
             )
         else:
+            self.preview_button.setText(PREVIEW_TEXT)
             self.detail.setText("Select a referral to preview, authorise or send it." if not self.teacher else "")
 
     def _filter_notes(self, *_: Any) -> None:
@@ -1029,20 +1041,26 @@ class ReferralsPage(QWidget):
         if row is None:
             return
         try:
-            html = referrals.preview_html(self.session, row.id)
+            view = referrals.form_view(self.session, row.id)
         except KnownError as exc:
             show_error(self, exc)
             return
-        self._show_preview(html, row.id)
+        self._show_preview(view, row.id)
 
-    def _show_preview(self, html: str, referral_id: int) -> None:
+    def _show_preview(self, view: Any, referral_id: int) -> None:
+        """``view``: a ``referrals.ReferralForm`` (a preview, or a copy of the form as sent)."""
         from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
         from mapping_tool.ui.forms import print_form
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintPreviewDialog(printer, self)
-        dialog.setWindowTitle(f"Preview of referral {referral_id} (not sent; no file note)")
+        if view.is_copy:
+            dialog.setWindowTitle(f"Copy of referral {referral_id} as sent on {view.sent_at:%d/%m/%Y} "
+                                  f"(file note {view.note_id}; nothing is sent again)")
+        else:
+            dialog.setWindowTitle(f"Preview of referral {referral_id} (not sent; no file note)")
+        html = view.html
         dialog.paintRequested.connect(lambda p: print_form(html, p))
         self.preview_dialog = dialog
         dialog.open()
