@@ -718,7 +718,24 @@ TITLES = {"am_code": "AM", "pm_code": "PM", "am_approved": "AM approved", "pm_ap
           "am_source": "AM source", "pm_source": "PM source", "snapshot_id": "Extract", "vsn": "VSN",
           "vcaa_number": "VCAA number", "ema": "EMA/CSEF", "koorie": "Koorie", "in_extract": "In latest extract",
           "year_semester": "Year and semester", "rule_version": "Rule version",
-          "earlier_value": "Old value", "changed_to": "New value"}
+          "earlier_value": "Old value", "changed_to": "New value",
+          "values_json": "Information given", "agency_details": "Agency's details as sent"}
+
+#: Columns kept as JSON lists of [name, value] pairs (a file note's disclosed information and the
+#: agency's details it went to), shown one "name: value" per line; the agency's by the form's words.
+_PAIR_COLUMNS = frozenset({"values_json", "agency_details"})
+_AGENCY_DETAIL_WORDS = {"email": "Email", "phone": "Phone", "fax": "Fax", "address": "Address", "postcode": "Postcode",
+                        "contact": "Contact person"}
+
+
+def _pairs(column: str, value: Any) -> Any:
+    try:
+        pairs = json.loads(value) if value else []
+        if column == "agency_details":  # a detail the agency did not have was not on the form
+            pairs = [(_AGENCY_DETAIL_WORDS.get(name, name), shown) for name, shown in pairs if shown]
+        return "\n".join(f"{name}: {shown}" for name, shown in pairs)
+    except (TypeError, ValueError):
+        return value
 
 
 def _title(column: str) -> str:
@@ -746,6 +763,8 @@ def _shown_value(table: str, conn: Any) -> Callable[[str, Any], Any]:
             return absences.get(value, value)
         if column == "snapshot_id":
             return extracts.get(value, value)
+        if column in _PAIR_COLUMNS:
+            return _pairs(column, value)
         return _cell(value)
 
     return shown

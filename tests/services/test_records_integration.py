@@ -382,3 +382,26 @@ def test_file_note_digests_restated_before_old_audit_entries_go_keep_the_notes_c
             assert referrals.check_file_notes(session) == (ids["correction"], f"file note {ids['correction']} was changed after it was written")
     finally:
         auth.sign_out(custodian)
+
+
+def test_a_file_note_in_the_students_record_reads_as_words_not_json(school: Path, tmp_path: Path) -> None:
+    """The information a file note says was given, and the agency's details it went to, read one
+    "name: value" per line in the student's record (access requests, transfers), never as JSON."""
+    custodian = auth.sign_in(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    principal = auth.sign_in(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        key = _two_students(custodian)[0]
+        _welfare_records(custodian, principal, key, "Zqxwords", tmp_path)
+        record = records.build_record(custodian, key, purpose="Access request", with_access=False)
+    finally:
+        auth.sign_out(principal)
+        auth.sign_out(custodian)
+    section = next(s for s in record.sections if s.title == "File notes of disclosures")
+    given = section.headers.index("Information given")
+    sent_to = section.headers.index("Agency's details as sent")
+    sent = next(row for row in section.rows if row[given])  # the disclosure (its correction gives nothing)
+    assert "[" not in sent[given] and '"' not in sent[given]
+    assert sent[given].splitlines()[1].startswith("Year Level: Year ")
+    assert sent[given].splitlines()[0].startswith("Student Name: ")
+    assert sent[sent_to].splitlines() == ["Email: intake@yc.org.au", "Phone: 03 9000 0000", "Address: 1 Main St, Melbourne",
+                                          "Postcode: 3000"]
