@@ -57,7 +57,7 @@ def cmd_agencies_update(args: argparse.Namespace, user) -> int:  # type: ignore[
         user, args.name, reason=args.reason, email=args.email, phone=args.phone, fax=args.fax, address=args.address,
         postcode=args.postcode, contact_person=args.contact, ise=args.ise, agreement_ref=args.agreement_ref,
         agreement_start=start, agreement_until=until, agreement_categories=args.agreement_categories,
-        clear_agreement=args.clear_agreement,
+        clear_agreement=args.clear_agreement, new_name=args.new_name,
     )
     _out(f"agency {agency.id}: {agency.name} changed (data sharing agreement: {agency.agreement_state()}); "
          f"earlier details: 'agencies history {agency.name}'")
@@ -258,6 +258,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = asub.add_parser("update", help="change an agency's details or renew its agreement (earlier values are kept)")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why the details change")
+    p.add_argument("--new-name", metavar="TEXT",
+                   help="the agency's new name (referrals and consents follow it; file notes keep the name they were sent under)")
     p.add_argument("--email")
     p.add_argument("--phone")
     p.add_argument("--fax", help="an empty value clears it")

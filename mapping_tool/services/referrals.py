@@ -281,7 +281,7 @@ def add_agency(
 
 # The fields of an agency a change may touch, in the order they are shown, with the words a school uses.
 AGENCY_FIELDS = {
-    "email": "email", "phone": "phone", "fax": "fax", "address": "address", "postcode": "postcode",
+    "name": "name", "email": "email", "phone": "phone", "fax": "fax", "address": "address", "postcode": "postcode",
     "contact_person": "contact person", "ise": "prescribed information sharing entity",
     "agreement_ref": "agreement reference", "agreement_start": "agreement start",
     "agreement_end": "agreement end", "agreement_categories": "agreement categories",
@@ -302,11 +302,13 @@ def update_agency(
     contact_person: str | None = None, ise: str | None = None, agreement_ref: str | None = None,
     agreement_start: date | None = None, agreement_until: date | None = None,
     agreement_categories: str | Sequence[str] | None = None, clear_agreement: bool = False,
+    new_name: str | None = None,
 ) -> AgencyView:
-    """The data custodian changes an agency's details (a new phone number, a renewed agreement).
-    Each changed field keeps its earlier value, with who, when and why; None leaves a field as it
-    is, an empty text clears it; ``clear_agreement`` removes the agreement as a whole (it ended and
-    was not renewed). A refusal changes nothing."""
+    """The data custodian changes an agency's details (a new name, a new phone number, a renewed
+    agreement). Each changed field keeps its earlier value, with who, when and why; None leaves a
+    field as it is, an empty text clears it; ``clear_agreement`` removes the agreement as a whole
+    (it ended and was not renewed). Referrals and consents follow a renamed agency (they hold it by
+    its number); file notes keep the name the form went out under. A refusal changes nothing."""
     user.require(Role.CUSTODIAN)
     reason = reason.strip()
     if not reason:
@@ -320,7 +322,7 @@ def update_agency(
             return old if new is None else new
 
         values = _agency_fields(
-            name=agency.name, email=pick(email, agency.email), phone=pick(phone, agency.phone),
+            name=pick(new_name, agency.name), email=pick(email, agency.email), phone=pick(phone, agency.phone),
             address=pick(address, agency.address), postcode=pick(postcode, agency.postcode),
             fax=pick(fax, agency.fax), ise=pick(ise, agency.ise),
             contact_person=pick(contact_person, agency.contact_person),
@@ -333,6 +335,12 @@ def update_agency(
         changed = [f for f in AGENCY_FIELDS if getattr(agency, f) != values[f]]
         if not changed:
             raise UsageError(f"Nothing to change: the details given are those {agency.name} already has.")
+        earlier_name = agency.name
+        name_key = values["name"].casefold()
+        if name_key != agency.name_key:
+            if session.execute(select(Agency.id).where(Agency.name_key == name_key)).first():
+                raise UsageError(f"Another agency is already called {values['name']}: choose another name.")
+            agency.name_key = name_key
         now = utcnow()
         for field in changed:
             session.add(AgencyChange(
@@ -341,8 +349,11 @@ def update_agency(
             ))
             setattr(agency, field, values[field])
         session.flush()
+        detail: dict[str, Any] = {"name": agency.name, "fields": changed}
+        if agency.name != earlier_name:
+            detail["earlier_name"] = earlier_name
         user.store.audit(session, user.username, "agency.changed", object_type="agency", object_id=str(agency.id),
-                         detail={"name": agency.name, "fields": changed})
+                         detail=detail)
         return _agency_view(agency)
 
 
@@ -390,6 +401,15 @@ def list_agencies(user: UserSession) -> list[AgencyView]:
 def _agency_by_name(session: Any, name: str) -> Agency:
     agency = session.execute(select(Agency).where(Agency.name_key == name.strip().casefold())).scalar_one_or_none()
     if agency is None:
+        renamed = session.execute(
+            select(AgencyChange, Agency.name).join(Agency, Agency.id == AgencyChange.agency_id)
+            .where(AgencyChange.field == "name", func.lower(AgencyChange.old_value) == name.strip().lower())
+            .order_by(AgencyChange.id.desc())
+        ).first()
+        if renamed is not None:
+            change, now_called = renamed
+            raise UsageError(f"There is no agency '{name.strip()}' in the register: it was renamed {now_called} on "
+                             f"{_local(change.changed_at):%d/%m/%Y}.")
         raise UsageError(f"There is no agency '{name.strip()}' in the register (agencies list).")
     return agency  # type: ignore[no-any-return]
 

@@ -72,6 +72,8 @@ def test_renewing_an_agreement_from_the_command_line(school: dict, capsys, monke
     (CUSTODIAN, CUSTODIAN_PASSWORD, "end date is before its start", ("--reason", "r", "--agreement-start", "01/01/2099")),
     (CUSTODIAN, CUSTODIAN_PASSWORD, "dd/mm/yyyy", ("--reason", "r", "--agreement-until", "31/02/2027")),
     (CUSTODIAN, CUSTODIAN_PASSWORD, "Nothing to change", ("--reason", "r", "--phone", "03 9000 0000")),
+    (CUSTODIAN, CUSTODIAN_PASSWORD, "Another agency is already called old partner", ("--reason", "r", "--new-name", "old partner")),
+    (CUSTODIAN, CUSTODIAN_PASSWORD, "An agency needs a name.", ("--reason", "r", "--new-name", " ")),
     (CUSTODIAN, CUSTODIAN_PASSWORD, "the following arguments are required: --reason", ("--phone", "1")),
     (WELFARE, WELFARE_PASSWORD, "data custodian", ("--reason", "r", "--phone", "1")),
 ])
@@ -92,3 +94,16 @@ def test_history_of_an_unknown_agency(school: dict, capsys, monkeypatch: pytest.
     as_user(monkeypatch, CUSTODIAN_PASSWORD)
     code, out, err = run(capsys, "--user", CUSTODIAN, "agencies", "history", "Nowhere")
     assert code != 0 and out == "" and "There is no agency 'Nowhere'" in err
+
+
+def test_renaming_an_agency_from_the_command_line(school: dict, capsys, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[type-arg, no-untyped-def]
+    as_user(monkeypatch, CUSTODIAN_PASSWORD)
+    code, out, err = run(capsys, "--user", CUSTODIAN, "agencies", "update", "Youth Connect", "--new-name",
+                         "Youth Connect North", "--reason", "Merged into the regional service")
+    assert code == 0, err
+    assert "agency 1: Youth Connect North changed" in out and "'agencies history Youth Connect North'" in out
+    code, out, err = run(capsys, "--user", CUSTODIAN, "agencies", "history", "Youth Connect North")
+    assert code == 0 and "| name: Youth Connect -> Youth Connect North | Merged into the regional service" in out
+    code, out, err = run(capsys, "--user", CUSTODIAN, "agencies", "history", "Youth Connect")
+    assert code != 0 and out == ""
+    assert f"There is no agency 'Youth Connect' in the register: it was renamed Youth Connect North on {TODAY:{D}}." in err

@@ -338,3 +338,53 @@ def test_audit_verify_finds_the_agency_details_of_a_note_edited(school: Path, tm
     finally:
         auth.sign_out(custodian)
     assert not result.intact and f"file note {note_id} was changed" in result.problem
+
+
+def test_a_renamed_agency_keeps_its_referrals_and_its_file_notes_keep_the_name_they_went_under(
+    school: Path, tmp_path: Path
+) -> None:
+    rid, note_id = _sent(school, tmp_path)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        view = referrals.update_agency(custodian, "youth connect", reason="Merged into the regional service",
+                                       new_name="  Youth Connect North  ")
+        assert view.name == "Youth Connect North" and [a.name for a in referrals.list_agencies(custodian)] == [view.name]
+        assert [r.agency for r in referrals.list_referrals(custodian) if r.id == rid] == ["Youth Connect North"]
+        (note,) = [n for n in referrals.list_file_notes(custodian, agency="Youth Connect North") if n.id == note_id]
+        assert note.agency == "Youth Connect"  # the name the form went out under
+        copy = referrals.form_view(custodian, rid)
+        assert copy.is_copy and "Youth Connect North" not in copy.html and "Youth Connect" in copy.html
+        (change,) = referrals.agency_history(custodian, "Youth Connect North")
+        assert (change.field, change.old_value, change.new_value) == ("name", "Youth Connect", "Youth Connect North")
+        with pytest.raises(KnownError, match=f"no agency 'Youth Connect' in the register: it was renamed Youth Connect North "
+                                              f"on {TODAY:%d/%m/%Y}"):
+            referrals.update_agency(custodian, "Youth Connect", reason="x", phone="03 9222 3333")
+        # a new referral names the agency by its new name
+        key = a_student(school)
+        referrals.create_referral(custodian, key, agency="Youth Connect North", categories="student_name",
+                                  purpose="Mentoring", basis="serious-threat", grounds="Threat to safety disclosed")
+        entry = next(e for e in audit.entries(custodian) if e.action == "agency.changed")
+        detail = json.loads(entry.detail)
+        assert detail["earlier_name"] == "Youth Connect" and detail["fields"] == ["name"]
+        assert audit.verify(custodian).intact
+    finally:
+        auth.sign_out(custodian)
+
+
+def test_renaming_to_another_agencys_name_is_refused_and_a_change_of_case_is_not(school: Path) -> None:
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        add_agency(custodian)
+        add_agency(custodian, "Orange Door")
+        before = referrals.list_agencies(custodian)
+        with pytest.raises(KnownError, match="Another agency is already called ORANGE DOOR: choose another name."):
+            referrals.update_agency(custodian, "Youth Connect", reason="Merged", new_name="ORANGE DOOR", phone="03 9111 2222")
+        assert referrals.list_agencies(custodian) == before  # the phone number was not changed either
+        assert referrals.agency_history(custodian, "Youth Connect") == []
+        with pytest.raises(KnownError, match="An agency needs a name."):
+            referrals.update_agency(custodian, "Youth Connect", reason="Typo", new_name="   ")
+        view = referrals.update_agency(custodian, "Youth Connect", reason="Their own spelling", new_name="YOUTH Connect")
+        assert view.name == "YOUTH Connect"
+        assert [c.field for c in referrals.agency_history(custodian, "youth connect")] == ["name"]
+    finally:
+        auth.sign_out(custodian)

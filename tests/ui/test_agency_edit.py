@@ -48,7 +48,7 @@ def test_the_custodian_renews_an_agreement_and_sees_the_earlier_details(qtbot, l
     until = TODAY + timedelta(days=700)
 
     def fill(dialog) -> None:  # type: ignore[no-untyped-def]
-        assert dialog.name.text() == "Youth Connect" and dialog.name.isReadOnly()
+        assert dialog.name.text() == "Youth Connect" and not dialog.name.isReadOnly()
         assert dialog.phone.text() == "03 9000 0000" and dialog.agreement_ref.text() == "MoU-1"
         assert dialog.categories["literacy"].isChecked() and not dialog.categories["medical_alert"].isChecked()
         dialog.agreement_ref.setText("MoU-2")
@@ -104,6 +104,31 @@ def test_the_custodian_renews_an_agreement_and_sees_the_earlier_details(qtbot, l
         ["Agreement end", f"{TODAY + timedelta(days=300):%d/%m/%Y}", f"{until:%d/%m/%Y}"],
     ]
     assert all(r[0] == f"{TODAY:%d/%m/%Y}" and r[1] == f"Casey Custodian ({CUSTODIAN})" and r[5] == "Agreement renewed" for r in rows)  # type: ignore[union-attr]
+
+
+def test_the_custodian_renames_an_agency_and_the_tab_shows_the_new_name(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    custodian = login(CUSTODIAN)
+    page = _page(qtbot, custodian)
+    _select_agency(page, "Youth Connect")
+    seen: dict[str, object] = {}
+
+    def rename(dialog) -> None:  # type: ignore[no-untyped-def]
+        dialog.name.setFocus()
+        dialog.name.selectAll()
+        qtbot.keyClicks(dialog.name, "Youth Connect North")
+        dialog.reason.setText("Merged into the regional service")
+        seen["changes"] = dialog.changes()
+        dialog.accept()
+
+    _drive_edit(qtbot, monkeypatch, rename)
+    page.edit_agency()
+    assert seen["changes"] == {"reason": "Merged into the regional service", "new_name": "Youth Connect North"}
+    assert page.message.text() == ("Changed the details of Youth Connect (now called Youth Connect North); "
+                                   "the earlier details are kept.")
+    names = [page.agency_model.row_at(r).name for r in range(page.agency_model.rowCount())]
+    assert "Youth Connect North" in names and "Youth Connect" not in names  # the tab refreshed
+    (change,) = referrals.agency_history(custodian, "Youth Connect North")
+    assert (change.field, change.old_value, change.new_value) == ("name", "Youth Connect", "Youth Connect North")
 
 
 def test_cancelling_changes_nothing_and_others_only_read_the_history(qtbot, login, monkeypatch) -> None:  # type: ignore[no-untyped-def]

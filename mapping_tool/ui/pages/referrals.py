@@ -288,8 +288,7 @@ class AgencyEditDialog(AgencyDialog):
         self.agency, self._save = agency, save
         self.setWindowTitle("Change an agency's details")
         self.name.setText(agency.name)
-        self.name.setReadOnly(True)
-        self.name.setToolTip("The name is how referrals, consents and file notes know the agency; it is not changed here.")
+        self.name.setToolTip("A new name: referrals and consents follow it; file notes keep the name they were sent under.")
         for widget, value in ((self.email, agency.email), (self.phone, agency.phone), (self.fax, agency.fax),
                               (self.address, agency.address), (self.postcode, agency.postcode),
                               (self.contact, agency.contact_person), (self.agreement_ref, agency.agreement_ref)):
@@ -315,8 +314,8 @@ class AgencyEditDialog(AgencyDialog):
         self._form.insertRow(row, "&Reason for the change:", self.reason)
         self._form.insertRow(row + 1, QLabel("The earlier details are kept: see Earlier details… on the Agencies tab."))
         self._buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Save changes")
-        for edit in (self.email, self.phone, self.fax, self.address, self.postcode, self.contact, self.agreement_ref,
-                     self.reason):
+        for edit in (self.name, self.email, self.phone, self.fax, self.address, self.postcode, self.contact,
+                     self.agreement_ref, self.reason):
             edit.textEdited.connect(self.error.clear)  # a refusal's sentence goes once the input changes
         self.reason.setFocus()
 
@@ -324,6 +323,8 @@ class AgencyEditDialog(AgencyDialog):
         """Only what differs from the register, with the reason (the service keeps the rest as it is)."""
         a, v = self.agency, self.values()
         out: dict[str, Any] = {"reason": self.reason.text()}
+        if v["name"].strip() != a.name:
+            out["new_name"] = v["name"]
         for key, old in (("email", a.email), ("phone", a.phone), ("fax", a.fax), ("address", a.address),
                          ("postcode", a.postcode), ("contact_person", a.contact_person), ("ise", a.ise),
                          ("agreement_ref", a.agreement_ref)):
@@ -1165,9 +1166,12 @@ class ReferralsPage(QWidget):
         agency = self._selected_agency()
         if agency is None:
             return
-        if AgencyEditDialog.ask(self, agency, lambda changes: referrals.update_agency(
-                self.session, agency.name, **changes)):
-            self._done(f"Changed the details of {agency.name}; the earlier details are kept.")
+        saved: list[Any] = []
+        if AgencyEditDialog.ask(self, agency, lambda changes: saved.append(referrals.update_agency(
+                self.session, agency.name, **changes))):
+            now = saved[-1].name
+            renamed = f" (now called {now})" if now != agency.name else ""
+            self._done(f"Changed the details of {agency.name}{renamed}; the earlier details are kept.")
 
     def agency_history(self) -> None:
         from mapping_tool.services import referrals
