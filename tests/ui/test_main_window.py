@@ -251,3 +251,32 @@ def test_closing_the_window_signs_out(qtbot, custodian) -> None:  # type: ignore
     window.close()
     assert custodian.signed_out
     assert not window.idle.timer.isActive()
+
+
+def test_no_button_flashes_up_as_a_window_of_its_own_while_the_pages_are_built(qtbot, custodian) -> None:  # type: ignore[no-untyped-def]
+    """A button shown before it has a parent becomes a window of its own for a moment: it flashes
+    on the screen and takes the focus from the main window, whose Alt+letter keys then do nothing.
+    Building every page (and the Administration tabs) shows no button that way."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QAbstractButton, QApplication, QTabWidget
+
+    shown: list[str] = []
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]
+            if event.type() == QEvent.Type.Show and isinstance(obj, QAbstractButton) and obj.isWindow():
+                shown.append(obj.text())
+            return False
+
+    watch = Watch()
+    QApplication.instance().installEventFilter(watch)
+    try:
+        window = _window(qtbot, custodian)
+        for row in range(window.nav.count()):
+            window.nav.setCurrentRow(row)
+            for tabs in window.stack.currentWidget().findChildren(QTabWidget):
+                for index in range(tabs.count()):
+                    tabs.setCurrentIndex(index)
+    finally:
+        QApplication.instance().removeEventFilter(watch)
+    assert shown == []

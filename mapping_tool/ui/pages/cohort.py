@@ -102,7 +102,8 @@ class CohortPage(QWidget):
             "birth dates or home groups; "
             "counts under 5 suppressed"
         )
-        self.summary_button.setVisible(session.role in SUMMARY_ROLES)
+        if session.role not in SUMMARY_ROLES:  # never shown before it has a parent
+            self.summary_button.hide()
         self.summary_button.clicked.connect(self.save_summary)
         top.addWidget(self.summary_button)
         outer.addLayout(top)

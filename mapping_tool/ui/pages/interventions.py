@@ -193,7 +193,8 @@ class CatalogueTab(_Tab):
         for b in (self.add_button, self.edit_button, self.retire_button, self.restore_button, self.starter_button,
                   self.import_button):
             buttons.addWidget(b)
-            b.setVisible(editor)
+            if not editor:  # hidden, never shown before it has a parent (it would flash up as a window)
+                b.hide()
         buttons.addStretch(1)
         buttons.addWidget(self.show_retired)
         layout.addLayout(buttons)
@@ -589,7 +590,8 @@ class EvaluationTab(_Tab):
         self.weeks.setToolTip("How many weeks before and after each student's start are compared")
         self.update_button = QPushButton("Recalc&ulate")
         self.save_weeks = QCheckBox("Keep as the school's setting")
-        self.save_weeks.setVisible(session.role in WEEKS_ROLES)
+        if session.role not in WEEKS_ROLES:
+            self.save_weeks.hide()
         self.pdf_button = QPushButton("Save as &PDF…")
         self.excel_button = QPushButton("E&xport to Excel…")
         for w in (weeks_label, self.weeks, self.update_button, self.save_weeks):

@@ -334,7 +334,8 @@ class RulesPage(QWidget):
         sl.addWidget(self.settings_table, 1)
         row = QHBoxLayout()
         self.change_button = QPushButton("&Change…")
-        self.change_button.setVisible(self.editable)
+        if not self.editable:  # never shown before it has a parent
+            self.change_button.hide()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # indeterminate
         self.busy.setMaximumWidth(160)
