@@ -65,7 +65,7 @@ def test_a_copy_of_a_sent_form_says_when_it_was_sent_and_is_no_preview() -> None
     assert "Copy of the form sent on 01/12/2026 (file note 12). It shows the agency's details" in html
     assert "PREVIEW" not in html and html.count("Copy of the form sent on 01/12/2026") == 2  # both pages
     again = form_html(data(sent_on=date(2026, 12, 1), sent_note=14, times_sent=2))
-    assert "(file note 14; the referral was sent 2 times)" in again
+    assert "(file note 14; the latest of the 2 times the referral was sent)" in again
     assert "Copy of the form" not in form_html(data()) and "Copy of the form" not in form_html(data(preview=True))
 
 

@@ -295,7 +295,7 @@ def test_each_sending_keeps_the_agency_details_it_went_with(school: Path, tmp_pa
     finally:
         auth.sign_out(custodian)
     assert latest.note_id == second and "03 9111 2222" in latest.html and "03 9000 0000" not in latest.html
-    assert f"(file note {second}; the referral was sent 2 times)" in latest.html
+    assert f"(file note {second}; the latest of the 2 times the referral was sent)" in latest.html
     assert earlier.note_id == first and "03 9000 0000" in earlier.html and "03 9111 2222" not in earlier.html
 
 

@@ -74,6 +74,20 @@ def test_models_pass_the_model_tester(qtbot, qtmodeltester, login) -> None:  # t
     assert page.referral_model.rowCount() == 1 and page.agency_model.rowCount() == 1 and page.consent_model.rowCount() == 1
 
 
+def _read_only_with_the_student_named(dialog, row) -> None:  # type: ignore[no-untyped-def]
+    """The preview or copy is to read: its own Print and Page setup are gone (printing goes
+    through Print…, which writes the file note), the student and agency are named in the dialog
+    (not its title), and it fits the screen it opens on."""
+    from PySide6.QtWidgets import QLabel, QToolBar
+
+    actions = [a.text() for bar in dialog.findChildren(QToolBar) for a in bar.actions()]
+    assert "Print" not in actions and "Page setup" not in actions and "Zoom in" in actions
+    assert row.student_name and row.student_name not in dialog.windowTitle()
+    assert any(row.student_name in label.text() and row.agency in label.text() for label in dialog.findChildren(QLabel))
+    screen = dialog.screen().availableGeometry()
+    assert dialog.width() <= screen.width() and dialog.height() <= screen.height()
+
+
 def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, store_key, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     page = _page(qtbot, login(PRINCIPAL))
     page.referral_view.selectRow(0)
@@ -82,6 +96,7 @@ def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, 
     assert page.preview_button.text() == "Pre&view"
     page.preview()
     assert page.preview_dialog.windowTitle() == f"Preview of referral {school['referral']} (not sent; no file note)"
+    _read_only_with_the_student_named(page.preview_dialog, page.referral_model.row_at(0))
     page.preview_dialog.close()
     monkeypatch.setattr(page_module.PasswordDialog, "ask", classmethod(lambda cls, parent, rid: PRINCIPAL_PASSWORD))
     page.authorise()
@@ -107,6 +122,7 @@ def test_authorise_then_save_the_pdf_writes_the_file_note(qtbot, login, school, 
     note_id = page.note_model.row_at(0).id
     assert page.preview_dialog.windowTitle() == (
         f"Copy of referral {school['referral']} as sent on {TODAY:%d/%m/%Y} (file note {note_id}; nothing is sent again)")
+    _read_only_with_the_student_named(page.preview_dialog, page.referral_model.row_at(0))
     page.preview_dialog.close()
     assert table_counts(school["folder"], store_key)["file_note"] == before + 1
     # a correction is a new note pointing at the old one

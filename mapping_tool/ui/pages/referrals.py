@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -847,7 +848,8 @@ class ReferralsPage(QWidget):
                            (outputs, self.docx_button, lambda: self.save("docx")),
                            (outputs, self.print_button, self.print_form)):
             b.clicked.connect(fn)
-            b.setVisible(not self.teacher)
+            if self.teacher:  # hidden, never shown before it has a parent (it would flash up as a window)
+                b.hide()
             row.addWidget(b)
         buttons.addStretch(1)
         outputs.addStretch(1)
@@ -875,7 +877,8 @@ class ReferralsPage(QWidget):
             self.edit_agency_button = QPushButton("Chan&ge details…")
             self.edit_agency_button.setToolTip("Change the selected agency's details or renew its agreement")
             self.edit_agency_button.clicked.connect(self.edit_agency)
-            self.edit_agency_button.setVisible(session.role is Role.CUSTODIAN)
+            if session.role is not Role.CUSTODIAN:
+                self.edit_agency_button.hide()
             row.addWidget(self.edit_agency_button)
             self.agency_history_button = QPushButton("Earlier &details…")
             self.agency_history_button.setToolTip("What changed in the selected agency's details, when, by whom and why")
@@ -883,11 +886,13 @@ class ReferralsPage(QWidget):
             row.addWidget(self.agency_history_button)
             self.designate_button = QPushButton("Staff designated for CISS/FVISS…")
             self.designate_button.clicked.connect(self.designate)
-            self.designate_button.setVisible(session.role is Role.CUSTODIAN)
+            if session.role is not Role.CUSTODIAN:
+                self.designate_button.hide()
             row.addWidget(self.designate_button)
             self.settings_button = QPushButton("Referral settings…")
             self.settings_button.clicked.connect(self.edit_settings)
-            self.settings_button.setVisible(session.role is Role.CUSTODIAN)
+            if session.role is not Role.CUSTODIAN:
+                self.settings_button.hide()
             row.addWidget(self.settings_button)
             if session.role is not Role.CUSTODIAN:
                 row.addWidget(QLabel("The data custodian keeps the register of agencies."))
@@ -1046,21 +1051,44 @@ class ReferralsPage(QWidget):
         except KnownError as exc:
             show_error(self, exc)
             return
-        self._show_preview(view, row.id)
+        self._show_preview(view, row)
 
-    def _show_preview(self, view: Any, referral_id: int) -> None:
-        """``view``: a ``referrals.ReferralForm`` (a preview, or a copy of the form as sent)."""
+    def _show_preview(self, view: Any, row: Any) -> None:
+        """``view``: a ``referrals.ReferralForm`` (a preview, or a copy of the form as sent), shown to
+        read only: printing or saving the form goes through Print…, Save PDF… or Save Word…, which
+        write the file note, so the dialog's own Print and Page setup are taken away."""
         from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
         from mapping_tool.ui.forms import print_form
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintPreviewDialog(printer, self)
-        if view.is_copy:
-            dialog.setWindowTitle(f"Copy of referral {referral_id} as sent on {view.sent_at:%d/%m/%Y} "
+        if view.is_copy:  # no student's name in a window title: it is in the line below
+            dialog.setWindowTitle(f"Copy of referral {row.id} as sent on {view.sent_at:%d/%m/%Y} "
                                   f"(file note {view.note_id}; nothing is sent again)")
         else:
-            dialog.setWindowTitle(f"Preview of referral {referral_id} (not sent; no file note)")
+            dialog.setWindowTitle(f"Preview of referral {row.id} (not sent; no file note)")
+        for toolbar in dialog.findChildren(QToolBar):
+            for action in toolbar.actions():
+                if action.text() in ("Print", "Page setup"):
+                    toolbar.removeAction(action)
+        who = f"Referral {row.id} · {row.student_name or row.student_key} to {row.agency}"
+        if view.is_copy:
+            what = (f"the form as sent on {view.sent_at:%d/%m/%Y}, to read. Print…, Save PDF… and Save Word… "
+                    "on the Referrals page send it again as it is today, with a new file note.")
+        else:
+            what = ("a preview of the form as it is today; nothing has been sent. Once it is authorised, Print…, "
+                    "Save PDF… or Save Word… on the Referrals page sends it and writes the file note.")
+        heading = QLabel(f"<b>{escape(who)}</b>: {what}")
+        heading.setWordWrap(True)
+        heading.setContentsMargins(8, 6, 8, 6)
+        dialog.layout().insertWidget(0, heading)
+        screen = self.screen().availableGeometry()
+        dialog.resize(min(1000, int(screen.width() * 0.9)), int(screen.height() * 0.9))
+        for toolbar in dialog.findChildren(QToolBar):  # the page's words readable at 1024x768; the page scrolls
+            for action in toolbar.actions():
+                if action.objectName() == "fitWidthAction":
+                    action.trigger()
         html = view.html
         dialog.paintRequested.connect(lambda p: print_form(html, p))
         self.preview_dialog = dialog
