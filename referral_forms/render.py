@@ -81,6 +81,7 @@ class FormData:
     sent_on: date | None = None  # a copy of the form as sent on this day (read later; nothing is sent again)
     sent_note: int | None = None  # the file note of that disclosure
     times_sent: int = 1  # how many times the referral was sent (the copy is of one of them)
+    sent_index: int = 1  # which of them (1 the first)
 
 
 def _category_rows(on: Sequence[str]) -> list[list[dict[str, Any]]]:
@@ -103,6 +104,7 @@ def form_html(data: FormData) -> str:
         sent_on=data.sent_on,
         sent_note=data.sent_note,
         times_sent=data.times_sent,
+        sent_index=data.sent_index,
         school_name=data.school_name,
         referral_number=data.referral_number,
         agency=data.agency,
@@ -175,6 +177,7 @@ class FileNoteData:
     text: str = ""
     risk_assessment: str = ""
     agency_details: tuple[tuple[str, str], ...] = ()  # (field, value) as the form gave them; () before 0011
+    agency_id: int | None = None  # the agency in the register (its name may have changed since; not in the digest)
 
     def canonical(self) -> dict[str, Any]:
         out = {

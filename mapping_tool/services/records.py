@@ -719,7 +719,7 @@ TITLES = {"am_code": "AM", "pm_code": "PM", "am_approved": "AM approved", "pm_ap
           "vcaa_number": "VCAA number", "ema": "EMA/CSEF", "koorie": "Koorie", "in_extract": "In latest extract",
           "year_semester": "Year and semester", "rule_version": "Rule version",
           "earlier_value": "Old value", "changed_to": "New value",
-          "values_json": "Information given", "agency_details": "Agency's details as sent"}
+          "values_json": "Information disclosed", "agency_details": "Agency's details as sent"}
 
 #: Columns kept as JSON lists of [name, value] pairs (a file note's disclosed information and the
 #: agency's details it went to), shown one "name: value" per line; the agency's by the form's words.

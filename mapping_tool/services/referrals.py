@@ -401,11 +401,11 @@ def list_agencies(user: UserSession) -> list[AgencyView]:
 def _agency_by_name(session: Any, name: str) -> Agency:
     agency = session.execute(select(Agency).where(Agency.name_key == name.strip().casefold())).scalar_one_or_none()
     if agency is None:
-        renamed = session.execute(
+        wanted = name.strip().casefold()  # as the register compares names (SQLite's lower() is ASCII only)
+        renamed = next((found for found in session.execute(
             select(AgencyChange, Agency.name).join(Agency, Agency.id == AgencyChange.agency_id)
-            .where(AgencyChange.field == "name", func.lower(AgencyChange.old_value) == name.strip().lower())
-            .order_by(AgencyChange.id.desc())
-        ).first()
+            .where(AgencyChange.field == "name").order_by(AgencyChange.id.desc())
+        ) if found[0].old_value.casefold() == wanted), None)
         if renamed is not None:
             change, now_called = renamed
             raise UsageError(f"There is no agency '{name.strip()}' in the register: it was renamed {now_called} on "
@@ -1091,7 +1091,8 @@ def _agency_as_sent(session: Any, note: FileNote) -> AgencyBlock:
     return AgencyBlock(note.agency_name, **{field: values[column] for field, column in _BLOCK_FIELDS})
 
 
-def _sent_form_data(session: Any, user: UserSession, ref: Referral, note: FileNote, times_sent: int) -> FormData:
+def _sent_form_data(session: Any, user: UserSession, ref: Referral, note: FileNote, times_sent: int,
+                    sent_index: int) -> FormData:
     """The form of one disclosure as it was sent: from its file note (categories, values, basis,
     views, extract date, the agency's details, who sent it and when) and from the referral, which
     does not change once authorised. Nothing is read from the student's record or the agency's
@@ -1115,6 +1116,7 @@ def _sent_form_data(session: Any, user: UserSession, ref: Referral, note: FileNo
         generated_by=_person(session, note.disclosed_by, None).name, generated_at=sent_at, consent=consent,
         views_sought=note.views_sought, views_note=note.views_note, risk_assessment=note.risk_assessment,
         stale_reason=ref.stale_reason, sent_on=sent_at.date(), sent_note=note.id, times_sent=times_sent,
+        sent_index=sent_index,
     )
 
 
@@ -1127,6 +1129,7 @@ class ReferralForm:
     html: str
     sent_at: datetime | None = None  # local time of the disclosure the copy shows
     note_id: int | None = None
+    agency: str = ""  # the agency's name on the form (a copy: the name it was sent under)
 
     @property
     def is_copy(self) -> bool:
@@ -1152,10 +1155,10 @@ def form_view(user: UserSession, referral_id: int, *, note_id: int | None = None
                 raise UsageError(f"File note {note_id} is not a disclosure of referral {referral_id}.")
         if note is None:
             data, _, _ = _form_data(session, user, ref, preview=True, stale_reason=ref.stale_reason)
-            view = ReferralForm(form_html(data))
+            view = ReferralForm(form_html(data), agency=data.agency.name)
         else:
-            data = _sent_form_data(session, user, ref, note, len(sent))
-            view = ReferralForm(form_html(data), data.generated_at, note.id)
+            data = _sent_form_data(session, user, ref, note, len(sent), sent.index(note) + 1)
+            view = ReferralForm(form_html(data), data.generated_at, note.id, data.agency.name)
         key = ref.student_key
     detail: dict[str, Any] = {"referral": referral_id}
     if view.note_id is not None:
@@ -1281,7 +1284,8 @@ def print_referral(user: UserSession, referral_id: int, printer: Printer, *, sta
 
 def _note_data(n: FileNote) -> FileNoteData:
     return FileNoteData(
-        id=n.id, created_at=n.created_at, student_key=n.student_key, agency=n.agency_name, disclosed_by=n.disclosed_by,
+        id=n.id, created_at=n.created_at, student_key=n.student_key, agency=n.agency_name, agency_id=n.agency_id,
+        disclosed_by=n.disclosed_by,
         authorised_by=n.authorised_by, basis=n.basis, consent_id=n.consent_id, grounds=n.grounds,
         categories=cats.split(n.categories), values=tuple(tuple(v) for v in json.loads(n.values_json)),  # type: ignore[misc]
         document_sha256=n.document_sha256, document_kind=n.document_kind, referral_id=n.referral_id,

@@ -64,8 +64,10 @@ def test_a_copy_of_a_sent_form_says_when_it_was_sent_and_is_no_preview() -> None
     html = form_html(data(sent_on=date(2026, 12, 1), sent_note=12))
     assert "Copy of the form sent on 01/12/2026 (file note 12). It shows the agency's details" in html
     assert "PREVIEW" not in html and html.count("Copy of the form sent on 01/12/2026") == 2  # both pages
-    again = form_html(data(sent_on=date(2026, 12, 1), sent_note=14, times_sent=2))
-    assert "(file note 14; the latest of the 2 times the referral was sent)" in again
+    again = form_html(data(sent_on=date(2026, 12, 1), sent_note=14, times_sent=2, sent_index=2))
+    assert "(file note 14; sending 2 of 2, the latest)" in again
+    earlier = form_html(data(sent_on=date(2026, 11, 2), sent_note=9, times_sent=2, sent_index=1))
+    assert "(file note 9; sending 1 of 2)" in earlier and "latest" not in earlier
     assert "Copy of the form" not in form_html(data()) and "Copy of the form" not in form_html(data(preview=True))
 
 

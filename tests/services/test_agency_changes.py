@@ -295,8 +295,9 @@ def test_each_sending_keeps_the_agency_details_it_went_with(school: Path, tmp_pa
     finally:
         auth.sign_out(custodian)
     assert latest.note_id == second and "03 9111 2222" in latest.html and "03 9000 0000" not in latest.html
-    assert f"(file note {second}; the latest of the 2 times the referral was sent)" in latest.html
+    assert f"(file note {second}; sending 2 of 2, the latest)" in latest.html
     assert earlier.note_id == first and "03 9000 0000" in earlier.html and "03 9111 2222" not in earlier.html
+    assert f"(file note {first}; sending 1 of 2)" in earlier.html and "latest" not in earlier.html
 
 
 def test_a_note_written_before_the_details_were_kept_reads_them_from_the_agency_history(
@@ -383,6 +384,12 @@ def test_renaming_to_another_agencys_name_is_refused_and_a_change_of_case_is_not
         assert referrals.agency_history(custodian, "Youth Connect") == []
         with pytest.raises(KnownError, match="An agency needs a name."):
             referrals.update_agency(custodian, "Youth Connect", reason="Typo", new_name="   ")
+        referrals.update_agency(custodian, "Orange Door", reason="Their own name", new_name="Ōtautahi Youth Service")
+        with pytest.raises(KnownError, match="Another agency is already called ōtautahi youth service"):
+            referrals.update_agency(custodian, "Youth Connect", reason="Merged", new_name="ōtautahi youth service")
+        referrals.update_agency(custodian, "ŌTAUTAHI youth service", reason="Renamed again", new_name="Orange Door")
+        with pytest.raises(KnownError, match="it was renamed Orange Door on"):  # an earlier name not in ASCII is found
+            referrals.agency_history(custodian, "ōtautahi YOUTH service")
         view = referrals.update_agency(custodian, "Youth Connect", reason="Their own spelling", new_name="YOUTH Connect")
         assert view.name == "YOUTH Connect"
         assert [c.field for c in referrals.agency_history(custodian, "youth connect")] == ["name"]

@@ -397,7 +397,7 @@ def test_a_file_note_in_the_students_record_reads_as_words_not_json(school: Path
         auth.sign_out(principal)
         auth.sign_out(custodian)
     section = next(s for s in record.sections if s.title == "File notes of disclosures")
-    given = section.headers.index("Information given")
+    given = section.headers.index("Information disclosed")
     sent_to = section.headers.index("Agency's details as sent")
     sent = next(row for row in section.rows if row[given])  # the disclosure (its correction gives nothing)
     assert "[" not in sent[given] and '"' not in sent[given]

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog
 
 from mapping_tool.services import referrals
 from mapping_tool.ui.pages import referrals as page_module
-from tests.support import CUSTODIAN, WELFARE
+from tests.support import CUSTODIAN, PRINCIPAL, PRINCIPAL_PASSWORD, WELFARE
 from tests.ui import test_referrals_page as base
 
 TODAY = date.today()
@@ -176,3 +176,18 @@ def test_tab_leaves_the_earlier_details_table_for_close(qtbot) -> None:  # type:
     assert not dialog.table.hasFocus()
     focused = dialog.focusWidget()
     assert isinstance(focused, QPushButton) and focused.text() == "Close"
+
+
+def test_a_renamed_agencys_file_notes_stay_with_it_on_the_file_notes_tab(qtbot, login, school, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A file note keeps the name it was sent under; choosing the agency by its new name still
+    lists it, as the saved PDF and Excel copies of that choice do."""
+    referrals.authorise_referral(login(PRINCIPAL), school["referral"], PRINCIPAL_PASSWORD)
+    custodian = login(CUSTODIAN)
+    referrals.send_referral(custodian, school["referral"], tmp_path / "sent.docx", fmt="docx")
+    referrals.update_agency(custodian, "Youth Connect", reason="Merged", new_name="Youth Connect North")
+    page = _page(qtbot, custodian)
+    choice = page.note_agency.findData("Youth Connect North")
+    assert choice > 0 and page.note_agency.findData("Youth Connect") == -1
+    page.note_agency.setCurrentIndex(choice)
+    assert page.note_model.rowCount() == 1
+    assert page.note_model.row_at(0).agency == "Youth Connect"  # the name it was sent under

@@ -457,7 +457,7 @@ ACTION_TITLES.update({
     "consents.listed": "Viewed consent records",
     "referral.created": "Drafted a referral to an agency",
     "referral.authorised": "Authorised a referral (with their password)",
-    "referral.previewed": "Previewed a referral form (nothing sent)",
+    "referral.previewed": "Looked at a referral form: a preview, or a copy of one sent (nothing sent)",
     "referral.sent": "Sent a referral: disclosed information to an agency",
     "referral.status": "Changed a referral's status",
     "referral.viewed": "Viewed a referral",

@@ -1016,9 +1016,12 @@ class ReferralsPage(QWidget):
             self.detail.setText("Select a referral to preview, authorise or send it." if not self.teacher else "")
 
     def _filter_notes(self, *_: Any) -> None:
-        """The file notes of one agency (or all), as the issue asks: per student and per agency."""
-        agency = self.note_agency.currentData()
-        self.note_model.set_rows([n for n in getattr(self, "all_notes", []) if agency is None or n.agency == agency])
+        """The file notes of one agency (or all), as the issue asks: per student and per agency. By the
+        agency in the register, so a renamed agency's notes (which keep the name they were sent
+        under) stay with it, as in the saved PDF and Excel copies."""
+        name = self.note_agency.currentData()
+        wanted = next((a.id for a in self.agency_model._rows if a.name == name), None) if name is not None else None
+        self.note_model.set_rows([n for n in getattr(self, "all_notes", []) if name is None or n.agency_id == wanted])
 
     def _note_selected(self, *_: Any) -> None:
         note = _selected(self.note_view)
@@ -1072,7 +1075,7 @@ class ReferralsPage(QWidget):
             for action in toolbar.actions():
                 if action.text() in ("Print", "Page setup"):
                     toolbar.removeAction(action)
-        who = f"Referral {row.id} · {row.student_name or row.student_key} to {row.agency}"
+        who = f"Referral {row.id} · {row.student_name or row.student_key} to {view.agency or row.agency}"
         if view.is_copy:
             what = (f"the form as sent on {view.sent_at:%d/%m/%Y}, to read. Print…, Save PDF… and Save Word… "
                     "on the Referrals page send it again as it is today, with a new file note.")
