@@ -248,3 +248,16 @@ def test_saving_over_a_file_asks_and_no_keeps_it(qtbot, login, tmp_path, monkeyp
     monkeypatch.setattr(QMessageBox, "question", staticmethod(answer(QMessageBox.StandardButton.Yes)))
     page.export_notes()
     assert len(asked) == 2 and out.read_bytes()[:2] == b"PK" and "Exported" in page.message.text()
+
+
+def test_enter_on_a_referral_opens_its_form(qtbot, login, school) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    page = _page(qtbot, login(WELFARE))
+    page.show()
+    page.referral_view.setFocus()
+    page.referral_view.selectRow(0)
+    assert not hasattr(page, "preview_dialog")
+    qtbot.keyClick(page.referral_view, Qt.Key.Key_Return)
+    assert page.preview_dialog.windowTitle() == f"Preview of referral {school['referral']} (not sent; no file note)"
+    page.preview_dialog.close()

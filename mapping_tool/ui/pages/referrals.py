@@ -861,6 +861,8 @@ class ReferralsPage(QWidget):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         tab_layout.addWidget(self.detail)
         self.referral_view.selectionModel().selectionChanged.connect(self._selection_changed)
+        if not self.teacher:  # Enter (or a double-click) on a referral opens its form, as Students opens a student
+            self.referral_view.activated.connect(lambda _index: self.preview())
         self.tabs.addTab(tab, "Referrals")
 
         if not self.teacher:
