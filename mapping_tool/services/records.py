@@ -722,17 +722,17 @@ TITLES = {"am_code": "AM", "pm_code": "PM", "am_approved": "AM approved", "pm_ap
           "values_json": "Information disclosed", "agency_details": "Agency's details as sent"}
 
 #: Columns kept as JSON lists of [name, value] pairs (a file note's disclosed information and the
-#: agency's details it went to), shown one "name: value" per line; the agency's by the form's words.
+#: agency's details it went to), shown one "name: value" per line; the agency's in the register's words.
 _PAIR_COLUMNS = frozenset({"values_json", "agency_details"})
-_AGENCY_DETAIL_WORDS = {"email": "Email", "phone": "Phone", "fax": "Fax", "address": "Address", "postcode": "Postcode",
-                        "contact": "Contact person"}
 
 
 def _pairs(column: str, value: Any) -> Any:
+    from mapping_tool.services.referrals import AGENCY_DETAIL_WORDS
+
     try:
         pairs = json.loads(value) if value else []
         if column == "agency_details":  # a detail the agency did not have was not on the form
-            pairs = [(_AGENCY_DETAIL_WORDS.get(name, name), shown) for name, shown in pairs if shown]
+            pairs = [(AGENCY_DETAIL_WORDS.get(name, name), shown) for name, shown in pairs if shown]
         return "\n".join(f"{name}: {shown}" for name, shown in pairs)
     except (TypeError, ValueError):
         return value

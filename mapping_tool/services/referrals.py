@@ -1064,18 +1064,22 @@ _BLOCK_FIELDS = (("email", "email"), ("phone", "phone"), ("fax", "fax"), ("addre
                  ("postcode", "postcode"), ("contact", "contact_person"))
 
 
+#: The words for them (a student's record shows a file note's agency details with these).
+AGENCY_DETAIL_WORDS = {field: AGENCY_FIELDS[column].capitalize() for field, column in _BLOCK_FIELDS}
+
+
 def _block_details(block: AgencyBlock) -> tuple[tuple[str, str], ...]:
     """What a file note keeps of the agency's details: exactly those the form gave."""
     return tuple((field, str(getattr(block, field))) for field, _ in _BLOCK_FIELDS)
 
 
-def _agency_as_sent(session: Any, note: FileNote) -> AgencyBlock:
+def _agency_as_sent(session: Any, note: FileNote, kept_details: Sequence[tuple[str, str]]) -> AgencyBlock:
     """The agency's details as the form of this disclosure gave them. A note keeps them (since
     0011); for an earlier note they are today's details with every change made after the note
     undone, from the agency's history (to the second: a change in the very second of the sending
     counts as after it)."""
-    if note.agency_details:
-        kept = {str(k): str(v) for k, v in json.loads(note.agency_details)}
+    if kept_details:
+        kept = dict(kept_details)
         return AgencyBlock(note.agency_name, **{field: kept.get(field, "") for field, _ in _BLOCK_FIELDS})
     agency = session.get(Agency, note.agency_id) if note.agency_id is not None else None
     if agency is None:
@@ -1107,7 +1111,7 @@ def _sent_form_data(session: Any, user: UserSession, ref: Referral, note: FileNo
     return FormData(
         referral_number=str(ref.id),
         school_name=user.store.school.school_name if user.store.school else "",
-        agency=_agency_as_sent(session, note),
+        agency=_agency_as_sent(session, note, recorded.agency_details),
         categories=recorded.categories, other_text=ref.other_text, basis=note.basis, grounds=note.grounds,
         purpose=ref.purpose,
         authoriser=_person(session, note.authorised_by, ref.authorised_at, True) if note.authorised_by else PersonBlock(""),
