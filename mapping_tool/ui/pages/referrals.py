@@ -1073,10 +1073,6 @@ class ReferralsPage(QWidget):
                                   f"(file note {view.note_id}; nothing is sent again)")
         else:
             dialog.setWindowTitle(f"Preview of referral {row.id} (not sent; no file note)")
-        for toolbar in dialog.findChildren(QToolBar):
-            for action in toolbar.actions():
-                if action.text() in ("Print", "Page setup"):
-                    toolbar.removeAction(action)
         who = f"Referral {row.id} · {row.student_name or row.student_key} to {view.agency or row.agency}"
         if view.is_copy:
             what = (f"the form as sent on {view.sent_at:%d/%m/%Y}, to read. Print…, Save PDF… and Save Word… "
@@ -1090,9 +1086,11 @@ class ReferralsPage(QWidget):
         dialog.layout().insertWidget(0, heading)
         screen = self.screen().availableGeometry()
         dialog.resize(min(1000, int(screen.width() * 0.9)), int(screen.height() * 0.9))
-        for toolbar in dialog.findChildren(QToolBar):  # the page's words readable at 1024x768; the page scrolls
+        for toolbar in dialog.findChildren(QToolBar):
             for action in toolbar.actions():
-                if action.objectName() == "fitWidthAction":
+                if action.text() in ("Print", "Page setup"):  # to read only: see the docstring
+                    toolbar.removeAction(action)
+                elif action.objectName() == "fitWidthAction":  # readable at 1024x768; the page scrolls
                     action.trigger()
         html = view.html
         dialog.paintRequested.connect(lambda p: print_form(html, p))
