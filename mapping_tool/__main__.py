@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
 
     own_process = argv is None  # the command line of this process, not a caller in another program
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()  # once: every command group registers its options
+    parser = build_parser(argv)  # once: the named command's group (or every group) registers
     if _wants_gui(argv, parser):
         return gui_main(argv)
     code = run(argv, parser=parser, own_process=own_process)
