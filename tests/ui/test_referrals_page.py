@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from mapping_tool.services import auth, referrals, students
@@ -261,3 +262,18 @@ def test_enter_on_a_referral_opens_its_form(qtbot, login, school) -> None:  # ty
     qtbot.keyClick(page.referral_view, Qt.Key.Key_Return)
     assert page.preview_dialog.windowTitle() == f"Preview of referral {school['referral']} (not sent; no file note)"
     page.preview_dialog.close()
+
+
+def test_a_referrals_status_is_in_view_at_1024_by_768(qtbot, login) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.ui.pages.referrals import ReferralColumn
+
+    page = _page(qtbot, login(WELFARE))
+    page.resize(1024 - 170, 700)  # beside the main window's list of sections
+    view = page.referral_view
+    qtbot.waitUntil(lambda: page.referral_model.rowCount() > 0)
+    qtbot.wait(50)
+    assert page.referral_model.headerData(ReferralColumn.STATUS, Qt.Orientation.Horizontal) == "Status"
+    status = page.referral_model.index(0, ReferralColumn.STATUS).data()
+    assert status and status == page.referral_model.row_at(0).status_title
+    right = view.columnViewportPosition(ReferralColumn.STATUS) + view.columnWidth(ReferralColumn.STATUS)
+    assert 0 < right <= view.viewport().width()

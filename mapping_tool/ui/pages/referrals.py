@@ -109,11 +109,13 @@ def _selected(view: QTableView) -> Any:
 
 
 class ReferralColumn(IntEnum):
-    NUMBER, STUDENT, YEAR, AGENCY, INFORMATION, BASIS, STATUS, REQUESTED_BY, AUTHORISED_BY, UPDATED = range(10)
+    # Status beside the agency: where a referral stands is what staff look for, and it stays in
+    # view at 1024x768 (the wide list of information comes after it)
+    NUMBER, STUDENT, YEAR, AGENCY, STATUS, INFORMATION, BASIS, REQUESTED_BY, AUTHORISED_BY, UPDATED = range(10)
 
 
 class ReferralTableModel(RowsTableModel):
-    HEADERS = ("No.", "Student", "Year", "Agency", "Information", "Basis", "Status", "Requested by", "Authorised by", "Updated")
+    HEADERS = ("No.", "Student", "Year", "Agency", "Status", "Information", "Basis", "Requested by", "Authorised by", "Updated")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -127,12 +129,12 @@ class ReferralTableModel(RowsTableModel):
         texts = self._shown.get(row.id)
         if texts is None:
             if row.restricted:
-                texts = ("", f"{row.student_name} ({row.student_key})", row.year_level, "", "", "", "Active referral", "", "", "")
+                texts = ("", f"{row.student_name} ({row.student_key})", row.year_level, "", "Active referral", "", "", "", "", "")
             else:
                 texts = (
-                    str(row.id), f"{row.student_name} ({row.student_key})", row.year_level, row.agency, _cats(row.categories),
-                    SHORT_BASIS.get(row.basis, row.basis), row.status_title + (" · sensitive" if row.sensitive else ""),
-                    row.requested_by, row.authorised_by, _local(row.status_at),
+                    str(row.id), f"{row.student_name} ({row.student_key})", row.year_level, row.agency,
+                    row.status_title + (" · sensitive" if row.sensitive else ""), _cats(row.categories),
+                    SHORT_BASIS.get(row.basis, row.basis), row.requested_by, row.authorised_by, _local(row.status_at),
                 )
             self._shown[row.id] = texts
         return texts
@@ -184,7 +186,7 @@ class FileNoteTableModel(RowsTableModel):
 
 # Typical characters per column (the header is the minimum), for each table.
 COLUMN_CHARS: dict[type, tuple[int, ...]] = {
-    ReferralTableModel: (4, 24, 4, 22, 30, 10, 30, 11, 11, 15),
+    ReferralTableModel: (4, 24, 4, 22, 24, 30, 10, 11, 11, 15),
     AgencyTableModel: (24, 26, 14, 8, 10, 28, 40),
     ConsentTableModel: (4, 10, 22, 34, 22, 10, 10, 26, 12),
     FileNoteTableModel: (4, 18, 10, 22, 12, 12, 12, 48, 20),
