@@ -74,14 +74,18 @@ def html_to_pdf(
     return path
 
 
-def write_pdf(html: str, path: Path, *, title: str = "Student Mapping Tool", landscape: bool = False) -> Path:
+def write_pdf(
+    html: str, path: Path, *, title: str = "Student Mapping Tool", landscape: bool = False, heading: str | None = None
+) -> Path:
     """Write ``html`` as a PDF to ``path`` as given: for a service that already holds the temp
-    path of its own ``atomic_output`` (the referral form and its file note in one transaction)."""
-    _write_pdf(html, Path(path), title=title, landscape=landscape)
+    path of its own ``atomic_output`` (the referral form and its file note in one transaction).
+    ``heading``: the line at the top of every page, when it is not ``title`` (the file's title,
+    which file browsers and search indexes show, so never a student's name or key)."""
+    _write_pdf(html, Path(path), title=title, landscape=landscape, heading=heading)
     return Path(path)
 
 
-def _write_pdf(html: str, path: Path, *, title: str, landscape: bool) -> None:
+def _write_pdf(html: str, path: Path, *, title: str, landscape: bool, heading: str | None = None) -> None:
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
@@ -90,7 +94,9 @@ def _write_pdf(html: str, path: Path, *, title: str, landscape: bool) -> None:
     writer.setTitle(title)
     writer.setCreator("Student Mapping Tool")
     writer.setResolution(300)
-    paint_pages(document(html), writer, title if title != "Student Mapping Tool" else running_title(html))
+    if heading is None:
+        heading = title if title != "Student Mapping Tool" else running_title(html)
+    paint_pages(document(html), writer, heading)
     del writer
 
 

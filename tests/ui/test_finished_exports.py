@@ -56,3 +56,23 @@ def test_save_dialogs_start_in_documents(qtbot, monkeypatch, tmp_path: Path) -> 
     docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     assert documents("list.xlsx") == str(Path(docs or Path.home()) / "list.xlsx")
     assert Path(documents("x.pdf")).parent != Path.cwd() or Path.cwd() == Path(docs)
+
+
+def test_a_referral_pdf_is_headed_as_its_printout_and_its_file_title_names_no_one(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtPrintSupport import QPrinter
+
+    from mapping_tool.ui import forms
+
+    headings: list[str] = []
+    paint = printing.paint_pages
+    monkeypatch.setattr(printing, "paint_pages", lambda doc, device, title: headings.append(title) or paint(doc, device, title))
+    html = "<h1>File notes: COL0009</h1><p>Sarah COLLINS</p>"
+    out = forms.html_to_pdf(html, tmp_path / "notes.pdf")
+    printer = QPrinter()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    forms.print_form(html, printer)
+    assert headings == ["File notes: COL0009", "File notes: COL0009"]  # saved and printed, the same heading
+    data = out.read_bytes()
+    assert "Student Mapping Tool: referral".encode("utf-16-be") in data  # the file's title, as a file browser shows it
+    assert "COL0009".encode("utf-16-be") not in data and b"COL0009" not in data
