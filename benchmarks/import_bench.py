@@ -12,7 +12,9 @@ key derivation at sign-in and everything else count, as a user running the comma
      every table, the data-quality checks, the risk factors, one transaction);
   3. the same extract imported again (recognised by its hashes).
 The runs alternate (baseline, import, baseline, import...) so both see the same machine load;
-the medians and their ratio are printed for the README, with the load average. Each process's
+the medians and their ratio are printed for the README, with the load average, and two views less
+swayed by a shared machine's slow stretches: the median of each import against the baseline run just
+before it, and the fastest run of each. Each process's
 wall time and CPU time (user + system, all its threads) are reported: on a shared machine the CPU
 time is the fairer figure, as it does not grow while other processes hold the cores. Not a test.
 """
@@ -210,6 +212,12 @@ def main() -> None:
               f"peak {r['import_mib']:.0f} MiB")
         print(f"  ratio import / baseline: wall {r['import'] / r['baseline']:.2f}x, "
               f"CPU {r['import_cpu'] / r['baseline_cpu']:.2f}x (aim <= 1.5x)")
+        # Two views less swayed by the machine's slow stretches: each import against the baseline
+        # run just before it, and the fastest run of each (what the work costs when nothing interferes).
+        pairs = [i / b for i, b in zip(r["import_all"], r["baseline_all"], strict=True)]  # type: ignore[call-overload]
+        print(f"  paired runs: median {statistics.median(pairs):.2f}x ({_list(pairs)}); fastest against fastest: "
+              f"{min(r['import_all']) / min(r['baseline_all']):.2f}x "  # type: ignore[type-var]
+              f"({min(r['import_all']):.2f} s against {min(r['baseline_all']):.2f} s)")  # type: ignore[type-var]
         print(f"  re-import of the unchanged extract (recognised by its hashes): wall {r['again']:.2f} s, "
               f"CPU {r['again_cpu']:.2f} s")
         print(f"  {r['output']}")
