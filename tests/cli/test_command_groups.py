@@ -39,6 +39,13 @@ def test_no_command_is_listed_twice() -> None:
         ([], None),
         (["--user", "jsmith"], None),
         (["no-such-command"], "no-such-command"),
+        (["--version", "import"], "import"),
+        (["--", "import"], None),  # anything unusual before the command: every group reads it
+        (["--user", "u", "--", "import"], None),
+        (["-", "import"], None),
+        (["-1", "import"], None),
+        (["-x y", "import"], None),
+        (["--store=", "import"], "import"),
     ],
 )
 def test_the_command_a_command_line_names(argv: list[str], command: str | None) -> None:
@@ -83,3 +90,14 @@ def test_help_and_an_unknown_command_still_list_every_command(capsys: pytest.Cap
         build_parser(["no-such-command"]).parse_args(["no-such-command"])
     err = capsys.readouterr().err
     assert "invalid choice: 'no-such-command'" in err and all(f"'{c}'" in err for c in ALL_COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["--", "import", "-h"], ["--user", "u", "--", "import"], ["-", "import"],
+                                  ["-1", "import"], ["-x y", "import"], ["--user", "-h", "import"]])
+def test_a_command_line_refused_is_refused_in_the_same_words(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    said = []
+    for parser in (build_parser(argv), build_parser()):
+        with pytest.raises(SystemExit) as stopped:
+            parser.parse_args(argv)
+        said.append((stopped.value.code, capsys.readouterr()))
+    assert said[0] == said[1] and said[0][0] != 0
