@@ -30,9 +30,9 @@ def html_to_pdf(html: str, path: Path) -> Path:
     the temp path the referrals service's checked ``atomic_output`` gives it."""
     ensure_app()
     # the referrals service passes the temp path of its own atomic_output (checked there). Each
-    # page is headed as the printout and the preview head it (the form's own heading); the file's
-    # title stays general, as a file browser shows it.
-    return printing.write_pdf(html, Path(path), title="Student Mapping Tool: referral", heading=printing.running_title(html))
+    # page is headed as the printout and the preview head it (the document's own heading); the
+    # file's title, which file browsers show, stays general (a form or file notes alike).
+    return printing.write_pdf(html, Path(path), title="Student Mapping Tool: referrals", heading=printing.running_title(html))
 
 
 def print_form(html: str, printer) -> None:  # type: ignore[no-untyped-def]

@@ -79,8 +79,8 @@ def write_pdf(
 ) -> Path:
     """Write ``html`` as a PDF to ``path`` as given: for a service that already holds the temp
     path of its own ``atomic_output`` (the referral form and its file note in one transaction).
-    ``heading``: the line at the top of every page, when it is not ``title`` (the file's title,
-    which file browsers and search indexes show, so never a student's name or key)."""
+    ``heading``: the line at the top of every page, when it is not ``title`` (the file's own
+    title, which PDF readers and file browsers show)."""
     _write_pdf(html, Path(path), title=title, landscape=landscape, heading=heading)
     return Path(path)
 

@@ -74,5 +74,5 @@ def test_a_referral_pdf_is_headed_as_its_printout_and_its_file_title_names_no_on
     forms.print_form(html, printer)
     assert headings == ["File notes: COL0009", "File notes: COL0009"]  # saved and printed, the same heading
     data = out.read_bytes()
-    assert "Student Mapping Tool: referral".encode("utf-16-be") in data  # the file's title, as a file browser shows it
+    assert "Student Mapping Tool: referrals".encode("utf-16-be") in data  # the file's title, as a file browser shows it
     assert "COL0009".encode("utf-16-be") not in data and b"COL0009" not in data
