@@ -178,6 +178,7 @@ class FileNoteData:
     risk_assessment: str = ""
     agency_details: tuple[tuple[str, str], ...] = ()  # (field, value) as the form gave them; () before 0011
     agency_id: int | None = None  # the agency in the register (its name may have changed since; not in the digest)
+    form_details: tuple[tuple[str, str], ...] = ()  # (field, value): the school and staff as the form named them; () before 0012
 
     def canonical(self) -> dict[str, Any]:
         out = {
@@ -204,6 +205,8 @@ class FileNoteData:
         }
         if self.agency_details:  # only then: a note written before they were kept hashes as it did
             out["agency_details"] = [list(v) for v in self.agency_details]
+        if self.form_details:  # likewise
+            out["form_details"] = [list(v) for v in self.form_details]
         return out
 
     def digest(self) -> str:

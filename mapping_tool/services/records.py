@@ -719,20 +719,22 @@ TITLES = {"am_code": "AM", "pm_code": "PM", "am_approved": "AM approved", "pm_ap
           "vcaa_number": "VCAA number", "ema": "EMA/CSEF", "koorie": "Koorie", "in_extract": "In latest extract",
           "year_semester": "Year and semester", "rule_version": "Rule version",
           "earlier_value": "Old value", "changed_to": "New value",
-          "values_json": "Information disclosed", "agency_details": "Agency's details as sent"}
+          "values_json": "Information disclosed", "agency_details": "Agency's details as sent",
+          "form_details": "School and staff as named on the form"}
 
-#: Columns kept as JSON lists of [name, value] pairs (a file note's disclosed information and the
-#: agency's details it went to), shown one "name: value" per line; the agency's in the register's words.
-_PAIR_COLUMNS = frozenset({"values_json", "agency_details"})
+#: Columns kept as JSON lists of [name, value] pairs (a file note's disclosed information, the
+#: agency's details it went to, the school and staff the form named), one "name: value" per line.
+_PAIR_COLUMNS = frozenset({"values_json", "agency_details", "form_details"})
 
 
 def _pairs(column: str, value: Any) -> Any:
-    from mapping_tool.services.referrals import AGENCY_DETAIL_WORDS
+    from mapping_tool.services.referrals import AGENCY_DETAIL_WORDS, FORM_DETAIL_WORDS
 
     try:
         pairs = json.loads(value) if value else []
-        if column == "agency_details":  # a detail the agency did not have was not on the form
-            pairs = [(AGENCY_DETAIL_WORDS.get(name, name), shown) for name, shown in pairs if shown]
+        words = {"agency_details": AGENCY_DETAIL_WORDS, "form_details": FORM_DETAIL_WORDS}.get(column)
+        if words is not None:  # a detail the form did not have (blank) was not on it
+            pairs = [(words.get(name, name), shown) for name, shown in pairs if shown]
         return "\n".join(f"{name}: {shown}" for name, shown in pairs)
     except (TypeError, ValueError):
         return value

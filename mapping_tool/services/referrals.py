@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -1068,6 +1068,25 @@ _BLOCK_FIELDS = (("email", "email"), ("phone", "phone"), ("fax", "fax"), ("addre
 AGENCY_DETAIL_WORDS = {field: AGENCY_FIELDS[column].capitalize() for field, column in _BLOCK_FIELDS}
 
 
+#: What a file note keeps of the school and the staff the form named, and the words a student's
+#: record shows them in: a copy of a sent form names them as it did, not as the accounts read now.
+FORM_DETAIL_WORDS = {
+    "school_name": "School", "requester_name": "Requested by", "requester_position": "Requester's position",
+    "authoriser_name": "Authorised by", "authoriser_position": "Authoriser's position",
+    "generated_by": "Produced by", "stale_reason": "Reason for sending on an older extract",
+}
+
+
+def _form_details(data: FormData) -> tuple[tuple[str, str], ...]:
+    shown = {
+        "school_name": data.school_name, "requester_name": data.requester.name,
+        "requester_position": data.requester.position, "authoriser_name": data.authoriser.name,
+        "authoriser_position": data.authoriser.position, "generated_by": data.generated_by,
+        "stale_reason": data.stale_reason,
+    }
+    return tuple((field, str(shown[field] or "")) for field in FORM_DETAIL_WORDS)
+
+
 def _block_details(block: AgencyBlock) -> tuple[tuple[str, str], ...]:
     """What a file note keeps of the agency's details: exactly those the form gave."""
     return tuple((field, str(getattr(block, field))) for field, _ in _BLOCK_FIELDS)
@@ -1108,18 +1127,27 @@ def _sent_form_data(session: Any, user: UserSession, ref: Referral, note: FileNo
         if c is not None:
             consent = ConsentBlock(c.id, f"{c.given_by} ({c.giver_name})", c.date_given, c.expires, c.method, c.purpose)
     sent_at = _local(note.created_at)
+    authoriser = _person(session, note.authorised_by, ref.authorised_at, True) if note.authorised_by else PersonBlock("")
+    requester = _person(session, ref.requested_by, ref.requested_at)
+    school_name = user.store.school.school_name if user.store.school else ""
+    generated_by = _person(session, note.disclosed_by, None).name
+    stale_reason = ref.stale_reason
+    if recorded.form_details:  # the school and staff as the form named them (before 0012: as they are now)
+        kept = dict(recorded.form_details)
+        school_name, generated_by, stale_reason = kept["school_name"], kept["generated_by"], kept["stale_reason"]
+        requester = replace(requester, name=kept["requester_name"], position=kept["requester_position"])
+        if note.authorised_by:
+            authoriser = replace(authoriser, name=kept["authoriser_name"], position=kept["authoriser_position"])
     return FormData(
         referral_number=str(ref.id),
-        school_name=user.store.school.school_name if user.store.school else "",
+        school_name=school_name,
         agency=_agency_as_sent(session, note, recorded.agency_details),
         categories=recorded.categories, other_text=ref.other_text, basis=note.basis, grounds=note.grounds,
-        purpose=ref.purpose,
-        authoriser=_person(session, note.authorised_by, ref.authorised_at, True) if note.authorised_by else PersonBlock(""),
-        requester=_person(session, ref.requested_by, ref.requested_at),
+        purpose=ref.purpose, authoriser=authoriser, requester=requester,
         values=recorded.values, extract_date=note.extract_date,
-        generated_by=_person(session, note.disclosed_by, None).name, generated_at=sent_at, consent=consent,
+        generated_by=generated_by, generated_at=sent_at, consent=consent,
         views_sought=note.views_sought, views_note=note.views_note, risk_assessment=note.risk_assessment,
-        stale_reason=ref.stale_reason, sent_on=sent_at.date(), sent_note=note.id, times_sent=times_sent,
+        stale_reason=stale_reason, sent_on=sent_at.date(), sent_note=note.id, times_sent=times_sent,
         sent_index=sent_index,
     )
 
@@ -1217,6 +1245,7 @@ def _disclose(
             categories=cats.split(ref.categories), values=values, views_sought=ref.views_sought,
             views_note=ref.views_note, extract_date=extract_date, kind=kind, document_sha256=digest,
             risk_assessment=ref.risk_assessment, agency_details=_block_details(data.agency),
+            form_details=_form_details(data),
         )
         now = utcnow()
         if ref.status == st.AUTHORISED:
@@ -1296,6 +1325,7 @@ def _note_data(n: FileNote) -> FileNoteData:
         views_sought=n.views_sought, views_note=n.views_note, extract_date=n.extract_date, corrects=n.corrects, text=n.text,
         risk_assessment=n.risk_assessment,
         agency_details=tuple(tuple(v) for v in json.loads(n.agency_details)) if n.agency_details else (),  # type: ignore[misc]
+        form_details=tuple(tuple(v) for v in json.loads(n.form_details)) if n.form_details else (),  # type: ignore[misc]
     )
 
 
@@ -1303,7 +1333,8 @@ def _write_note(session: Any, user: UserSession, *, student_key: str, agency: Ag
                 authorised_by: str, basis: str, consent_id: int | None, grounds: str, categories: Sequence[str],
                 values: Sequence[tuple[str, str]], views_sought: bool | None, views_note: str,
                 extract_date: date | None, kind: str, document_sha256: str, corrects: int | None = None,
-                text: str = "", risk_assessment: str = "", agency_details: Sequence[tuple[str, str]] = ()) -> int:
+                text: str = "", risk_assessment: str = "", agency_details: Sequence[tuple[str, str]] = (),
+                form_details: Sequence[tuple[str, str]] = ()) -> int:
     note = FileNote(
         created_at=utcnow().replace(microsecond=0), student_key=student_key, agency_id=agency.id if agency else None,
         agency_name=agency.name if agency else "", referral_id=referral_id, disclosed_by=user.username,
@@ -1312,6 +1343,7 @@ def _write_note(session: Any, user: UserSession, *, student_key: str, agency: Ag
         views_sought=views_sought, views_note=views_note, extract_date=extract_date, document_kind=kind,
         document_sha256=document_sha256, corrects=corrects, text=text, risk_assessment=risk_assessment, note_sha256="",
         agency_details=json.dumps([list(v) for v in agency_details], ensure_ascii=False) if agency_details else "",
+        form_details=json.dumps([list(v) for v in form_details], ensure_ascii=False) if form_details else "",
     )
     session.add(note)
     session.flush()

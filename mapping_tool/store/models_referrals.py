@@ -150,6 +150,9 @@ class FileNote(Base):
     # The agency's details as the form gave them ([field, value] pairs), so a copy of a sent form
     # shows where it went even after the agency's details change; "" in notes written before 0011.
     agency_details: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # The school's name and the staff's names and positions as the form gave them ([field, value]
+    # pairs), so a copy of a sent form shows who it named even after an account changes; "" before 0012.
+    form_details: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
 
 class AgencyChange(Base):

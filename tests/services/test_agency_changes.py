@@ -395,3 +395,65 @@ def test_renaming_to_another_agencys_name_is_refused_and_a_change_of_case_is_not
         assert [c.field for c in referrals.agency_history(custodian, "youth connect")] == ["name"]
     finally:
         auth.sign_out(custodian)
+
+
+def test_a_copy_names_the_staff_as_the_form_did_after_they_change_their_profile(school: Path, tmp_path: Path) -> None:
+    """The form names who asked for and authorised the disclosure, with their positions: the copy
+    keeps those names (schema 0012), whatever the accounts say later."""
+    rid, note_id = _sent(school, tmp_path)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        before = referrals.form_view(custodian, rid).html
+        from mapping_tool.services import accounts
+
+        accounts.update_profile(custodian, display_name="Robin Renamed", position="Business Manager")
+        after = referrals.form_view(custodian, rid)
+        (note,) = referrals.list_file_notes(custodian, audit=False)
+        result = audit.verify(custodian)
+    finally:
+        auth.sign_out(custodian)
+    assert after.note_id == note_id and after.html == before
+    assert "Robin Renamed" not in after.html and "Business Manager" not in after.html
+    kept = dict(note.form_details)
+    assert kept["requester_name"] and kept["requester_name"] in before and kept["authoriser_name"] in before
+    assert kept["school_name"] and kept["school_name"] in before
+    assert result.intact, result.problem
+
+
+def test_a_note_written_before_the_staff_were_kept_names_them_as_they_are_now(school: Path, tmp_path: Path, store_key: bytes) -> None:
+    from mapping_tool.store import db
+    from mapping_tool.store.files import StoreFiles
+
+    rid, _ = _sent(school, tmp_path)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    conn.execute("UPDATE file_note SET form_details = ''")  # as a note written before 0012 is
+    conn.commit()
+    conn.close()
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        from mapping_tool.services import accounts
+
+        accounts.update_profile(custodian, display_name="Robin Renamed", position="Business Manager")
+        html = referrals.form_view(custodian, rid).html
+    finally:
+        auth.sign_out(custodian)
+    assert "Robin Renamed" in html and "Business Manager" in html
+
+
+def test_audit_verify_finds_the_staff_named_in_a_note_edited(school: Path, tmp_path: Path, store_key: bytes) -> None:
+    from mapping_tool.store import db
+    from mapping_tool.store.files import StoreFiles
+
+    _, note_id = _sent(school, tmp_path)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    (kept,) = conn.execute("SELECT form_details FROM file_note").fetchone()
+    assert kept and "authoriser_name" in kept
+    conn.execute("UPDATE file_note SET form_details = replace(form_details, 'authoriser_position', 'x')")
+    conn.commit()
+    conn.close()
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        result = audit.verify(custodian)
+    finally:
+        auth.sign_out(custodian)
+    assert not result.intact and f"file note {note_id} was changed" in result.problem

@@ -405,3 +405,7 @@ def test_a_file_note_in_the_students_record_reads_as_words_not_json(school: Path
     assert sent[given].splitlines()[0].startswith("Student Name: ")
     assert sent[sent_to].splitlines() == ["Email: intake@yc.org.au", "Phone: 03 9000 0000", "Address: 1 Main St, Melbourne",
                                           "Postcode: 3000"]
+    named = section.headers.index("School and staff as named on the form")
+    lines = sent[named].splitlines()
+    assert lines[0].startswith("School: ") and any(line.startswith("Authorised by: ") for line in lines)
+    assert "[" not in sent[named] and not any(line.startswith("Reason for sending") for line in lines)  # blank: left out
