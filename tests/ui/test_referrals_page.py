@@ -277,3 +277,38 @@ def test_a_referrals_status_is_in_view_at_1024_by_768(qtbot, login) -> None:  # 
     assert status and status == page.referral_model.row_at(0).status_title
     right = view.columnViewportPosition(ReferralColumn.STATUS) + view.columnWidth(ReferralColumn.STATUS)
     assert 0 < right <= view.viewport().width()
+
+
+def test_each_file_note_opens_the_form_its_sending_gave(qtbot, login, school, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A referral sent twice has two file notes; each opens the form as that sending gave it (the
+    referral's own button opens the latest), and a correction has no form to open."""
+    principal = login(PRINCIPAL)
+    referrals.authorise_referral(principal, school["referral"], PRINCIPAL_PASSWORD)
+    first = referrals.send_referral(principal, school["referral"], tmp_path / "first.docx", fmt="docx").note_id
+    custodian = login(CUSTODIAN)
+    referrals.update_agency(custodian, "Youth Connect", reason="New intake line", phone="03 9111 2222")
+    second = referrals.send_referral(principal, school["referral"], tmp_path / "second.docx", fmt="docx").note_id
+    referrals.correct_file_note(principal, second, "Posted, not emailed.")
+    page = _page(qtbot, login(WELFARE))
+    page.tabs.setCurrentIndex(page.tabs.count() - 1)
+    notes = {page.note_model.row_at(r).id: r for r in range(page.note_model.rowCount())}
+    assert len(notes) == 3 and not page.note_form_button.isEnabled()
+    page.note_view.setFocus()
+    page.note_view.selectRow(notes[first])
+    assert page.note_form_button.isEnabled()
+    qtbot.keyClick(page.note_view, Qt.Key.Key_Return)
+    dialog = page.preview_dialog
+    assert f"(file note {first}; nothing is sent again)" in dialog.windowTitle()
+    label = " ".join(w.text() for w in dialog.findChildren(QLabel))
+    assert f"Referral {school['referral']} · " in label and "Youth Connect" in label
+    dialog.close()
+    page.note_view.selectRow(notes[second])
+    page.view_note_form()
+    assert f"(file note {second}; nothing is sent again)" in page.preview_dialog.windowTitle()
+    page.preview_dialog.close()
+    shown = page.preview_dialog
+    correction = next(r for r in range(page.note_model.rowCount()) if page.note_model.row_at(r).corrects)
+    page.note_view.selectRow(correction)
+    assert not page.note_form_button.isEnabled()
+    page.view_note_form()
+    assert page.preview_dialog is shown and "a correction has no form" in page.message.text()

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from enum import IntEnum
 from html import escape
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -96,6 +97,11 @@ def _table(model: RowsTableModel) -> QTableView:
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.setWordWrap(False)
     return view
+
+
+def _sent_a_form(note: Any) -> bool:
+    """A file note that records a form sent (a correction, or a note of no referral, has none)."""
+    return note is not None and note.referral_id is not None and note.corrects is None
 
 
 def _selected(view: QTableView) -> Any:
@@ -944,8 +950,14 @@ class ReferralsPage(QWidget):
             row.addWidget(self.note_agency)
             self.correct_button = QPushButton("Add a &correction…")
             self.correct_button.clicked.connect(self.correct_note)
+            self.note_form_button = QPushButton("View the form as sent")
+            self.note_form_button.setToolTip("The referral form as this sending gave it, to read; nothing is sent "
+                                             "again (Enter on a file note does the same)")
+            self.note_form_button.clicked.connect(self.view_note_form)
+            self.note_form_button.setEnabled(False)
             row.addWidget(self.notes_pdf_button)
             row.addWidget(self.notes_export_button)
+            row.addWidget(self.note_form_button)
             row.addWidget(self.correct_button)
             row.addStretch(1)
             tab_layout.addLayout(row)
@@ -958,6 +970,7 @@ class ReferralsPage(QWidget):
             self.note_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             tab_layout.addWidget(self.note_detail)
             self.note_view.selectionModel().selectionChanged.connect(self._note_selected)
+            self.note_view.activated.connect(lambda _index: self.view_note_form())
             self.tabs.addTab(tab, "File notes")
         self._widths_set = False
         self.refresh()
@@ -1029,6 +1042,7 @@ class ReferralsPage(QWidget):
 
     def _note_selected(self, *_: Any) -> None:
         note = _selected(self.note_view)
+        self.note_form_button.setEnabled(_sent_a_form(note))
         if note is None:
             self.note_detail.setText("Select a file note to read it in full.")
             return
@@ -1303,6 +1317,24 @@ class ReferralsPage(QWidget):
             return
         moved = f" Referral {', '.join(map(str, done.referrals))} now relies on it." if done.referrals else ""
         self._done(f"Consent {done.new_id} replaces consent {done.old_id}, which is kept as recorded in error.{moved}")
+
+    def view_note_form(self) -> None:
+        """The form as the selected file note's sending gave it (any sending, not only the latest)."""
+        from mapping_tool.services import referrals
+
+        note = _selected(self.note_view)
+        if not _sent_a_form(note):
+            self.message.setText("Select the file note of a referral that was sent (a correction has no form).")
+            return
+        try:
+            view = referrals.form_view(self.session, note.referral_id, note_id=note.id)
+        except KnownError as exc:
+            show_error(self, exc)
+            return
+        row = next((r for r in self.referral_model._rows if r.id == note.referral_id), None)
+        if row is None:  # the referrals list is filtered elsewhere: name what the note names
+            row = SimpleNamespace(id=note.referral_id, student_name="", student_key=note.student_key, agency=note.agency)
+        self._show_preview(view, row)
 
     def correct_note(self) -> None:
         """A correction is a new note that points at the one it corrects; the old note stays."""
