@@ -179,6 +179,18 @@ class FileNoteData:
     agency_details: tuple[tuple[str, str], ...] = ()  # (field, value) as the form gave them; () before 0011
     agency_id: int | None = None  # the agency in the register (its name may have changed since; not in the digest)
     form_details: tuple[tuple[str, str], ...] = ()  # (field, value): the school and staff as the form named them; () before 0012
+    # For reading only (not in the digest): the staff's names, as the form named them or else as
+    # their accounts read; the note itself records who by their user names.
+    disclosed_by_name: str = ""
+    authorised_by_name: str = ""
+
+    @property
+    def disclosed_by_shown(self) -> str:
+        return _who(self.disclosed_by, self.disclosed_by_name)
+
+    @property
+    def authorised_by_shown(self) -> str:
+        return _who(self.authorised_by, self.authorised_by_name)
 
     def canonical(self) -> dict[str, Any]:
         out = {
@@ -234,8 +246,8 @@ class FileNoteData:
         else:
             out += [
                 ("Agency", self.agency),
-                ("Disclosed by", self.disclosed_by),
-                ("Authorised by", self.authorised_by),
+                ("Disclosed by", self.disclosed_by_shown),
+                ("Authorised by", self.authorised_by_shown),
                 ("Referral", str(self.referral_id or "")),
                 ("Basis", basis),
                 ("Categories", ", ".join(TITLES.get(c, c) for c in self.categories)),
@@ -246,6 +258,11 @@ class FileNoteData:
                 ("Document", f"{self.document_kind.upper()}, SHA-256 {self.document_sha256}"),
             ]
         return out
+
+
+def _who(username: str, name: str) -> str:
+    """A member of staff as a file note names them: "Casey Custodian (custodian)", or the user name."""
+    return f"{name} ({username})" if name and username and name != username else username
 
 
 def file_notes_html(

@@ -1375,6 +1375,17 @@ def correct_file_note(user: UserSession, note_id: int, text: str) -> int:
                            corrects=note_id, text=text.strip())
 
 
+def _named(note: FileNoteData, names: dict[str, str]) -> FileNoteData:
+    """The note with its staff's names to read: as its form named them (kept since 0012), else as
+    their accounts read now."""
+    kept = dict(note.form_details)
+    return replace(
+        note,
+        disclosed_by_name=kept.get("generated_by") or names.get(note.disclosed_by, ""),
+        authorised_by_name=(kept.get("authoriser_name") or names.get(note.authorised_by, "")) if note.authorised_by else "",
+    )
+
+
 def list_file_notes(user: UserSession, *, student: str | None = None, agency: str | None = None, audit: bool = True) -> list[FileNoteData]:
     if user.role is Role.HOME_GROUP_TEACHER:
         user.check_active()
@@ -1391,6 +1402,8 @@ def list_file_notes(user: UserSession, *, student: str | None = None, agency: st
         if agency:
             query = query.where(FileNote.agency_id == _agency_by_name(session, agency).id)
         notes = [_note_data(n) for n in session.execute(query).scalars() if visible is None or n.student_key in visible]
+        names = {username: name for username, name in session.execute(select(Account.username, Account.display_name))}
+    notes = [_named(n, names) for n in notes]
     if audit:
         with user.store.write() as session:
             user.store.audit(session, user.username, "filenotes.viewed", object_type="student" if key else "filenotes",

@@ -81,3 +81,19 @@ def test_the_agency_details_a_note_keeps_are_in_its_digest_and_an_older_note_has
     assert kept.canonical()["agency_details"] == [["phone", "03 9000 0000"]]
     assert kept.digest() != note.digest()
     assert kept.digest() != dataclasses.replace(kept, agency_details=(("phone", "03 9111 2222"),)).digest()
+
+
+def test_the_staff_a_note_keeps_are_in_its_digest_and_their_names_to_read_are_not() -> None:
+    import dataclasses
+
+    note = FileNoteData(1, datetime(2026, 12, 1, 9, 30), "ABC0001", "Youth Connect", "welfare", "principal", "consent", 3, "",
+                        ("student_name",), (("Student Name", "Ava"),), "ab" * 32, "pdf", 7, None, "", date(2026, 11, 28))
+    assert "form_details" not in note.canonical()  # a note written before 0012 hashes as it did
+    kept = dataclasses.replace(note, form_details=(("authoriser_name", "Pat Principal"),))
+    assert kept.digest() != note.digest()
+    assert kept.digest() != dataclasses.replace(kept, form_details=(("authoriser_name", "Someone Else"),)).digest()
+    named = dataclasses.replace(note, disclosed_by_name="Wren Welfare", authorised_by_name="Pat Principal")
+    assert named.digest() == note.digest()  # names to read: the note records user names
+    rows = dict(named.rows())
+    assert rows["Disclosed by"] == "Wren Welfare (welfare)" and rows["Authorised by"] == "Pat Principal (principal)"
+    assert dict(note.rows())["Disclosed by"] == "welfare"  # no name known: the user name

@@ -312,3 +312,18 @@ def test_each_file_note_opens_the_form_its_sending_gave(qtbot, login, school, tm
     assert not page.note_form_button.isEnabled()
     page.view_note_form()
     assert page.preview_dialog is shown and "a correction has no form" in page.message.text()
+
+
+def test_file_notes_name_the_student_and_the_staff(qtbot, login, school, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mapping_tool.services import accounts
+
+    principal = login(PRINCIPAL)
+    referrals.authorise_referral(principal, school["referral"], PRINCIPAL_PASSWORD)
+    referrals.send_referral(principal, school["referral"], tmp_path / "sent.docx", fmt="docx")
+    name = accounts.my_profile(principal).display_name
+    page = _page(qtbot, login(WELFARE))
+    student = page.referral_model.row_at(0).student_name
+    assert name and student
+    shown = [page.note_model.index(0, c).data() for c in range(page.note_model.columnCount())]
+    assert shown[2] == f"{student} ({school['key']})"
+    assert shown[4] == f"{name} ({PRINCIPAL})" and shown[5].endswith(")")  # as the form named them

@@ -177,15 +177,22 @@ class ConsentTableModel(RowsTableModel):
 class FileNoteTableModel(RowsTableModel):
     HEADERS = ("No.", "When", "Student", "Agency", "Disclosed by", "Authorised by", "Basis", "Information disclosed", "Document")
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        #: student key -> name, from the referrals this user may see (the referrals service gave them)
+        self.names: dict[str, str] = {}
+
     def cell(self, row: Any, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column == 7:
             return row.values_text() if not row.corrects else row.text
         if role != Qt.ItemDataRole.DisplayRole:
             return None
+        student = self.names.get(row.student_key)
+        student = f"{student} ({row.student_key})" if student else row.student_key
         if row.corrects:
-            return (str(row.id), _local(row.created_at), row.student_key, row.agency, row.disclosed_by, "", "",
+            return (str(row.id), _local(row.created_at), student, row.agency, row.disclosed_by_shown, "", "",
                     f"Correction of note {row.corrects}: {row.text}", "")[column]
-        return (str(row.id), _local(row.created_at), row.student_key, row.agency, row.disclosed_by, row.authorised_by,
+        return (str(row.id), _local(row.created_at), student, row.agency, row.disclosed_by_shown, row.authorised_by_shown,
                 SHORT_BASIS.get(row.basis, row.basis), row.values_text(),
                 f"{row.document_kind.upper()} {row.document_sha256[:12]}…")[column]
 
@@ -195,7 +202,7 @@ COLUMN_CHARS: dict[type, tuple[int, ...]] = {
     ReferralTableModel: (4, 24, 4, 22, 24, 30, 10, 11, 11, 15),
     AgencyTableModel: (24, 26, 14, 8, 10, 28, 40),
     ConsentTableModel: (4, 10, 22, 34, 22, 10, 10, 26, 12),
-    FileNoteTableModel: (4, 18, 10, 22, 12, 12, 12, 48, 20),
+    FileNoteTableModel: (4, 18, 24, 20, 26, 26, 12, 48, 20),
 }
 
 
@@ -985,6 +992,8 @@ class ReferralsPage(QWidget):
                 self.agency_model.set_rows(referrals.list_agencies(self.session))
                 self.consent_model.set_rows(referrals.list_consents(self.session))
                 self.all_notes = referrals.list_file_notes(self.session)
+                self.note_model.names = {r.student_key: r.student_name for r in self.referral_model._rows
+                                         if r.student_name and not r.restricted}
                 chosen = self.note_agency.currentData()
                 self.note_agency.blockSignals(True)
                 self.note_agency.clear()
@@ -1046,7 +1055,9 @@ class ReferralsPage(QWidget):
         if note is None:
             self.note_detail.setText("Select a file note to read it in full.")
             return
-        rows = "".join(f"<tr><td><b>{escape(k)}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>" for k, v in note.rows())
+        name = self.note_model.names.get(note.student_key)
+        pairs = [(k, f"{name} ({v})" if k == "Student" and name else v) for k, v in note.rows()]
+        rows = "".join(f"<tr><td><b>{escape(k)}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>" for k, v in pairs)
         self.note_detail.setText(f"<b>File note {note.id}</b><table cellspacing='0' cellpadding='1'>{rows}</table>")
 
     def _done(self, text: str) -> None:
