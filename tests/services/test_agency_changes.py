@@ -420,35 +420,94 @@ def test_a_copy_names_the_staff_as_the_form_did_after_they_change_their_profile(
     assert result.intact, result.problem
 
 
-def test_a_note_written_before_the_staff_were_kept_names_them_as_they_are_now(school: Path, tmp_path: Path, store_key: bytes) -> None:
-    from mapping_tool.store import db
-    from mapping_tool.store.files import StoreFiles
-
+def test_a_note_written_before_the_staff_were_kept_verifies_and_names_them_as_they_are_now(
+    school: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A note written before schema 0012 keeps no school or staff: written here as that code wrote it
+    (nothing kept), it hashes as such a note did, audit verify holds, and its copy names the staff
+    as their accounts read now."""
+    monkeypatch.setattr(referrals, "_form_details", lambda data: ())
     rid, _ = _sent(school, tmp_path)
-    conn = db.connect_raw(StoreFiles(school).db, store_key)
-    conn.execute("UPDATE file_note SET form_details = ''")  # as a note written before 0012 is
-    conn.commit()
-    conn.close()
     custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
         from mapping_tool.services import accounts
 
+        (note,) = referrals.list_file_notes(custodian, audit=False)
         accounts.update_profile(custodian, display_name="Robin Renamed", position="Business Manager")
         html = referrals.form_view(custodian, rid).html
+        result = audit.verify(custodian)
     finally:
         auth.sign_out(custodian)
+    assert note.form_details == () and "form_details" not in note.canonical()
     assert "Robin Renamed" in html and "Business Manager" in html
+    assert result.intact, result.problem
 
 
-def test_audit_verify_finds_the_staff_named_in_a_note_edited(school: Path, tmp_path: Path, store_key: bytes) -> None:
+def test_the_form_keeps_who_asked_and_who_authorised_each_as_they_were(school: Path, tmp_path: Path) -> None:
+    """Requested by one account, authorised and sent by another: each keeps its own name and position."""
+    from mapping_tool.services import accounts
+
+    key = a_student(school)
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    welfare = signed(school, WELFARE, WELFARE_PASSWORD)
+    principal = signed(school, PRINCIPAL, PRINCIPAL_PASSWORD)
+    try:
+        add_agency(custodian)
+        accounts.update_profile(welfare, display_name="Wren Welfare", position="Wellbeing Leader")
+        accounts.update_profile(principal, display_name="Pat Principal", position="Principal")
+        rid = referrals.create_referral(welfare, key, agency="Youth Connect", categories="student_name",
+                                        purpose="Urgent support", basis="serious-threat", grounds="Threat to safety disclosed")
+        referrals.authorise_referral(principal, rid, PRINCIPAL_PASSWORD)
+        referrals.send_referral(principal, rid, tmp_path / "sent.docx", fmt="docx")
+        before = referrals.form_view(custodian, rid).html
+        accounts.update_profile(welfare, display_name="Wren Moved", position="Librarian")
+        accounts.update_profile(principal, display_name="Pat Moved", position="Acting Principal")
+        after = referrals.form_view(custodian, rid).html
+        (note,) = referrals.list_file_notes(custodian, audit=False)
+    finally:
+        for user in (principal, welfare, custodian):
+            auth.sign_out(user)
+    kept = dict(note.form_details)
+    assert (kept["requester_name"], kept["requester_position"]) == ("Wren Welfare", "Wellbeing Leader")
+    assert (kept["authoriser_name"], kept["authoriser_position"]) == ("Pat Principal", "Principal")
+    assert kept["generated_by"] == "Pat Principal"
+    assert after == before and "Wren Welfare" in after and "Wellbeing Leader" in after
+    assert not any(moved in after for moved in ("Wren Moved", "Librarian", "Pat Moved", "Acting Principal"))
+    # the file note names them as the form did, by name and user name
+    assert note.disclosed_by_shown == f"Pat Principal ({PRINCIPAL})" and note.authorised_by_shown == f"Pat Principal ({PRINCIPAL})"
+
+
+def test_a_note_with_a_kept_detail_edited_away_still_opens_and_verify_says_it_changed(
+    school: Path, tmp_path: Path, store_key: bytes
+) -> None:
+    from mapping_tool.store import db
+    from mapping_tool.store.files import StoreFiles
+
+    rid, note_id = _sent(school, tmp_path)
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    conn.execute("UPDATE file_note SET form_details = replace(form_details, 'authoriser_position', 'x')")
+    conn.commit()
+    conn.close()
+    custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
+    try:
+        view = referrals.form_view(custodian, rid)  # opens (the position as the account reads now)
+        notes = referrals.list_file_notes(custodian, audit=False)
+        result = audit.verify(custodian)
+    finally:
+        auth.sign_out(custodian)
+    assert view.note_id == note_id and len(notes) == 1
+    assert not result.intact and f"file note {note_id} was changed" in result.problem
+
+
+def test_a_note_whose_kept_details_are_no_longer_json_is_reported_not_a_crash(
+    school: Path, tmp_path: Path, store_key: bytes
+) -> None:
     from mapping_tool.store import db
     from mapping_tool.store.files import StoreFiles
 
     _, note_id = _sent(school, tmp_path)
     conn = db.connect_raw(StoreFiles(school).db, store_key)
-    (kept,) = conn.execute("SELECT form_details FROM file_note").fetchone()
-    assert kept and "authoriser_name" in kept
-    conn.execute("UPDATE file_note SET form_details = replace(form_details, 'authoriser_position', 'x')")
+    conn.execute("UPDATE file_note SET form_details = '[[\"school_name\"'")
     conn.commit()
     conn.close()
     custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)

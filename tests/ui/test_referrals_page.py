@@ -321,9 +321,16 @@ def test_file_notes_name_the_student_and_the_staff(qtbot, login, school, tmp_pat
     referrals.authorise_referral(principal, school["referral"], PRINCIPAL_PASSWORD)
     referrals.send_referral(principal, school["referral"], tmp_path / "sent.docx", fmt="docx")
     name = accounts.my_profile(principal).display_name
+    accounts.update_profile(principal, display_name="Pat Renamed")  # after sending: the note names them as the form did
     page = _page(qtbot, login(WELFARE))
     student = page.referral_model.row_at(0).student_name
-    assert name and student
+    assert name and student and name != "Pat Renamed"
     shown = [page.note_model.index(0, c).data() for c in range(page.note_model.columnCount())]
     assert shown[2] == f"{student} ({school['key']})"
-    assert shown[4] == f"{name} ({PRINCIPAL})" and shown[5].endswith(")")  # as the form named them
+    assert shown[4] == shown[5] == f"{name} ({PRINCIPAL})"
+    page.tabs.setCurrentIndex(page.tabs.count() - 1)
+    page.note_view.selectRow(0)
+    assert f"{student} ({school['key']})" in page.note_detail.text() and "Pat Renamed" not in page.note_detail.text()
+    # a refresh resets the list and its selection: the button and the detail follow
+    page.refresh()
+    assert not page.note_form_button.isEnabled() and "Select a file note" in page.note_detail.text()

@@ -1048,6 +1048,7 @@ class ReferralsPage(QWidget):
         name = self.note_agency.currentData()
         wanted = next((a.id for a in self.agency_model._rows if a.name == name), None) if name is not None else None
         self.note_model.set_rows([n for n in getattr(self, "all_notes", []) if name is None or n.agency_id == wanted])
+        self._note_selected()  # a reset clears the selection without saying so: the button and the detail follow
 
     def _note_selected(self, *_: Any) -> None:
         note = _selected(self.note_view)
@@ -1343,7 +1344,7 @@ class ReferralsPage(QWidget):
             show_error(self, exc)
             return
         row = next((r for r in self.referral_model._rows if r.id == note.referral_id), None)
-        if row is None:  # the referrals list is filtered elsewhere: name what the note names
+        if row is None:  # the referrals list is older than the notes (it refreshes with them): name what the note names
             row = SimpleNamespace(id=note.referral_id, student_name="", student_key=note.student_key, agency=note.agency)
         self._show_preview(view, row)
 
