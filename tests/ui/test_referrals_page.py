@@ -334,3 +334,48 @@ def test_file_notes_name_the_student_and_the_staff(qtbot, login, school, tmp_pat
     # a refresh resets the list and its selection: the button and the detail follow
     page.refresh()
     assert not page.note_form_button.isEnabled() and "Select a file note" in page.note_detail.text()
+
+
+def test_reaching_a_table_with_tab_selects_its_row_so_enter_and_down_act_on_what_is_shown(qtbot, login, school) -> None:  # type: ignore[no-untyped-def]
+    welfare = login(WELFARE)
+    referrals.create_referral(welfare, school["key"], agency="Youth Connect", categories="student_name",
+                              purpose="Second", consent_id=school["consent"])
+    page = _page(qtbot, welfare)
+    view = page.referral_view
+    assert page.referral_model.rowCount() == 2 and not view.selectionModel().hasSelection()
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)
+    page.new_button.setFocus()
+    qtbot.keyClick(page.new_button, Qt.Key.Key_Tab)  # on through the buttons to the table, as a user would
+    for _ in range(8):
+        if view.hasFocus():
+            break
+        qtbot.keyClick(page.focusWidget(), Qt.Key.Key_Tab)
+    assert view.hasFocus()
+    assert [i.row() for i in view.selectionModel().selectedRows()] == [0]  # the row the focus frame is on
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert [i.row() for i in view.selectionModel().selectedRows()] == [1]  # the next one, not one further
+    qtbot.keyClick(view, Qt.Key.Key_Up)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert f"referral {page.referral_model.row_at(0).id} " in page.preview_dialog.windowTitle()
+    page.preview_dialog.close()
+    # a click is left alone: the row clicked is the row chosen
+    page.consent_view.clearSelection()
+    page.consent_view.setFocus(Qt.FocusReason.MouseFocusReason)
+    assert not page.consent_view.selectionModel().hasSelection()
+
+
+def test_set_status_names_the_referral_it_changes(qtbot, login, school, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QInputDialog
+
+    page = _page(qtbot, login(WELFARE))
+    page.referral_view.selectRow(0)
+    row = page.referral_model.row_at(0)
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda parent, title, label, choices, *a: asked.append((title, label)) or ("Withdrawn", True))
+    monkeypatch.setattr(QInputDialog, "getText", lambda parent, title, label, *a: asked.append((title, label)) or ("Family moved", True))
+    page.set_status()
+    (title, label), (again, _) = asked
+    assert title == again == f"Status of referral {row.id}" and row.student_name not in title
+    assert label.startswith(f"Referral {row.id} · {row.student_name} to Youth Connect is now ") and label.endswith("New status:")
+    assert page.referral_model.row_at(0).status == "withdrawn"

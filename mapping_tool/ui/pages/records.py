@@ -13,7 +13,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.security.roles import Role
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.row_table import RowTableView
 from mapping_tool.ui.table_models import RowsTableModel
 
 
@@ -61,12 +61,8 @@ class TupleTableModel(RowsTableModel):
 
 
 def _table(model: RowsTableModel) -> QTableView:
-    view = QTableView()
-    view.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
+    view = RowTableView()  # Tab leaves it; reaching it with Tab selects its row
     view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # follows wrapping
     view.setWordWrap(True)

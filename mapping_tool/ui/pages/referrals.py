@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from mapping_tool.errors import KnownError
 from mapping_tool.security.roles import Role
 from mapping_tool.ui.errors import show_error
+from mapping_tool.ui.row_table import RowTableView
 from mapping_tool.ui.save_dialog import SaveTarget, ask_save_path
 from mapping_tool.ui.table_models import RowsTableModel
 from referral_forms.categories import CATEGORIES, ON_REQUEST, TITLES
@@ -84,12 +85,8 @@ def _cats(categories: Any) -> str:
 
 
 def _table(model: RowsTableModel) -> QTableView:
-    view = QTableView()
-    view.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
+    view = RowTableView()  # Tab leaves it; reaching it with Tab selects its row
     view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(22)
@@ -605,12 +602,16 @@ class CorrectionDialog:
 
 class StatusDialog:
     @classmethod
-    def ask(cls, parent: QWidget | None, current: str) -> tuple[str, str] | None:
+    def ask(cls, parent: QWidget | None, current: str, row: Any = None) -> tuple[str, str] | None:
+        """``row``: the referral, named inside the dialog (its title carries the number only)."""
         choices = [STATUS_TITLES[s] for s in STATUSES if s not in ("authorised", "sent", current)]
-        status, ok = QInputDialog.getItem(parent, "Referral status", "New status:", choices, 0, False)
+        title = f"Status of referral {row.id}" if row is not None else "Referral status"
+        which = (f"Referral {row.id} · {row.student_name or row.student_key} to {row.agency} is now "
+                 f"{STATUS_TITLES.get(current, current).lower()}.\n") if row is not None else ""
+        status, ok = QInputDialog.getItem(parent, title, f"{which}New status:", choices, 0, False)
         if not ok:
             return None
-        note, ok = QInputDialog.getText(parent, "Referral status", "Note (the reason if declined, the outcome if closed):")
+        note, ok = QInputDialog.getText(parent, title, "Note (the reason if declined, the outcome if closed):")
         if not ok:
             return None
         key = next(s for s, t in STATUS_TITLES.items() if t == status)
@@ -1189,7 +1190,7 @@ class ReferralsPage(QWidget):
         row = _selected(self.referral_view)
         if row is None:
             return
-        answer = StatusDialog.ask(self, row.status)
+        answer = StatusDialog.ask(self, row.status, row)
         if answer is None:
             return
         try:
