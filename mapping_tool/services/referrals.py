@@ -1098,7 +1098,7 @@ def _agency_as_sent(session: Any, note: FileNote, kept_details: Sequence[tuple[s
     undone, from the agency's history (to the second: a change in the very second of the sending
     counts as after it)."""
     if kept_details:
-        kept = dict(kept_details)
+        kept = _kept_pairs(kept_details)
         return AgencyBlock(note.agency_name, **{field: kept.get(field, "") for field, _ in _BLOCK_FIELDS})
     agency = session.get(Agency, note.agency_id) if note.agency_id is not None else None
     if agency is None:
@@ -1328,8 +1328,7 @@ def _note_data(n: FileNote) -> FileNoteData:
         document_sha256=n.document_sha256, document_kind=n.document_kind, referral_id=n.referral_id,
         views_sought=n.views_sought, views_note=n.views_note, extract_date=n.extract_date, corrects=n.corrects, text=n.text,
         risk_assessment=n.risk_assessment,
-        agency_details=tuple(tuple(v) for v in json.loads(n.agency_details)) if n.agency_details else (),  # type: ignore[misc]
-        form_details=tuple(tuple(v) for v in json.loads(n.form_details)) if n.form_details else (),  # type: ignore[misc]
+        agency_details=_pairs_read(n.agency_details), form_details=_pairs_read(n.form_details),
     )
 
 
@@ -1346,8 +1345,7 @@ def _write_note(session: Any, user: UserSession, *, student_key: str, agency: Ag
         categories=cats.join(categories), values_json=json.dumps([list(v) for v in values], ensure_ascii=False),
         views_sought=views_sought, views_note=views_note, extract_date=extract_date, document_kind=kind,
         document_sha256=document_sha256, corrects=corrects, text=text, risk_assessment=risk_assessment, note_sha256="",
-        agency_details=json.dumps([list(v) for v in agency_details], ensure_ascii=False) if agency_details else "",
-        form_details=json.dumps([list(v) for v in form_details], ensure_ascii=False) if form_details else "",
+        agency_details=_pairs_kept(agency_details), form_details=_pairs_kept(form_details),
     )
     session.add(note)
     session.flush()
@@ -1377,6 +1375,16 @@ def correct_file_note(user: UserSession, note_id: int, text: str) -> int:
                            authorised_by="", basis="", consent_id=None, grounds="", categories=(), values=(),
                            views_sought=None, views_note="", extract_date=None, kind="", document_sha256="",
                            corrects=note_id, text=text.strip())
+
+
+def _pairs_kept(pairs: Sequence[tuple[str, str]]) -> str:
+    """[field, value] pairs as a file note column keeps them: "" when there are none, so a note
+    that kept none hashes as one written before the column existed."""
+    return json.dumps([list(v) for v in pairs], ensure_ascii=False) if pairs else ""
+
+
+def _pairs_read(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(tuple(v) for v in json.loads(text)) if text else ()  # type: ignore[misc]
 
 
 def _kept_pairs(pairs: Any) -> dict[str, str]:
