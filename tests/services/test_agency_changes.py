@@ -231,6 +231,19 @@ def _sent(school: Path, tmp_path: Path, name: str = "first.docx") -> tuple[int, 
         auth.sign_out(custodian)
 
 
+def _edit_store(school: Path, store_key: bytes, sql: str) -> None:
+    """Change the store behind the tool's back, as someone with the key and a SQLite tool could."""
+    from mapping_tool.store import db
+    from mapping_tool.store.files import StoreFiles
+
+    conn = db.connect_raw(StoreFiles(school).db, store_key)
+    try:
+        conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def _new_details(custodian) -> None:  # type: ignore[no-untyped-def]
     referrals.update_agency(custodian, "Youth Connect", reason="New intake line", phone="03 9111 2222",
                             email="new-intake@yc.org.au", contact_person="Jo Bloggs")
@@ -305,14 +318,8 @@ def test_a_note_written_before_the_details_were_kept_reads_them_from_the_agency_
 ) -> None:
     """Notes written before schema 0011 have no agency details: the copy takes today's details and
     undoes each change made after the note (the history keeps every earlier value)."""
-    from mapping_tool.store import db
-    from mapping_tool.store.files import StoreFiles
-
     rid, _ = _sent(school, tmp_path)
-    conn = db.connect_raw(StoreFiles(school).db, store_key)
-    conn.execute("UPDATE file_note SET agency_details = ''")  # as an older note is (audit verify is not the point here)
-    conn.commit()
-    conn.close()
+    _edit_store(school, store_key, "UPDATE file_note SET agency_details = ''")  # as an older note is (audit verify is not the point here)
     custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
         _new_details(custodian)
@@ -325,14 +332,8 @@ def test_a_note_written_before_the_details_were_kept_reads_them_from_the_agency_
 
 
 def test_audit_verify_finds_the_agency_details_of_a_note_edited(school: Path, tmp_path: Path, store_key: bytes) -> None:
-    from mapping_tool.store import db
-    from mapping_tool.store.files import StoreFiles
-
     _, note_id = _sent(school, tmp_path)
-    conn = db.connect_raw(StoreFiles(school).db, store_key)
-    conn.execute("UPDATE file_note SET agency_details = replace(agency_details, '03 9000 0000', '03 9111 2222')")
-    conn.commit()
-    conn.close()
+    _edit_store(school, store_key, "UPDATE file_note SET agency_details = replace(agency_details, '03 9000 0000', '03 9111 2222')")
     custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
         result = audit.verify(custodian)
@@ -480,14 +481,8 @@ def test_the_form_keeps_who_asked_and_who_authorised_each_as_they_were(school: P
 def test_a_note_with_a_kept_detail_edited_away_still_opens_and_verify_says_it_changed(
     school: Path, tmp_path: Path, store_key: bytes
 ) -> None:
-    from mapping_tool.store import db
-    from mapping_tool.store.files import StoreFiles
-
     rid, note_id = _sent(school, tmp_path)
-    conn = db.connect_raw(StoreFiles(school).db, store_key)
-    conn.execute("UPDATE file_note SET form_details = replace(form_details, 'authoriser_position', 'x')")
-    conn.commit()
-    conn.close()
+    _edit_store(school, store_key, "UPDATE file_note SET form_details = replace(form_details, 'authoriser_position', 'x')")
     custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
         view = referrals.form_view(custodian, rid)  # opens (the position as the account reads now)
@@ -502,14 +497,8 @@ def test_a_note_with_a_kept_detail_edited_away_still_opens_and_verify_says_it_ch
 def test_a_note_whose_kept_details_are_no_longer_json_is_reported_not_a_crash(
     school: Path, tmp_path: Path, store_key: bytes
 ) -> None:
-    from mapping_tool.store import db
-    from mapping_tool.store.files import StoreFiles
-
     _, note_id = _sent(school, tmp_path)
-    conn = db.connect_raw(StoreFiles(school).db, store_key)
-    conn.execute("UPDATE file_note SET form_details = '[[\"school_name\"'")
-    conn.commit()
-    conn.close()
+    _edit_store(school, store_key, "UPDATE file_note SET form_details = '[[\"school_name\"'")
     custodian = signed(school, CUSTODIAN, CUSTODIAN_PASSWORD)
     try:
         result = audit.verify(custodian)
